@@ -1,0 +1,36 @@
+"""The ``dativo-infra`` command line. Subcommands live one per module and import heavy SDKs lazily."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .. import __version__
+from .tags import tags
+from .terraform import terraform
+from .validate import validate
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="dativo-infra")
+def cli():
+    """Provision and tag the infrastructure Dativo ingestion jobs run on."""
+
+
+cli.add_command(validate)
+cli.add_command(tags)
+cli.add_command(terraform)
+
+
+def main(argv=None) -> None:
+    """Entry point: bad input is a message and an exit code, never a traceback."""
+    try:
+        cli.main(args=argv, prog_name="dativo-infra", standalone_mode=True)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as exc:  # a bug, not bad input: say so plainly
+        click.echo(f"dativo-infra: internal error: {type(exc).__name__}: {exc} (please report this with the command you ran)", err=True)
+        sys.exit(70)

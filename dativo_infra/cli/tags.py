@@ -1,0 +1,42 @@
+"""``dativo-infra tags JOB``"""
+from __future__ import annotations
+
+import click
+
+from ..errors import DativoError, Problem
+from ..jobs import load_job
+from ..tags import CLOUDS, tag_set
+from .common import emit_json, fail, job_options, parse_vars
+
+
+@click.command()
+@click.argument("job_file", type=click.Path())
+@job_options
+@click.option("--tenant", default=None, help="Tenant for a shared ${TENANT_ID} job file.")
+@click.option("--provider", type=click.Choice(CLOUDS), default=None, help="Format for this cloud (default: the job's provider).")
+@click.option("--explain", is_flag=True, help="Show where each tag came from and what it overrode.")
+@click.option("--json", "as_json", is_flag=True, help="Print {provider, tags, provenance} as JSON.")
+def tags(job_file, assets_dir, variables, tenant, provider, explain, as_json):
+    """Show a job's final, merged tags formatted for its cloud."""
+    try:
+        job = load_job(job_file, tenant=tenant, variables=parse_vars(variables), assets_dir=assets_dir)
+        if job.infrastructure is None and provider is None:
+            raise DativoError([Problem(job.path, "job has no infrastructure block, so no provider; pass --provider to see its tags for a cloud")])
+        cloud = provider or job.infrastructure.provider
+        result = job.tag_sets.get(cloud) or tag_set(job, cloud)
+    except DativoError as exc:
+        fail(exc.problems, as_json)
+        return
+    if as_json:
+        emit_json({"provider": cloud, "tags": result.tags, "provenance": {k: p.as_dict() for k, p in result.provenance.items()}})
+        return
+    width = max((len(k) for k in result.tags), default=0)
+    for key, value in result.tags.items():
+        line = f"{key.ljust(width)} = {value}"
+        if explain:
+            prov = result.provenance[key]
+            line += f"    [{prov.level}: {prov.source}]"
+            for old in prov.overrode:
+                line += f" overrode {old.level} {old.key}={old.value!r}"
+        click.echo(line)
+    click.echo(f"{len(result.tags)} {cloud} tags for {job.name} ({job.tenant}/{job.environment})", err=True)

@@ -1,0 +1,81 @@
+"""``dativo-infra terraform export``"""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..errors import DativoError, Problem
+from ..jobs import load_job, load_jobs
+from .common import EXIT_INVALID, emit_json, fail, job_options, parse_vars
+
+
+@click.group()
+def terraform():
+    """Terraform compatibility: export the same variables the Pulumi program uses."""
+
+
+@terraform.command("export")
+@click.option("--config", "config", type=click.Path(), default=None, help="One job file.")
+@click.option("--output", type=click.Path(dir_okay=False), default=None, help="Where to write its variables (with --config).")
+@click.option("--all", "tree", type=click.Path(), default=None, help="Export every job under this folder.")
+@click.option("--output-dir", type=click.Path(file_okay=False), default=None, help="With --all: one file per job under <dir>/<tenant>/<environment>/.")
+@click.option("--format", "fmt", type=click.Choice(["hcl", "json"]), default=None, help="hcl (.tfvars) or json (.tfvars.json); default from --output's suffix, else hcl.")
+@click.option("--backend-config", type=click.Path(dir_okay=False), default=None, help="Also write terraform.backend_config here (for terraform init -backend-config=FILE).")
+@click.option("--image", envvar="DATIVO_IMAGE", default=None, help="Runner image when the job names none (env DATIVO_IMAGE).")
+@click.option("--tenant", default=None, help="Tenant for shared ${TENANT_ID} job files.")
+@click.option("--json", "as_json", is_flag=True, help="Report what was written as JSON.")
+@job_options
+def export(config, output, tree, output_dir, fmt, backend_config, image, tenant, as_json, assets_dir, variables):
+    """Write .tfvars / .tfvars.json for one job (--config) or a whole tree (--all)."""
+    from terraform_compat import export_job, tree_output_path
+
+    values = parse_vars(variables)
+    if bool(config) == bool(tree):
+        raise click.UsageError("give either --config JOB --output FILE, or --all DIR --output-dir DIR")
+    if config:
+        if not output:
+            raise click.UsageError("--config needs --output FILE")
+        fmt = fmt or ("json" if output.endswith(".json") else "hcl")
+        try:
+            job = load_job(config, tenant=tenant, variables=values, assets_dir=assets_dir)
+            result = export_job(job, output, fmt, backend_config, image)
+        except DativoError as exc:
+            fail(exc.problems, as_json)
+            return
+        if as_json:
+            emit_json({"ok": True, "exported": [result.as_dict()], "skipped": [], "errors": []})
+        else:
+            click.echo(f"wrote {output}" + (f" and {backend_config}" if backend_config else ""))
+        return
+
+    if not output_dir:
+        raise click.UsageError("--all needs --output-dir DIR")
+    if backend_config:
+        raise click.UsageError("--backend-config goes with --config; with --all every job's backend file is written next to its variables")
+    fmt = fmt or "hcl"
+    loaded = load_jobs([tree], tenant=tenant, variables=values, assets_dir=assets_dir)
+    exported, skipped, problems = [], [], list(loaded.problems)
+    for job in loaded.jobs:
+        if job.infrastructure is None:
+            skipped.append({"path": job.path, "reason": "no infrastructure block"})
+            continue
+        target = tree_output_path(output_dir, job, fmt)
+        backend = target[: -len(".tfvars.json" if fmt == "json" else ".tfvars")] + ".backend.hcl"
+        has_backend = bool(job.infrastructure.terraform and job.infrastructure.terraform.backend_config)
+        try:
+            exported.append(export_job(job, target, fmt, backend if has_backend else None, image))
+        except DativoError as exc:
+            problems.extend(exc.problems)
+    if as_json:
+        emit_json({"ok": not problems, "exported": [r.as_dict() for r in exported], "skipped": skipped, "errors": [p.as_dict() for p in problems]})
+    else:
+        for r in exported:
+            click.echo(f"wrote {r.output}" + (f" (+ {r.backend})" if r.backend else ""))
+        for s in skipped:
+            click.echo(f"skipped {s['path']}: {s['reason']}", err=True)
+        for p in problems:
+            click.echo(p.render(), err=True)
+        click.echo(f"{len(exported)} exported, {len(skipped)} skipped, {len({p.file for p in problems})} files with errors", err=True)
+    if problems:
+        sys.exit(EXIT_INVALID)

@@ -1,0 +1,251 @@
+"""Job files → validated :class:`Job` objects, with every problem of a file reported at once."""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Mapping, Optional
+
+from pydantic import ValidationError
+
+from ..errors import ConfigError, Problem, TagError
+from ..tags.resolve import tag_set
+from . import interpolation, rules
+from .assets import AssetCache
+from .models import AssetDefinition, InfrastructureConfig, JobConfig
+from .problems import field_path, from_validation_error
+from .strict_yaml import Locator, decode, load_mapping
+
+TENANT_VARIABLE = "TENANT_ID"
+JOB_SUFFIXES = (".yaml", ".yml")
+SKIPPED_DIRS = {"assets", ".git", ".venv", "__pycache__", "node_modules"}
+
+
+@dataclass(frozen=True)
+class Job:
+    """One validated job: its file, name, model and asset."""
+
+    path: str
+    name: str
+    config: JobConfig
+    asset: Optional[AssetDefinition] = None
+    asset_file: Optional[str] = None
+    shared: bool = False  # tenant_id came from ${TENANT_ID}: one file, many tenants
+    tag_sets: dict = field(default_factory=dict, compare=False, repr=False)  # cloud → TagSet, computed once
+
+    @property
+    def clouds(self) -> tuple[str, ...]:
+        """Tag formats this job needs: its provider's, plus Kubernetes labels on Kubernetes."""
+        infra = self.infrastructure
+        if infra is None:
+            return ()
+        return (infra.provider, "kubernetes") if self.runtime == "kubernetes" else (infra.provider,)
+
+    @property
+    def tenant(self) -> str:
+        return self.config.tenant_id
+
+    @property
+    def environment(self) -> str:
+        return self.config.environment
+
+    @property
+    def infrastructure(self) -> Optional[InfrastructureConfig]:
+        return self.config.infrastructure
+
+    @property
+    def runtime(self) -> Optional[str]:
+        return rules.effective_runtime(self.infrastructure) if self.infrastructure else None
+
+
+def job_name(path: str) -> str:
+    """The job's name: its file name, made safe for resource names (``stripe_customers.yaml`` → ``stripe-customers``)."""
+    stem = Path(path).stem.lower()
+    return re.sub(r"[^a-z0-9]+", "-", stem).strip("-") or "job"
+
+
+@dataclass
+class ParsedFile:
+    path: str
+    text: str
+    data: dict
+
+    @property
+    def is_shared(self) -> bool:
+        tenant = self.data.get("tenant_id")
+        return isinstance(tenant, str) and "${" + TENANT_VARIABLE in tenant
+
+
+def parse_file(path: str) -> ParsedFile:
+    try:
+        raw = Path(path).read_bytes()
+    except IsADirectoryError:
+        raise ConfigError([Problem(path, "is a directory, expected a job file")]) from None
+    except OSError as exc:
+        raise ConfigError([Problem(path, f"cannot read file: {exc.strerror}")]) from None
+    text = decode(path, raw)
+    return ParsedFile(path, text, load_mapping(path, text))
+
+
+def build_job(parsed: ParsedFile, assets: AssetCache, variables: Mapping[str, str], environ: Optional[Mapping[str, str]] = None) -> Job:
+    """Validate one parsed job file; raise ConfigError with all its problems."""
+    path, locator = parsed.path, Locator(parsed.text)
+    problems: list[Problem] = []
+
+    def add(loc: tuple, message: str) -> None:
+        line, col = locator.position(loc)
+        problems.append(Problem(path, message, field=field_path(loc), line=line, col=col))
+
+    data, unset = interpolation.resolve(parsed.data, interpolation.make_lookup(variables, environ))
+    for miss in unset:
+        hint = " (pass --tenant or --var TENANT_ID=...)" if miss.name == TENANT_VARIABLE else f" (pass --var {miss.name}=... or set it in the environment)"
+        add(miss.path, f"variable ${{{miss.name}}} is not set{hint}")
+    if problems:
+        raise ConfigError(problems)
+
+    try:
+        config = JobConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(from_validation_error(path, exc, locator, root=JobConfig)) from None
+
+    for dotted, message in rules.check_job(config):
+        add(tuple(int(p) if p.isdigit() else p for p in dotted.split(".")), message)
+
+    asset, asset_file = None, None
+    if config.asset_path:
+        asset_file, tried = assets.resolve(config.asset_path, path)
+        if asset_file is None:
+            where = ", ".join(str(p) for p in tried)
+            add(("asset_path",), f"asset file {config.asset_path!r} not found; looked in: {where} (set --assets-dir or {ASSETS_ENV_HINT})")
+        else:
+            try:
+                asset = assets.load(asset_file)
+            except ConfigError as exc:
+                problems.extend(exc.problems)
+    if problems:
+        raise ConfigError(problems)
+    job = Job(path=path, name=job_name(path), config=config, asset=asset, asset_file=asset_file, shared=parsed.is_shared)
+    for cloud in job.clouds:
+        try:
+            job.tag_sets[cloud] = tag_set(job, cloud)
+        except TagError as exc:
+            for p in exc.problems:
+                if p.file == path and p.line is None:
+                    loc = tuple(p.field.split(".", 2)) if p.field.startswith("infrastructure.tags") else (("finops",) if p.field == "job.finops" else ())
+                    line, col = locator.position(loc)
+                    p = Problem(p.file, p.message, p.field, line, col)
+                if p not in problems:
+                    problems.append(p)
+    if problems:
+        raise ConfigError(problems)
+    return job
+
+
+ASSETS_ENV_HINT = "DATIVO_ASSETS_DIR"
+
+
+def discover(paths: Iterable[str]) -> list[str]:
+    """Job files under the given files and folders (recursively), sorted; ``assets/`` folders are skipped."""
+    found: list[str] = []
+    for given in paths:
+        if os.path.isdir(given):
+            for root, dirs, files in os.walk(given):
+                dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and not d.startswith("."))
+                found.extend(os.path.join(root, f) for f in sorted(files) if f.endswith(JOB_SUFFIXES))
+        else:
+            found.append(given)
+    return found
+
+
+@dataclass
+class FileResult:
+    path: str
+    jobs: list[Job] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass
+class LoadResult:
+    files: list[FileResult]
+
+    @property
+    def jobs(self) -> list[Job]:
+        return [j for f in self.files for j in f.jobs]
+
+    @property
+    def problems(self) -> list[Problem]:
+        return [p for f in self.files for p in f.problems]
+
+    @property
+    def ok(self) -> bool:
+        return all(f.ok for f in self.files)
+
+
+def load_jobs(
+    paths: Iterable[str],
+    *,
+    tenant: Optional[str] = None,
+    environment: Optional[str] = None,
+    variables: Optional[Mapping[str, str]] = None,
+    assets_dir: Optional[str] = None,
+    environ: Optional[Mapping[str, str]] = None,
+) -> LoadResult:
+    """Load every job file under ``paths``.
+
+    With ``tenant``, only that tenant's jobs are kept (shared ``${TENANT_ID}``
+    files are loaded for it); with ``environment``, only that environment's.
+    Without a tenant, a shared file is loaded once for every tenant found in
+    the other files (or for ``--var TENANT_ID``). A file that fails keeps all
+    its problems; the others still load.
+    """
+    variables = dict(variables or {})
+    if tenant is not None:
+        variables[TENANT_VARIABLE] = tenant
+    assets = AssetCache(assets_dir)
+    results: list[FileResult] = []
+    shared: list[tuple[FileResult, ParsedFile]] = []
+    for path in discover(paths):
+        result = FileResult(path)
+        results.append(result)
+        try:
+            parsed = parse_file(path)
+        except ConfigError as exc:
+            result.problems = exc.problems
+            continue
+        if parsed.is_shared and TENANT_VARIABLE not in variables:
+            shared.append((result, parsed))
+            continue
+        _build_into(result, parsed, assets, variables, environ)
+
+    tenants = sorted({j.tenant for r in results for j in r.jobs if not j.shared})
+    for result, parsed in shared:
+        if not tenants:
+            result.problems = [Problem(parsed.path, f"shared job file: tenant_id uses ${{{TENANT_VARIABLE}}} and no tenant is known; pass --tenant or --var {TENANT_VARIABLE}=...", field="tenant_id", line=Locator(parsed.text).position(("tenant_id",))[0], col=1)]
+        for name in tenants:
+            _build_into(result, parsed, assets, {**variables, TENANT_VARIABLE: name}, environ)
+
+    for result in results:
+        result.jobs = [j for j in result.jobs if (tenant is None or j.tenant == tenant) and (environment is None or j.environment == environment)]
+    return LoadResult(results)
+
+
+def _build_into(result: FileResult, parsed: ParsedFile, assets: AssetCache, variables, environ) -> None:
+    try:
+        result.jobs.append(build_job(parsed, assets, variables, environ))
+    except ConfigError as exc:
+        result.problems.extend(p for p in exc.problems if p not in result.problems)
+
+
+def load_job(path: str, **kwargs) -> Job:
+    """Load exactly one job file; raise ConfigError with all its problems."""
+    result = load_jobs([path], **kwargs)
+    if not result.ok:
+        raise ConfigError(result.problems)
+    if not result.jobs:
+        raise ConfigError([Problem(path, "no job for the requested tenant/environment in this file")])
+    return result.jobs[0]

@@ -1,0 +1,266 @@
+"""The job file and asset file models (pydantic v2).
+
+Keys the Dativo ETL runner reads and dativo-infra does not are kept and
+tolerated at the top level of a job file; inside ``infrastructure`` every key
+is ours, so an unknown one is a typo and an error.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, List, Literal, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+
+from . import sizes
+
+Provider = Literal["aws", "gcp", "azure"]
+RuntimeType = Literal["ecs", "cloud_run", "container_apps", "kubernetes", "dagster", "airflow"]
+Scalar = Union[str, int, float, bool]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+_CRON_FIELD = re.compile(r"^[0-9A-Za-z*/,\-?LW#]+$")
+
+
+class Schedule(_Strict):
+    """When the job runs: a 5-field cron expression and its time zone."""
+
+    cron: str = Field(description="5-field cron expression, e.g. '0 2 * * *'")
+    timezone: str = Field("UTC", description="IANA time zone (Azure Container Apps evaluates cron in UTC only)")
+
+    @field_validator("cron")
+    @classmethod
+    def _five_fields(cls, value: str) -> str:
+        parts = value.split()
+        if len(parts) != 5 or not all(_CRON_FIELD.match(p) for p in parts):
+            raise ValueError(f"cron {value!r} must have 5 fields (minute hour day-of-month month day-of-week), e.g. '0 2 * * *'")
+        return " ".join(parts)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as 'UTC' or 'Europe/Berlin'") from None
+        return value
+
+
+class RuntimeConfig(_Strict):
+    type: RuntimeType = Field(description="Where the job runs; dagster/airflow run on the provider's default container runtime")
+    cluster_name: Optional[str] = Field(None, description="ECS cluster, Container Apps managed environment, or Kubernetes cluster (referenced, not created unless create_cluster)")
+    create_cluster: bool = Field(False, description="Create the ECS cluster instead of referencing it (ECS only)")
+    namespace: Optional[str] = Field(None, description="Kubernetes namespace (a logical grouping on other runtimes)")
+    create_namespace: bool = Field(False, description="Create the Kubernetes namespace (e.g. one per tenant)")
+    service_account: Optional[str] = Field(None, description="Existing identity to run as (IAM role ARN, GCP service account e-mail, Azure identity resource ID, Kubernetes ServiceAccount); created when absent")
+    image: Optional[str] = Field(None, description="Runner image; defaults to the stack's dativo-infra:image")
+    schedule: Optional[Schedule] = Field(None, description="Run on a schedule; a plain string is taken as the cron with timezone UTC")
+
+    @field_validator("schedule", mode="before")
+    @classmethod
+    def _cron_shorthand(cls, value: Any) -> Any:
+        return {"cron": value} if isinstance(value, str) else value
+
+
+class ComputeConfig(_Strict):
+    cpu: Union[str, int, float] = Field("1", description="Cores ('2', '0.5'), millicores ('500m') or ECS CPU units ('2048')")
+    memory: Union[str, int] = Field("2048", description="MiB ('4096') or a quantity ('4Gi', '4GB')")
+    instance_type: Optional[str] = Field(None, description="Informational (Fargate and serverless runtimes have no instance type)")
+    max_runtime_seconds: int = Field(3600, gt=0, description="Hard limit on one run (task timeout / activeDeadlineSeconds / replicaTimeout)")
+
+    _cpu_millicores: int = PrivateAttr()
+    _memory_mib: int = PrivateAttr()
+
+    @model_validator(mode="after")
+    def _canonical(self) -> "ComputeConfig":
+        errors = []
+        try:
+            self._cpu_millicores = sizes.parse_cpu(self.cpu)
+        except sizes.SizeError as exc:
+            errors.append(str(exc))
+        try:
+            self._memory_mib = sizes.parse_memory(self.memory)
+        except sizes.SizeError as exc:
+            errors.append(str(exc))
+        if errors:
+            raise ValueError("; ".join(errors))
+        return self
+
+    @property
+    def cpu_millicores(self) -> int:
+        return self._cpu_millicores
+
+    @property
+    def memory_mib(self) -> int:
+        return self._memory_mib
+
+
+class NetworkingConfig(_Strict):
+    vpc_id: Optional[str] = Field(None, description="AWS VPC ID or GCP network self-link")
+    subnet_ids: List[str] = Field(default_factory=list, description="Subnets the job's tasks run in (AWS subnet IDs, GCP subnetwork self-links)")
+    security_group_ids: List[str] = Field(default_factory=list, description="Extra AWS security groups, added to the job's own (which has no ingress)")
+    private_networking: bool = Field(True, description="No public IP (AWS); Cloud Run routes only private ranges through the VPC")
+
+
+class StorageConfig(_Strict):
+    bucket: str = Field(description="S3 or GCS bucket name; on Azure 'account/container'")
+    prefix: str = Field("", description="Object prefix the job may read and write; access is limited to it")
+    kms_key_id: Optional[str] = Field(None, description="KMS key ARN / Cloud KMS key name / Key Vault key ID the job may use")
+    create_bucket: bool = Field(False, description="This stack owns and creates the bucket (protected: never deleted by destroy)")
+
+    @field_validator("prefix")
+    @classmethod
+    def _clean_prefix(cls, value: str) -> str:
+        if ".." in value.split("/") or "*" in value or "?" in value:
+            raise ValueError(f"prefix {value!r} may not contain '..', '*' or '?': it bounds the job's access")
+        return value.strip("/")
+
+
+class TerraformConfig(_Strict):
+    module_source: Optional[str] = None
+    module_version: Optional[str] = None
+    workspace: Optional[str] = None
+    backend_config: Dict[str, Scalar] = Field(default_factory=dict, description="Written to a file for terraform init -backend-config")
+    variables: Dict[str, Any] = Field(default_factory=dict, description="Extra variables for the module, merged into the export")
+
+
+class ResourceRequirements(_Strict):
+    request_cpu: Optional[Union[str, int, float]] = None
+    request_memory: Optional[Union[str, int]] = None
+    limit_cpu: Optional[Union[str, int, float]] = None
+    limit_memory: Optional[Union[str, int]] = None
+
+    @model_validator(mode="after")
+    def _parse(self) -> "ResourceRequirements":
+        errors = []
+        for name in ("request_cpu", "limit_cpu"):
+            if getattr(self, name) is not None:
+                try:
+                    sizes.parse_cpu(getattr(self, name))
+                except sizes.SizeError as exc:
+                    errors.append(f"{name}: {exc}")
+        for name in ("request_memory", "limit_memory"):
+            if getattr(self, name) is not None:
+                try:
+                    sizes.parse_memory(getattr(self, name))
+                except sizes.SizeError as exc:
+                    errors.append(f"{name}: {exc}")
+        if errors:
+            raise ValueError("; ".join(errors))
+        return self
+
+
+class DagsterConfig(_Strict):
+    code_location: Optional[str] = None
+    repository: Optional[str] = None
+    op_config: Dict[str, Any] = Field(default_factory=dict, description="max_retries and retry_delay_seconds are used for retries")
+    resource_requirements: Optional[ResourceRequirements] = None
+
+    @field_validator("op_config")
+    @classmethod
+    def _retry_settings(cls, value: Dict[str, Any]) -> Dict[str, Any]:
+        for key in ("max_retries", "retry_delay_seconds"):
+            if key in value and (isinstance(value[key], bool) or not isinstance(value[key], int) or value[key] < 0):
+                raise ValueError(f"op_config.{key} must be a whole number ≥ 0, got {value[key]!r}")
+        return value
+
+
+def _stringify(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return value
+
+
+class InfrastructureConfig(_Strict):
+    provider: Provider
+    region: Optional[str] = Field(None, description="Cloud region/location (GCP Cloud Run and Azure need one; AWS uses the provider's aws:region when absent)")
+    resource_group: Optional[str] = Field(None, description="Azure resource group of the job's resources and of its managed environment")
+    runtime: RuntimeConfig
+    compute: ComputeConfig = Field(default_factory=ComputeConfig)
+    networking: NetworkingConfig = Field(default_factory=NetworkingConfig)
+    storage: Optional[StorageConfig] = None
+    tags: Dict[str, str] = Field(default_factory=dict, description="Verbatim tags; highest precedence")
+    terraform: Optional[TerraformConfig] = None
+    dagster: Optional[DagsterConfig] = None
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def _scalar_values(cls, value: Any) -> Any:
+        # YAML turns `SharedInfrastructure: true` into a bool; a tag value is text
+        if isinstance(value, dict):
+            return {k: _stringify(v) for k, v in value.items()}
+        return value
+
+
+class FinOps(_Open):
+    cost_center: Optional[str] = None
+    business_tags: List[str] = Field(default_factory=list)
+    project: Optional[str] = None
+    environment: Optional[str] = None
+
+    @field_validator("business_tags", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+
+class RetryConfig(_Open):
+    max_attempts: Optional[int] = Field(None, ge=1)
+    initial_delay_seconds: Optional[float] = None
+    max_delay_seconds: Optional[float] = None
+    backoff_multiplier: Optional[float] = None
+
+
+class JobConfig(_Open):
+    """One Dativo job file. Unknown top-level keys belong to the ETL runner and are kept."""
+
+    tenant_id: str
+    environment: str
+    source_connector: Optional[str] = None
+    source_connector_path: Optional[str] = None
+    target_connector: Optional[str] = None
+    target_connector_path: Optional[str] = None
+    asset: Optional[str] = None
+    asset_path: Optional[str] = None
+    source: Dict[str, Any] = Field(default_factory=dict)
+    target: Dict[str, Any] = Field(default_factory=dict)
+    finops: Optional[FinOps] = None
+    classification_overrides: Dict[str, Any] = Field(default_factory=dict)
+    governance_overrides: Dict[str, Any] = Field(default_factory=dict)
+    retry_config: Optional[RetryConfig] = None
+    logging: Dict[str, Any] = Field(default_factory=dict)
+    infrastructure: Optional[InfrastructureConfig] = None
+
+
+class Compliance(_Open):
+    classification: List[str] = Field(default_factory=list)
+    retention_days: Optional[int] = Field(None, ge=0)
+    regulations: List[str] = Field(default_factory=list)
+
+    @field_validator("classification", "regulations", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+
+class AssetDefinition(_Open):
+    name: str
+    schema_: List[Dict[str, Any]] = Field(default_factory=list, alias="schema")
+    governance: Dict[str, Any] = Field(default_factory=dict)
+    compliance: Optional[Compliance] = None
+    finops: Optional[FinOps] = None
+
+
+class AssetFile(_Open):
+    asset: AssetDefinition

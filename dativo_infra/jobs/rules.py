@@ -1,0 +1,146 @@
+"""Consistency rules across fields, checked after the models validate.
+
+Each rule returns ``(field path, message)`` pairs so the loader can attach
+file positions; none of them raise.
+"""
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Iterator
+
+from . import sizes
+from .models import InfrastructureConfig, JobConfig
+
+SAFE_ID = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$")
+
+RUNTIME_PROVIDERS = {
+    "ecs": {"aws"},
+    "cloud_run": {"gcp"},
+    "container_apps": {"azure"},
+    "kubernetes": {"aws", "gcp", "azure"},
+    "dagster": {"aws", "gcp", "azure"},
+    "airflow": {"aws", "gcp", "azure"},
+}
+
+# dagster and airflow launch runs on the provider's default container runtime
+DEFAULT_RUNTIME = {"aws": "ecs", "gcp": "cloud_run", "azure": "container_apps"}
+
+# runtimes whose tasks are placed in subnets the job must name
+NEEDS_SUBNETS = {"ecs"}
+
+
+def effective_runtime(infra: InfrastructureConfig) -> str:
+    kind = infra.runtime.type
+    return DEFAULT_RUNTIME[infra.provider] if kind in ("dagster", "airflow") else kind
+
+
+_GCP_LOCATION = re.compile(r"/(?:regions|locations)/([a-z0-9-]+)/")
+
+
+def region_of(infra: InfrastructureConfig) -> str:
+    """The job's region: as written, else (GCP) read from a subnetwork or KMS key path; "" when unknown."""
+    if infra.region:
+        return infra.region
+    if infra.provider == "gcp":
+        paths = list(infra.networking.subnet_ids) + ([infra.storage.kms_key_id] if infra.storage and infra.storage.kms_key_id else [])
+        for path in paths:
+            match = _GCP_LOCATION.search(path)
+            if match and match.group(1) != "global":
+                return match.group(1)
+    return ""
+
+
+def check_identifier(value: str, what: str) -> Iterator[str]:
+    if not SAFE_ID.match(value):
+        yield (f"{what} {value!r} must be 1–32 lowercase letters, digits and hyphens, starting with a letter and not "
+               "ending with a hyphen (it is part of stack names, resource names and paths)")
+
+
+_S3 = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_GCS = re.compile(r"^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$")
+_AZ_ACCOUNT = re.compile(r"^[a-z0-9]{3,24}$")
+_AZ_CONTAINER = re.compile(r"^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$")
+
+
+def _is_ip(name: str) -> bool:
+    try:
+        ipaddress.IPv4Address(name)
+        return True
+    except ValueError:
+        return False
+
+
+def check_bucket(provider: str, bucket: str) -> Iterator[str]:
+    if provider == "aws":
+        if not _S3.match(bucket) or ".." in bucket or _is_ip(bucket) or bucket.startswith(("xn--", "sthree-")) or bucket.endswith(("-s3alias", "--ol-s3")):
+            yield (f"S3 bucket name {bucket!r} is invalid: 3–63 lowercase letters, digits, dots and hyphens, starting and ending "
+                   "with a letter or digit, no '..', not an IP address, no 'xn--' prefix or '-s3alias' suffix")
+    elif provider == "gcp":
+        parts_ok = all(0 < len(p) <= 63 for p in bucket.split("."))
+        if not _GCS.match(bucket) or not parts_ok or (len(bucket) > 63 and "." not in bucket) or bucket.startswith("goog") or "google" in bucket or _is_ip(bucket):
+            yield (f"GCS bucket name {bucket!r} is invalid: 3–63 lowercase letters, digits, '-', '_' and '.' (up to 222 with dots, "
+                   "63 per dot-separated part), starting and ending with a letter or digit, no 'goog' prefix or 'google'")
+    elif provider == "azure":
+        account, _, container = bucket.partition("/")
+        if not container:
+            yield f"on Azure storage.bucket is 'account/container', got {bucket!r}"
+            return
+        if not _AZ_ACCOUNT.match(account):
+            yield f"Azure storage account {account!r} must be 3–24 lowercase letters and digits"
+        if not _AZ_CONTAINER.match(container):
+            yield (f"Azure container {container!r} must be 3–63 lowercase letters, digits and hyphens, starting and ending with "
+                   "a letter or digit, without consecutive hyphens")
+
+
+def check_job(job: JobConfig) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    problems += [("tenant_id", m) for m in check_identifier(job.tenant_id, "tenant_id")]
+    problems += [("environment", m) for m in check_identifier(job.environment, "environment")]
+    infra = job.infrastructure
+    if infra is None:
+        return problems
+    kind = infra.runtime.type
+    if infra.provider not in RUNTIME_PROVIDERS[kind]:
+        allowed = ", ".join(sorted(k for k, v in RUNTIME_PROVIDERS.items() if infra.provider in v))
+        problems.append(("infrastructure.runtime.type", f"runtime {kind!r} does not run on provider {infra.provider!r}; allowed on {infra.provider}: {allowed}"))
+        return problems
+    runtime = effective_runtime(infra)
+    compute = infra.compute
+    for field, message in sizes.check_for_runtime(runtime, compute.cpu_millicores, compute.memory_mib):
+        problems.append((f"infrastructure.compute.{field}", message))
+    if runtime == "cloud_run" and compute.max_runtime_seconds > sizes.CLOUD_RUN_MAX_TIMEOUT_SECONDS:
+        problems.append(("infrastructure.compute.max_runtime_seconds",
+                         f"{compute.max_runtime_seconds} s exceeds Cloud Run's task timeout limit of {sizes.CLOUD_RUN_MAX_TIMEOUT_SECONDS} s (168 h)"))
+    if runtime in NEEDS_SUBNETS and not infra.networking.subnet_ids:
+        problems.append(("infrastructure.networking.subnet_ids", f"runtime {runtime!r} places tasks in subnets: list at least one subnet ID"))
+    if runtime == "ecs" and infra.networking.subnet_ids and not infra.networking.vpc_id:
+        problems.append(("infrastructure.networking.vpc_id", "the job's security group is created in a VPC: set vpc_id"))
+    if runtime != "ecs" and infra.runtime.create_cluster:
+        problems.append(("infrastructure.runtime.create_cluster", "only ECS clusters can be created by dativo-infra; reference an existing cluster"))
+    if infra.provider == "azure" and not infra.resource_group:
+        problems.append(("infrastructure.resource_group", "Azure resources live in a resource group: set resource_group"))
+    if runtime in ("cloud_run", "container_apps") and not region_of(infra):
+        problems.append(("infrastructure.region", f"{runtime} jobs need a location: set region (e.g. us-central1, westeurope)"))
+    if runtime == "container_apps" and not infra.runtime.cluster_name:
+        problems.append(("infrastructure.runtime.cluster_name", "Container Apps jobs run in an existing managed environment: name it in cluster_name"))
+    if runtime == "ecs" and not infra.runtime.cluster_name:
+        problems.append(("infrastructure.runtime.cluster_name", "ECS tasks run in a cluster: name it in cluster_name (set create_cluster: true to create it)"))
+    if infra.runtime.schedule and runtime == "container_apps" and infra.runtime.schedule.timezone != "UTC":
+        problems.append(("infrastructure.runtime.schedule.timezone", "Container Apps evaluates schedules in UTC only; write the cron in UTC and set timezone: UTC"))
+    if infra.storage is not None:
+        problems += [("infrastructure.storage.bucket", m) for m in check_bucket(infra.provider, infra.storage.bucket)]
+    retries = max_retries(job)
+    if runtime == "cloud_run" and retries > sizes.CLOUD_RUN_MAX_RETRIES:
+        problems.append(("infrastructure.dagster.op_config.max_retries", f"Cloud Run allows 0–{sizes.CLOUD_RUN_MAX_RETRIES} retries per task, got {retries}"))
+    return problems
+
+
+def max_retries(job: JobConfig) -> int:
+    """Retries after the first attempt: dagster.op_config.max_retries, else retry_config.max_attempts − 1."""
+    infra = job.infrastructure
+    if infra and infra.dagster and "max_retries" in infra.dagster.op_config:
+        return int(infra.dagster.op_config["max_retries"])
+    if job.retry_config and job.retry_config.max_attempts:
+        return job.retry_config.max_attempts - 1
+    return 0

@@ -1,0 +1,110 @@
+"""Strict YAML reading: duplicate keys, empty files and bad bytes are errors.
+
+Plain PyYAML keeps the last of two duplicate keys without a word; a job file
+with two ``infrastructure`` blocks must fail instead. Parsing uses libyaml's C
+loader (the speed floor the benchmarks compare against); positions of fields
+are looked up only when an error needs one, by composing the node tree again.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional, Sequence
+
+import yaml
+
+from ..errors import ConfigError, Problem
+
+try:  # libyaml is bundled in PyYAML's wheels; fall back only where it is not
+    _BaseLoader = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover
+    _BaseLoader = yaml.SafeLoader
+
+
+class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
+    def construct_mapping(self, node, deep=False):  # noqa: D401 - PyYAML hook
+        seen: dict[Any, Any] = {}
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                key = key_node.value
+                if key in seen:
+                    first = seen[key].start_mark
+                    raise yaml.constructor.ConstructorError(
+                        None,
+                        None,
+                        f"duplicate key {key!r} (first defined on line {first.line + 1}); "
+                        "YAML would silently keep only the last one",
+                        key_node.start_mark,
+                    )
+                seen[key] = key_node
+        return super().construct_mapping(node, deep=deep)
+
+
+def decode(path: str, raw: bytes) -> str:
+    """Bytes → text, with the position of the first undecodable byte on failure."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        col = exc.start - (before.rfind(b"\n") + 1) + 1
+        raise ConfigError(
+            [Problem(path, f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x}); job files must be UTF-8 text", line=line, col=col)]
+        ) from None
+    if "\x00" in text:
+        offset = text.index("\x00")
+        line = text.count("\n", 0, offset) + 1
+        raise ConfigError([Problem(path, "file contains a NUL byte; job files must be text", line=line, col=1)])
+    return text
+
+
+def load_mapping(path: str, text: str, what: str = "job file") -> dict:
+    """Parse one YAML document that must be a mapping."""
+    try:
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        message = " ".join(m for m in (exc.context, exc.problem) if m) or str(exc)
+        line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        raise ConfigError([Problem(path, f"YAML syntax error: {message}", line=line, col=col)]) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError([Problem(path, f"YAML error: {exc}")]) from None
+    if data is None:
+        raise ConfigError([Problem(path, f"{what} is empty; expected a mapping of keys to values", line=1, col=1)])
+    if not isinstance(data, dict):
+        kind = type(data).__name__.replace("str", "a string").replace("list", "a list")
+        raise ConfigError([Problem(path, f"{what} must be a mapping of keys to values, got {kind}", line=1, col=1)])
+    return data
+
+
+class Locator:
+    """Finds the line and column of a field path in a YAML text, lazily."""
+
+    def __init__(self, text: str):
+        self._text = text
+        self._root: Optional[yaml.Node] = None
+        self._composed = False
+
+    def position(self, path: Sequence[Any]) -> tuple[Optional[int], Optional[int]]:
+        if not self._composed:
+            self._composed = True
+            try:
+                self._root = yaml.compose(self._text, Loader=_BaseLoader)
+            except yaml.YAMLError:
+                self._root = None
+        node = self._root
+        if node is None:
+            return None, None
+        best = node
+        for part in path:
+            nxt = None
+            if isinstance(node, yaml.MappingNode):
+                for key_node, value_node in node.value:
+                    if isinstance(key_node, yaml.ScalarNode) and key_node.value == str(part):
+                        best, nxt = key_node, value_node
+                        break
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+                nxt = node.value[part]
+                best = nxt
+            if nxt is None:
+                break
+            node = nxt
+        return best.start_mark.line + 1, best.start_mark.column + 1

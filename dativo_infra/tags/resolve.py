@@ -1,0 +1,92 @@
+"""Merge the levels of a job's tags into one set formatted for one cloud.
+
+Formatting happens per level before merging, so two keys that only become
+equal in a cloud (GCP ``cost_center`` and ``cost-center``, Azure ``Owner`` and
+``owner``) are resolved by precedence between levels, and are an error within
+one level, where no precedence can decide.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..errors import Problem, TagError
+from .formats import FORMATS, EmptyKey, ReservedKey
+from .merge import LEVELS, TagCandidate, candidates
+
+
+@dataclass(frozen=True)
+class Override:
+    level: str
+    source: str
+    key: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Provenance:
+    level: str
+    source: str
+    key: str  # the key as written, before formatting
+    overrode: tuple[Override, ...] = ()
+
+    def as_dict(self) -> dict:
+        return {
+            "level": self.level,
+            "source": self.source,
+            "key": self.key,
+            "overrode": [{"level": o.level, "source": o.source, "key": o.key, "value": o.value} for o in self.overrode],
+        }
+
+
+@dataclass(frozen=True)
+class TagSet:
+    cloud: str
+    tags: dict = field(default_factory=dict)
+    provenance: dict = field(default_factory=dict)
+
+
+def _problem(candidate: TagCandidate, message: str) -> Problem:
+    field_name = "infrastructure.tags." + candidate.key if candidate.level == "infrastructure.tags" else candidate.level
+    return Problem(candidate.source, message, field=field_name)
+
+
+def format_levels(levels: dict[str, list[TagCandidate]], cloud: str) -> TagSet:
+    fmt = FORMATS[cloud]
+    final: dict[str, tuple[str, str, Provenance]] = {}  # folded key → (key, value, provenance)
+    problems: list[Problem] = []
+    for level in LEVELS:
+        seen: dict[str, TagCandidate] = {}
+        for cand in levels.get(level, ()):
+            try:
+                key = fmt.key(cand.key)
+            except (ReservedKey, EmptyKey) as exc:
+                problems.append(_problem(cand, str(exc)))
+                continue
+            value = fmt.value(cand.value)
+            folded = fmt.fold(key)
+            if folded in seen:
+                other = seen[folded]
+                problems.append(_problem(cand, f"keys {other.key!r} and {cand.key!r} of the same level both become {key!r} in {cloud} {fmt.noun}; rename one"))
+                continue
+            seen[folded] = cand
+            overrode: tuple[Override, ...] = ()
+            if folded in final:
+                old_key, old_value, old = final[folded]
+                overrode = old.overrode + (Override(old.level, old.source, old.key, old_value),)
+            final[folded] = (key, value, Provenance(level, cand.source, cand.key, overrode))
+    if problems:
+        raise TagError(problems)
+    if fmt.limit is not None and len(final) > fmt.limit:
+        by_level: dict[str, int] = {}
+        for _, _, prov in final.values():
+            by_level[prov.level] = by_level.get(prov.level, 0) + 1
+        contributed = ", ".join(f"{level} {by_level[level]}" for level in LEVELS if level in by_level)
+        source = next(iter(final.values()))[2].source
+        raise TagError([Problem(source, f"{len(final)} {fmt.noun} after merging, more than {cloud}'s limit of {fmt.limit} per resource (from {contributed})", field="infrastructure.tags")])
+    ordered = sorted(final.values(), key=lambda item: item[0])
+    return TagSet(cloud, {k: v for k, v, _ in ordered}, {k: p for k, _, p in ordered})
+
+
+def tag_set(job, cloud: str) -> TagSet:
+    """The job's final tags for ``cloud`` (aws, gcp, azure or kubernetes)."""
+    return format_levels(candidates(job), cloud)

@@ -1,0 +1,101 @@
+"""A small, exact writer for Terraform variable files (``.tfvars``).
+
+python-hcl2 parses HCL but cannot write tfvars (its ``dumps`` leaves strings
+unquoted), so this writes them itself: strings escaped for HCL's template
+language (``${`` → ``$${``, ``%{`` → ``%%{``, or Terraform interpolates them),
+map keys always quoted, ``=`` aligned the way ``terraform fmt`` aligns them.
+Output is checked by Terraform itself in the tests (``terraform console``).
+"""
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from typing import Any
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+_SIMPLE_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+INDENT = "  "
+
+
+def quote(text: str) -> str:
+    out = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch in _SIMPLE_ESCAPES:
+            out.append(_SIMPLE_ESCAPES[ch])
+        elif ch in "$%" and i + 1 < n and text[i + 1] == "{":
+            out.append(ch + ch + "{")
+            i += 1
+        elif unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
+            code = ord(ch)
+            out.append(f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
+        else:
+            out.append(ch)
+        i += 1
+    return '"' + "".join(out) + '"'
+
+
+def _scalar(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{value!r} cannot be written to HCL")
+        return repr(value)
+    if isinstance(value, str):
+        return quote(value)
+    raise TypeError(f"cannot write {type(value).__name__} to HCL")
+
+
+def _expression(value: Any, depth: int) -> str:
+    pad = INDENT * (depth + 1)
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        keys = [quote(str(k)) for k in value]
+        lines = _aligned([(k, _expression(v, depth + 1)) for k, v in zip(keys, value.values())], pad)
+        return "{\n" + "\n".join(lines) + "\n" + INDENT * depth + "}"
+    if isinstance(value, (list, tuple)):
+        if not value:
+            return "[]"
+        items = [_expression(v, depth + 1) for v in value]
+        if all("\n" not in i for i in items) and sum(len(i) + 2 for i in items) + len(pad) < 100:
+            return "[" + ", ".join(items) + "]"
+        return "[\n" + ",\n".join(pad + i for i in items) + ",\n" + INDENT * depth + "]"
+    return _scalar(value)
+
+
+def _aligned(pairs: list[tuple[str, str]], pad: str) -> list[str]:
+    """``terraform fmt`` aligns ``=`` across a run of single-line attributes; a multi-line value stands alone."""
+    lines: list[str] = []
+    run: list[tuple[str, str]] = []
+
+    def flush() -> None:
+        width = max((len(k) for k, _ in run), default=0)
+        lines.extend(f"{pad}{k.ljust(width)} = {v}" for k, v in run)
+        run.clear()
+
+    for key, text in pairs:
+        if "\n" in text:
+            flush()
+            lines.append(f"{pad}{key} = {text}")
+        else:
+            run.append((key, text))
+    flush()
+    return lines
+
+
+def dumps(variables: dict[str, Any], header: str = "") -> str:
+    """Render top-level variables as a tfvars document."""
+    for name in variables:
+        if not _IDENTIFIER.match(name):
+            raise ValueError(f"{name!r} is not a valid Terraform variable name")
+    body = "\n".join(_aligned([(k, _expression(v, 0)) for k, v in variables.items()], ""))
+    comment = "".join(f"# {line}".rstrip() + "\n" for line in header.splitlines()) if header else ""
+    return comment + body + "\n"
