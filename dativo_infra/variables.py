@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from typing import Any, Optional
 
 from .jobs import Job, max_retries
@@ -32,8 +33,8 @@ COMMON_VARIABLES = (
     "storage_create_bucket", "storage_kms_key_id", "storage_prefix", "tags", "tenant_id",
 )
 RUNTIME_VARIABLES = {
-    "ecs": ("assign_public_ip", "cluster_name", "cpu_units", "create_cluster", "log_retention_days",
-            "security_group_ids", "stop_timeout_seconds", "subnet_ids", "vpc_id"),
+    "ecs": ("assign_public_ip", "cluster_name", "cpu_units", "create_cluster", "log_group_name", "log_retention_days",
+            "schedule_expression", "security_group_ids", "stop_timeout_seconds", "subnet_ids", "vpc_id"),
     "cloud_run": ("cpu_limit", "memory_limit", "network", "subnetwork", "vpc_egress"),
     "container_apps": ("cpu_cores", "environment_name", "memory_size", "resource_group", "storage_account", "storage_container"),
     "kubernetes": ("cluster_name", "create_namespace", "labels", "limit_cpu", "limit_memory", "namespace",
@@ -48,6 +49,21 @@ def name_prefix(tenant: str, environment: str, job: str) -> str:
         return full
     digest = hashlib.sha256(full.encode()).hexdigest()[:8]
     return f"{full[: NAME_PREFIX_LIMIT - 9].rstrip('-')}-{digest}"
+
+
+def aws_schedule_expression(cron: str) -> str:
+    """5-field cron → EventBridge Scheduler's ``cron(min hour dom month dow year)``.
+
+    AWS wants ``?`` in one of day-of-month/day-of-week and numbers days of the
+    week 1–7 from Sunday, where cron numbers them 0–7 from Sunday.
+    """
+    minute, hour, dom, month, dow = cron.split()
+    dow = re.sub(r"(?<![/\d])\d+", lambda m: str(int(m.group()) % 7 + 1), dow)
+    if dow == "*":
+        dow = "?"
+    elif dom == "*":
+        dom = "?"
+    return f"cron({minute} {hour} {dom} {month} {dow} *)"
 
 
 def _number(value: float) -> Any:
@@ -102,7 +118,9 @@ def job_variables(job: Job, image: Optional[str] = None) -> dict[str, Any]:
             cluster_name=infra.runtime.cluster_name or "",
             cpu_units=ecs_cpu_units(compute.cpu_millicores),
             create_cluster=infra.runtime.create_cluster,
+            log_group_name=f"/dativo/{config.tenant_id}/{config.environment}/{job.name}",
             log_retention_days=LOG_RETENTION_DAYS,
+            schedule_expression=aws_schedule_expression(schedule.cron) if schedule else "",
             security_group_ids=list(net.security_group_ids),
             stop_timeout_seconds=ECS_STOP_TIMEOUT_SECONDS,
             subnet_ids=list(net.subnet_ids),

@@ -6,6 +6,7 @@ import sys
 import click
 
 from .. import __version__
+from .plan import plan
 from .tags import tags
 from .terraform import terraform
 from .validate import validate
@@ -20,6 +21,7 @@ def cli():
 cli.add_command(validate)
 cli.add_command(tags)
 cli.add_command(terraform)
+cli.add_command(plan)
 
 
 def main(argv=None) -> None:

@@ -128,6 +128,10 @@ def check_job(job: JobConfig) -> list[tuple[str, str]]:
         problems.append(("infrastructure.runtime.cluster_name", "ECS tasks run in a cluster: name it in cluster_name (set create_cluster: true to create it)"))
     if infra.runtime.schedule and runtime == "container_apps" and infra.runtime.schedule.timezone != "UTC":
         problems.append(("infrastructure.runtime.schedule.timezone", "Container Apps evaluates schedules in UTC only; write the cron in UTC and set timezone: UTC"))
+    if infra.runtime.schedule and runtime == "ecs":
+        fields = infra.runtime.schedule.cron.split()
+        if fields[2] not in ("*", "?") and fields[4] not in ("*", "?"):
+            problems.append(("infrastructure.runtime.schedule.cron", "EventBridge Scheduler cannot combine a day of month with a day of week; set one of them to '*'"))
     if infra.storage is not None:
         problems += [("infrastructure.storage.bucket", m) for m in check_bucket(infra.provider, infra.storage.bucket)]
     retries = max_retries(job)

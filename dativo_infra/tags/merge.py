@@ -82,3 +82,12 @@ def candidates(job) -> dict[str, list[TagCandidate]]:
     if config.infrastructure is not None:
         levels[INFRASTRUCTURE] = [TagCandidate(k, v, INFRASTRUCTURE, path) for k, v in config.infrastructure.tags.items()]
     return levels
+
+
+def tenant_candidates(tenant: str, environment: str, source: str) -> dict[str, list[TagCandidate]]:
+    """Default tags for resources that belong to the tenant's stack but to no job."""
+    return {DEFAULTS: [
+        TagCandidate("dativo:tenant", tenant, DEFAULTS, source),
+        TagCandidate("dativo:environment", environment, DEFAULTS, source),
+        TagCandidate("dativo:managed-by", MANAGED_BY, DEFAULTS, source),
+    ]}

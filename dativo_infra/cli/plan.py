@@ -1,0 +1,67 @@
+"""``dativo-infra plan``: the offline plan of one tenant stack."""
+from __future__ import annotations
+
+import click
+
+from .common import EXIT_INVALID, emit_json, fail, parse_vars
+
+NOTICE = "This is a plan of inputs (what the program would ask the cloud for), not a diff against the cloud. IDs and ARNs are placeholders."
+
+# recorded inputs carry the providers' wire names (camelCase)
+KEY_INPUTS = ("name", "family", "bucket", "cpu", "memory", "scheduleExpression", "scheduleExpressionTimezone", "cidrIpv4",
+              "fromPort", "toPort", "retentionInDays", "location", "role", "policyArn")
+
+
+def _summary(inputs: dict) -> str:
+    parts = [f"{k}={inputs[k]}" for k in KEY_INPUTS if k in inputs and isinstance(inputs[k], (str, int, float))]
+    meta = inputs.get("metadata")
+    if isinstance(meta, dict) and "name" in meta:
+        parts.insert(0, f"name={meta['name']}")
+    return ", ".join(parts)
+
+
+def render_plan(plan) -> None:
+    click.echo(f"Plan for tenant {plan.tenant}, environment {plan.environment} (stack {plan.tenant}-{plan.environment})")
+    click.echo(NOTICE)
+    jobs = sorted({r.job for r in plan.resources if r.job})
+    for job in jobs:
+        resources = [r for r in plan.for_job(job) if r.custom]
+        click.echo(f"\njob {job}: {len(resources)} resources")
+        for r in resources:
+            flags = "".join(f" [{f}]" for f, on in (("protected", r.protect), ("retained", r.retain_on_delete)) if on)
+            click.echo(f"  + {r.type}  {r.name}{flags}")
+            summary = _summary(r.inputs)
+            if summary:
+                click.echo(f"      {summary}")
+        tags = plan.outputs.get(job, {}).get("tags", {})
+        click.echo(f"  tags ({len(tags)}): " + ", ".join(f"{k}={v}" for k, v in tags.items()))
+    tenant_level = [r for r in plan.resources if r.custom and not r.job]
+    for r in tenant_level:
+        click.echo(f"  + {r.type}  {r.name} (tenant-level)")
+    total = sum(1 for r in plan.resources if r.custom)
+    click.echo(f"\n{total} resources in {len(jobs)} jobs ({plan.seconds:.2f} s)")
+
+
+@click.command()
+@click.option("--tenant", required=True, help="Tenant of the stack.")
+@click.option("--environment", required=True, help="Environment of the stack.")
+@click.option("--jobs-dir", default="jobs", show_default=True, type=click.Path(file_okay=False), help="Folder of job files.")
+@click.option("--assets-dir", envvar="DATIVO_ASSETS_DIR", default=None, type=click.Path(file_okay=False), help="Folder of asset files.")
+@click.option("--image", envvar="DATIVO_IMAGE", default=None, help="Runner image when a job names none.")
+@click.option("--var", "variables", multiple=True, metavar="KEY=VALUE", help="Value for ${KEY} in job files.")
+@click.option("--json", "as_json", is_flag=True, help="Print {tenant, environment, resources, outputs} as JSON.")
+def plan(tenant, environment, jobs_dir, assets_dir, image, variables, as_json):
+    """Plan a tenant stack offline: the real program under Pulumi's mock runtime."""
+    from ..plan import StackError, plan_stack
+    from ..program import StackSettings
+
+    settings = StackSettings(tenant, environment, jobs_dir, assets_dir, image, parse_vars(variables))
+    try:
+        result = plan_stack(settings)
+    except StackError as exc:
+        fail(exc.problems, as_json, EXIT_INVALID, {"tenant": tenant, "environment": environment})
+        return
+    if as_json:
+        emit_json({**result.as_dict(), "notice": NOTICE})
+    else:
+        render_plan(result)

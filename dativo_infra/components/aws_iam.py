@@ -1,0 +1,55 @@
+"""AWS IAM documents, as pure functions of the job's variables (tested with parliament and moto)."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+ECS_TASK_EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+
+
+def assume_role(service: str) -> dict:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
+    }
+
+
+def storage_access(v: Mapping[str, Any]) -> dict:
+    """Least privilege on the job's storage: objects under the prefix, listing only of the prefix, the job's key."""
+    bucket, prefix = v["storage_bucket"], v["storage_prefix"]
+    objects = f"arn:aws:s3:::{bucket}/{prefix}/*" if prefix else f"arn:aws:s3:::{bucket}/*"
+    statements: list[dict] = [
+        {
+            "Sid": "ObjectsUnderPrefix",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+            "Resource": objects,
+        },
+        {
+            "Sid": "ListPrefixOnly",
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": f"arn:aws:s3:::{bucket}",
+            **({"Condition": {"StringLike": {"s3:prefix": [prefix, f"{prefix}/*"]}}} if prefix else {}),
+        },
+    ]
+    if v["storage_kms_key_id"]:
+        statements.append({
+            "Sid": "UseJobKey",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext"],
+            "Resource": v["storage_kms_key_id"],
+        })
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def run_task(task_definition_arn: str, role_arns: list[str]) -> dict:
+    """What the EventBridge Scheduler role may do: run this task definition and pass its two roles."""
+    family_any_revision = task_definition_arn.rsplit(":", 1)[0] + ":*" if task_definition_arn.count(":") >= 6 else task_definition_arn
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "RunThisTask", "Effect": "Allow", "Action": "ecs:RunTask", "Resource": [task_definition_arn, family_any_revision]},
+            {"Sid": "PassTaskRoles", "Effect": "Allow", "Action": "iam:PassRole", "Resource": role_arns,
+             "Condition": {"StringLike": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}},
+        ],
+    }

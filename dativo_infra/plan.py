@@ -1,0 +1,180 @@
+"""``dativo-infra plan``: run the real program under the Pulumi SDK's mock runtime.
+
+No Pulumi CLI, no credentials, no network: ``pulumi.runtime.set_mocks``
+replaces the engine, so the program registers its resources with a monitor
+that records them. The result is a plan of *inputs* — what the program asks
+for, with the provider SDKs' real classes and argument names — not a diff
+against what exists in the cloud. IDs and ARNs that only a cloud could assign
+are placeholders (``MOCK_ACCOUNT``, ``MOCK_REGION``).
+"""
+from __future__ import annotations
+
+import contextvars
+import hashlib
+import time
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime.settings import ROOT
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from .program import NAMESPACE, StackError, StackSettings, pulumi_program
+
+MOCK_ACCOUNT = "123456789012"
+MOCK_REGION = "us-east-1"
+MOCK_PROJECT = "mock-project"
+MOCK_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+
+
+@dataclass
+class PlannedResource:
+    job: Optional[str]
+    type: str
+    name: str
+    urn: str
+    custom: bool
+    protect: bool
+    retain_on_delete: bool
+    inputs: dict
+
+    def as_dict(self) -> dict:
+        return {"job": self.job, "type": self.type, "name": self.name, "custom": self.custom,
+                "protect": self.protect, "retain_on_delete": self.retain_on_delete, "inputs": _sorted(self.inputs)}
+
+
+def _sorted(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _sorted(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted(v) for v in value]
+    return value
+
+
+@dataclass
+class Plan:
+    tenant: str
+    environment: str
+    resources: list[PlannedResource] = field(default_factory=list)
+    outputs: dict = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        return {"tenant": self.tenant, "environment": self.environment,
+                "resources": [r.as_dict() for r in self.resources], "outputs": self.outputs}
+
+    def for_job(self, job: str) -> list[PlannedResource]:
+        return [r for r in self.resources if r.job == job]
+
+
+def _placeholder_state(typ: str, name: str, inputs: dict) -> dict:
+    """Attributes a cloud would assign, filled with recognisable placeholders."""
+    digest = hashlib.sha256(f"{typ}:{name}".encode()).hexdigest()[:12]
+    state = dict(inputs)
+    if typ.startswith("aws:"):
+        service = typ.split(":")[1].split("/")[0]
+        physical = inputs.get("name") or inputs.get("family") or inputs.get("bucket") or name
+        if typ == "aws:ecs/taskDefinition:TaskDefinition":
+            state["arn"] = f"arn:aws:ecs:{MOCK_REGION}:{MOCK_ACCOUNT}:task-definition/{physical}:1"
+        elif service == "iam":
+            state["arn"] = f"arn:aws:iam::{MOCK_ACCOUNT}:role/{physical}"
+        elif service == "s3" and typ == "aws:s3/bucket:Bucket":
+            return {**state, "bucket": physical, "arn": f"arn:aws:s3:::{physical}", "id": physical}
+        else:
+            state["arn"] = f"arn:aws:{service}:{MOCK_REGION}:{MOCK_ACCOUNT}:{typ.split(':')[-1].lower()}/{physical}"
+        state.setdefault("name", physical)
+        if typ == "aws:ec2/securityGroup:SecurityGroup":
+            return {**state, "id": f"sg-{digest}"}
+    return state
+
+
+class PlanMocks(pulumi.runtime.Mocks):
+    def __init__(self):
+        self.inputs: dict[tuple[str, str], dict] = {}
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        self.inputs[(args.typ, args.name)] = args.inputs
+        state = _placeholder_state(args.typ, args.name, args.inputs)
+        return state.pop("id", f"{args.name}-id"), state
+
+    def call(self, args: pulumi.runtime.MockCallArgs):
+        token, given = args.token, args.args
+        if token == "aws:index/getRegion:getRegion":
+            return {"region": MOCK_REGION, "name": MOCK_REGION, "id": MOCK_REGION}
+        if token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"account_id": MOCK_ACCOUNT, "accountId": MOCK_ACCOUNT, "arn": f"arn:aws:iam::{MOCK_ACCOUNT}:root", "user_id": "MOCK", "id": MOCK_ACCOUNT}
+        if token == "aws:ecs/getCluster:getCluster":
+            name = given.get("clusterName") or given.get("cluster_name")
+            return {"arn": f"arn:aws:ecs:{MOCK_REGION}:{MOCK_ACCOUNT}:cluster/{name}", "clusterName": name, "id": name}
+        return {}
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """The SDK's mock monitor, also keeping each registration's parent and protection options."""
+
+    def __init__(self, mocks: PlanMocks):
+        super().__init__(mocks)
+        self.registrations: list[tuple[str, str, str, str, bool, bool, bool]] = []
+
+    def RegisterResource(self, request):
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            self.registrations.append((response.urn, request.parent, request.type, request.name, bool(request.custom),
+                                       bool(request.protect), bool(request.retainOnDelete)))
+        return response
+
+
+def _job_of(urn: str, parents: dict[str, str], types: dict[str, str]) -> Optional[str]:
+    while urn:
+        if types.get(urn, "").startswith("dativo:"):
+            return urn.rsplit("::", 1)[-1]
+        urn = parents.get(urn, "")
+    return None
+
+
+def _config(settings: StackSettings) -> dict[str, str]:
+    import json
+
+    config = {f"{NAMESPACE}:tenant": settings.tenant, f"{NAMESPACE}:environment": settings.environment,
+              f"{NAMESPACE}:jobsDir": settings.jobs_dir}
+    if settings.assets_dir:
+        config[f"{NAMESPACE}:assetsDir"] = settings.assets_dir
+    if settings.image:
+        config[f"{NAMESPACE}:image"] = settings.image
+    if settings.variables:
+        config[f"{NAMESPACE}:vars"] = json.dumps(settings.variables)
+    return config
+
+
+def _resolve(value: Any) -> Any:
+    return _sync_await(pulumi.Output.from_input(value).future())
+
+
+def _run(settings: StackSettings) -> Plan:
+    started = time.perf_counter()
+    ROOT.set(None)  # a fresh root stack for every plan, even in one process
+    mocks = PlanMocks()
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project="dativo-infra", stack=settings.stack_name, preview=False, monitor=monitor)
+    pulumi.runtime.set_all_config(_config(settings))
+    # the same entry point as `pulumi up`, reading the stack config set above
+    _sync_await(run_pulumi_func(pulumi_program))
+    root = pulumi.runtime.get_root_resource()
+    outputs = {name: _resolve(value) for name, value in sorted(getattr(root, "outputs", {}).items())}
+    parents = {urn: parent for urn, parent, *_ in monitor.registrations}
+    types = {urn: typ for urn, _, typ, *_ in monitor.registrations}
+    resources = sorted(  # registration order depends on asyncio scheduling; the plan must not
+        (PlannedResource(_job_of(urn, parents, types), typ, name, urn, custom, protect, retain, mocks.inputs.get((typ, name), {}))
+         for urn, _, typ, name, custom, protect, retain in monitor.registrations),
+        key=lambda r: (r.job or "", r.urn))
+    return Plan(settings.tenant, settings.environment, resources, outputs, time.perf_counter() - started)
+
+
+def plan_stack(settings: StackSettings) -> Plan:
+    """Plan one tenant stack. Raises :class:`~dativo_infra.program.StackError` for bad jobs or settings."""
+    return contextvars.copy_context().run(_run, settings)
+
+
+__all__ = ["Plan", "PlannedResource", "StackError", "plan_stack"]
