@@ -47,3 +47,6 @@ golden: install
 
 clean:
 	rm -rf $(VENV) $(LINT_VENV) build .pytest_cache .hypothesis
+
+bench: install
+	$(BIN)/python -m benchmarks.run

@@ -1,0 +1,123 @@
+"""Plan benchmarks: dativo-infra's offline plan against the bare Pulumi SDK under the same mocks.
+
+The floor is a program with no dativo logic that registers the very same
+resources (same provider SDK classes, names, inputs and parents) under the
+same mock runtime: what remains is the cost of loading jobs, merging tags,
+computing variables and the stack transformation.
+"""
+from __future__ import annotations
+
+import contextvars
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.generate import generate
+from benchmarks.run import Line, median_pair
+
+_CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
+
+
+def _snake(name: str) -> str:
+    return _CAMEL.sub("_", name).lower()
+
+
+def _sdk_class(token: str):
+    import importlib
+
+    packages = {"aws": "pulumi_aws", "gcp": "pulumi_gcp", "azure-native": "pulumi_azure_native", "kubernetes": "pulumi_kubernetes"}
+    package, module, name = token.split(":")
+    module = module.split("/")[0] if package != "kubernetes" else module.replace("/", ".")
+    path = packages[package] + ("" if module in ("index", "") else "." + module)
+    return getattr(importlib.import_module(path), name)
+
+
+def bare_program(recorded: list[dict[str, Any]]):
+    """A Pulumi program that registers exactly ``recorded`` (from a plan) and nothing else."""
+    import pulumi
+
+    def program() -> None:
+        parents: dict[str, Any] = {}
+        for r in recorded:
+            if not r["custom"]:
+                parents[r["name"]] = pulumi.ComponentResource(r["type"], r["name"], None, None)
+        for r in recorded:
+            if r["custom"]:
+                opts = pulumi.ResourceOptions(parent=parents.get(r["job"]), protect=r["protect"], retain_on_delete=r["retain_on_delete"])
+                _sdk_class(r["type"])(r["name"], opts=opts, **{_snake(k): v for k, v in r["inputs"].items()})
+
+    return program
+
+
+def _run_under_mocks(program, stack: str) -> float:
+    from pulumi.runtime.settings import ROOT
+    from pulumi.runtime.stack import run_pulumi_func
+    from pulumi.runtime.sync_await import _sync_await
+    import pulumi
+
+    from dativo_infra.plan import PlanMocks, RecordingMonitor
+
+    def run() -> float:
+        ROOT.set(None)
+        mocks = PlanMocks()
+        pulumi.runtime.set_mocks(mocks, project="dativo-infra", stack=stack, preview=False, monitor=RecordingMonitor(mocks))
+        start = time.perf_counter()
+        _sync_await(run_pulumi_func(program))
+        return time.perf_counter() - start
+
+    return contextvars.copy_context().run(run)
+
+
+def bench_plan(runs: int, work: Path) -> list[Line]:
+    from dativo_infra.components import COMPONENTS
+    from dativo_infra.plan import plan_stack
+    from dativo_infra.program import StackSettings
+
+    root = work / "plan-tenant"
+    runtimes = tuple(r for r in ("ecs", "cloud_run", "container_apps", "kubernetes") if r in COMPONENTS)
+    generate(str(root), 1, 20, runtimes=runtimes)
+    settings = StackSettings("tenant000", "prod", jobs_dir=str(root))
+    plan = plan_stack(settings)  # warm: imports and caches are not what is measured
+    recorded = [{"job": r.job, "type": r.type, "name": r.name, "custom": r.custom, "protect": r.protect,
+                 "retain_on_delete": r.retain_on_delete, "inputs": r.inputs} for r in plan.resources]
+    bare = bare_program(recorded)
+    _run_under_mocks(bare, "tenant000-prod")
+    resources = sum(1 for r in recorded if r["custom"])
+    ours, floor = median_pair(lambda: plan_stack(settings), lambda: _run_under_mocks(bare, "tenant000-prod"), runs * 2)
+    return [Line(f"offline plan, 1 tenant × 20 jobs ({resources} resources; {', '.join(runtimes)})", ours, floor, "s",
+                 "≤ 1.15× bare SDK", ours / floor <= 1.15, f"{ours / resources * 1000:.2f} ms/resource")]
+
+
+def bench_fleet(runs: int, work: Path) -> list[Line]:
+    """`plan --all` over 50 tenants, --parallel 1 vs 2 (separate processes, as the CLI runs them)."""
+    from dativo_infra.components import COMPONENTS
+
+    root = work / "fleet-50"
+    runtimes = tuple(r for r in ("ecs", "cloud_run", "container_apps", "kubernetes") if r in COMPONENTS)
+    generate(str(root), 50, 4, runtimes=runtimes)
+    cli = str(Path(sys.executable).parent / "dativo-infra")
+
+    def run(parallel: int):
+        def go() -> None:
+            subprocess.run([cli, "plan", "--all", "--jobs-dir", str(root), "--parallel", str(parallel), "--json"],
+                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return go
+
+    two, one = median_pair(run(2), run(1), max(3, runs // 2))
+    speedup = one / two
+    return [Line("plan --all, 50 tenants: --parallel 2 vs 1", two, one, "s", "≥ 1.6× faster", speedup >= 1.6, f"speed-up {speedup:.2f}×")]
+
+
+def _fleet_available() -> bool:
+    from click.testing import CliRunner
+
+    from dativo_infra.cli import cli
+
+    result = CliRunner().invoke(cli, ["plan", "--help"])
+    return "--all" in result.output
+
+
+BENCHES = [bench_plan] + ([bench_fleet] if _fleet_available() else [])

@@ -1,0 +1,205 @@
+"""``make bench``: how fast dativo-infra is, against the floor, as the fleet grows.
+
+Every measurement runs side by side with its floor in one process run, in
+alternation, so machine noise cancels; each figure is the median of several
+runs. Prints one table with PASS/FAIL per target and writes
+benchmarks/results.md with the machine description. This is not a timed
+test: nothing fails the build, the table says what holds.
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.generate import generate  # noqa: E402
+
+
+@dataclass
+class Line:
+    name: str
+    ours: float
+    floor: Optional[float]
+    unit: str
+    target: str
+    ok: Optional[bool]
+    detail: str = ""
+
+    def row(self) -> list[str]:
+        ratio = f"{self.ours / self.floor:.2f}×" if self.floor else ""
+        floor = f"{self.floor:.3f}" if self.floor is not None else ""
+        verdict = "" if self.ok is None else ("PASS" if self.ok else "FAIL")
+        return [self.name, f"{self.ours:.3f}", floor, ratio, self.unit, self.target, verdict, self.detail]
+
+
+def median_pair(ours: Callable[[], None], floor: Callable[[], None], runs: int) -> tuple[float, float]:
+    """Alternate ours and floor ``runs`` times; return both medians (seconds)."""
+    a, b = [], []
+    for _ in range(runs):
+        for fn, into in ((floor, b), (ours, a)):
+            gc.collect()
+            start = time.perf_counter()
+            fn()
+            into.append(time.perf_counter() - start)
+    return statistics.median(a), statistics.median(b)
+
+
+def yaml_floor(files: list[str]) -> Callable[[], None]:
+    def run() -> None:
+        for path in files:
+            with open(path, encoding="utf-8") as handle:
+                yaml.load(handle.read(), Loader=yaml.CSafeLoader)
+    return run
+
+
+def export_all(root: str, out: str) -> Callable[[], None]:
+    """What `dativo-infra terraform export --all ROOT --output-dir OUT` does, in-process."""
+    from dativo_infra.jobs import load_jobs
+    from terraform_compat import export_job, tree_output_path
+
+    def run() -> None:
+        result = load_jobs([root])
+        assert result.ok, result.problems[:3]
+        for job in result.jobs:
+            export_job(job, tree_output_path(out, job, "hcl"))
+    return run
+
+
+def bench_export(sizes: list[int], runs: int, work: Path) -> tuple[list[Line], dict[int, float]]:
+    lines, per_size = [], {}
+    for size in sizes:
+        tenants = max(1, size // 100)
+        root = work / f"fleet-{size}"
+        files = generate(str(root), tenants, size // tenants)
+        out = work / f"tfvars-{size}"
+        ours, floor = median_pair(export_all(str(root), str(out)), yaml_floor(files), runs if size < 10000 else max(3, runs // 2))
+        per_size[size] = ours
+        ratio = ours / floor
+        lines.append(Line(f"validate + export {size:,} jobs", ours, floor, "s", "≤ 1.5× YAML floor", ratio <= 1.5,
+                          f"{size / ours:,.0f} jobs/s"))
+    return lines, per_size
+
+
+def bench_startup(runs: int, job_file: str) -> list[Line]:
+    cli = str(BIN / "dativo-infra")
+    py = sys.executable
+
+    def timed(argv: list[str]) -> Callable[[], None]:
+        def run() -> None:
+            subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return run
+
+    floor_cmd = timed([py, "-c", "import yaml, pydantic"])
+    lines = []
+    for label, argv in (("CLI start-up: --help", [cli, "--help"]), ("CLI start-up: validate 1 file", [cli, "validate", job_file])):
+        ours, floor = median_pair(timed(argv), floor_cmd, runs)
+        lines.append(Line(label, ours, floor, "s", "≤ 2× import floor", ours / floor <= 2.0))
+    return lines
+
+
+def bench_memory(root: Path) -> Line:
+    """Peak RSS of a 10,000-job export, in a fresh process."""
+    code = (
+        "import resource, sys; sys.path.insert(0, %r)\n"
+        "from benchmarks.run import export_all\n"
+        "export_all(%r, %r)()\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    ) % (str(ROOT), str(root), tempfile.mkdtemp())
+    peak_kib = int(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout.split()[-1])
+    return Line("peak memory, 10,000-job export", peak_kib / 1024, None, "MiB", "reported", None)
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    versions = {}
+    for name in ("pulumi", "pulumi_aws", "pydantic", "yaml"):
+        try:
+            versions[name] = __import__(name).__version__
+        except Exception:  # noqa: BLE001 - a description, not a check
+            versions[name] = "?"
+    return (f"{platform.platform()}; {cpu}; {os.cpu_count()} cores; Python {platform.python_version()}; "
+            + ", ".join(f"{k} {v}" for k, v in versions.items()))
+
+
+def render(lines: list[Line]) -> str:
+    header = ["measurement", "ours", "floor", "ratio", "unit", "target", "result", "detail"]
+    rows = [header] + [line.row() for line in lines]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
+
+
+def markdown(lines: list[Line], notes: str) -> str:
+    header = ["measurement", "ours", "floor", "ratio", "unit", "target", "result", "detail"]
+    out = ["# Benchmark results", "", f"Machine: {machine()}", "", f"Run: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, `make bench`", "",
+           "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(line.row()) + " |" for line in lines]
+    return "\n".join(out) + "\n\n" + notes
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="dativo-infra benchmarks")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer runs (a smoke run)")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--no-write", action="store_true", help="do not rewrite benchmarks/results.md")
+    args = parser.parse_args()
+    sizes = [100, 1000] if args.quick else [100, 1000, 10000]
+    runs = 3 if args.quick else args.runs
+    work = Path(tempfile.mkdtemp(prefix="dativo-bench-"))
+    lines: list[Line] = []
+    try:
+        export_lines, per_size = bench_export(sizes, runs, work)
+        lines += export_lines
+        if 10000 in per_size:
+            growth = per_size[10000] / per_size[1000]
+            lines.append(Line("growth 1,000 → 10,000 jobs", growth, None, "×", "≤ 12× (linear)", growth <= 12))
+            lines.append(bench_memory(work / "fleet-10000"))
+        lines += bench_startup(max(5, runs), str(ROOT / "jobs" / "acme" / "stripe_customers_aws.yaml"))
+        for extra in _optional_benches():
+            lines += extra(runs, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    table = render(lines)
+    print(table)
+    if not args.no_write:
+        notes_file = ROOT / "benchmarks" / "NOTES.md"
+        notes = notes_file.read_text() if notes_file.exists() else ""
+        (ROOT / "benchmarks" / "results.md").write_text(markdown(lines, notes))
+        print("\nwrote benchmarks/results.md")
+    return 0
+
+
+def _optional_benches() -> list[Callable[[int, Path], list[Line]]]:
+    """Plan and fleet benchmarks (benchmarks/plan_bench.py), when present."""
+    try:
+        from benchmarks import plan_bench
+    except ImportError:
+        return []
+    return list(plan_bench.BENCHES)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
