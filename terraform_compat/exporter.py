@@ -95,19 +95,25 @@ class ExportResult:
 
 
 def export_job(job: Job, output: str, fmt: str = "hcl", backend_config: Optional[str] = None, image: Optional[str] = None) -> ExportResult:
-    """Write one job's variables (and optionally its backend file). Nothing is written if anything fails."""
+    """Write one job's variables (and optionally its backend file).
+
+    Everything is rendered before anything is written, so an invalid job writes
+    nothing; each file is replaced atomically, so none is ever half-written.
+    """
     if job.infrastructure is None:
         raise ExportError([Problem(job.path, "job has no infrastructure block: there is nothing to export")])
     text = render(job, fmt, image)
     backend_text = render_backend(job) if backend_config else None
     if backend_config and backend_text is None:
         raise ExportError([Problem(job.path, "--backend-config was given but the job has no terraform.backend_config", field="infrastructure.terraform.backend_config")])
+    target = output
     try:
         write_atomic(output, text)
         if backend_config:
+            target = backend_config
             write_atomic(backend_config, backend_text or "")
-    except OSError as exc:
-        raise ExportError([Problem(output, f"cannot write: {exc.strerror or exc}")]) from None
+    except OSError as exc:  # name the file that could not be written
+        raise ExportError([Problem(target, f"cannot write: {exc.strerror or exc}")]) from None
     return ExportResult(job.name, job.tenant, job.environment, output, backend_config, module_reference(job))
 
 

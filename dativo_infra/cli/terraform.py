@@ -55,6 +55,8 @@ def export(config, output, tree, output_dir, fmt, backend_config, image, tenant,
         raise click.UsageError("--backend-config goes with --config; with --all every job's backend file is written next to its variables")
     fmt = fmt or "hcl"
     loaded = load_jobs([tree], tenant=tenant, variables=values, assets_dir=assets_dir)
+    if not loaded.files:  # as `validate`: an empty tree is a mistake (wrong folder), not a success
+        fail([Problem(tree, "no job files found (looked for *.yaml and *.yml)")], as_json)
     exported, skipped, problems = [], [], list(loaded.problems)
     for job in loaded.jobs:
         if job.infrastructure is None:

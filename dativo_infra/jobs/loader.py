@@ -107,7 +107,13 @@ def build_job(parsed: ParsedFile, assets: AssetCache, variables: Mapping[str, st
     try:
         config = JobConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(from_validation_error(path, exc, locator, root=JobConfig)) from None
+        problems.extend(from_validation_error(path, exc, locator, root=JobConfig))
+        # the identifiers do not depend on the rest of the model: report them too, so all problems come at once
+        for key in ("tenant_id", "environment"):
+            if isinstance(data.get(key), str) and not any(p.field == key for p in problems):
+                for message in rules.check_identifier(data[key], key):
+                    add((key,), message)
+        raise ConfigError(problems) from None
 
     for dotted, message in rules.check_job(config):
         add(tuple(int(p) if p.isdigit() else p for p in dotted.split(".")), message)
@@ -146,7 +152,10 @@ ASSETS_ENV_HINT = "DATIVO_ASSETS_DIR"
 
 
 def discover(paths: Iterable[str]) -> list[str]:
-    """Job files under the given files and folders (recursively), sorted; ``assets/`` folders are skipped."""
+    """Job files under the given files and folders (recursively), sorted; ``assets/`` folders are skipped.
+
+    A file reached twice (``jobs/`` and ``jobs/acme/x.yaml``) is listed once.
+    """
     found: list[str] = []
     for given in paths:
         if os.path.isdir(given):
@@ -155,7 +164,14 @@ def discover(paths: Iterable[str]) -> list[str]:
                 found.extend(os.path.join(root, f) for f in sorted(files) if f.endswith(JOB_SUFFIXES))
         else:
             found.append(given)
-    return found
+    seen: set[str] = set()
+    unique = []
+    for path in found:
+        key = os.path.realpath(path)
+        if key not in seen:
+            seen.add(key)
+            unique.append(path)
+    return unique
 
 
 @dataclass
@@ -224,11 +240,29 @@ def load_jobs(
 
     tenants = sorted({j.tenant for r in results for j in r.jobs if not j.shared})
     for result, parsed in shared:
+        if not tenants and not interpolation.resolve({"tenant_id": parsed.data["tenant_id"]}, interpolation.make_lookup(variables, environ))[1]:
+            # no tenant known, but ${TENANT_ID:-default} or the environment gives one: the ordinary ${VAR} rules
+            _build_into(result, parsed, assets, variables, environ)
+            continue
         if not tenants:
             result.problems = [Problem(parsed.path, f"shared job file: tenant_id uses ${{{TENANT_VARIABLE}}} and no tenant is known; pass --tenant or --var {TENANT_VARIABLE}=...", field="tenant_id", line=Locator(parsed.text).position(("tenant_id",))[0], col=1)]
         for name in tenants:
             _build_into(result, parsed, assets, {**variables, TENANT_VARIABLE: name}, environ)
 
+    # the job name comes from the file name: two jobs of one tenant and environment with the same name
+    # would create the same resources and export to the same file
+    owners: dict[tuple[str, str, str], str] = {}
+    for result in results:
+        kept = []
+        for job in result.jobs:
+            key = (job.tenant, job.environment, job.name)
+            if key in owners:
+                result.problems.append(Problem(job.path, f"job {job.name!r} of tenant {job.tenant} ({job.environment}) is already defined by "
+                                                         f"{owners[key]}; both would create the same resources and export to the same file: rename one file"))
+            else:
+                owners[key] = job.path
+                kept.append(job)
+        result.jobs = kept
     for result in results:
         result.jobs = [j for j in result.jobs if (tenant is None or j.tenant == tenant) and (environment is None or j.environment == environment)]
     return LoadResult(results)

@@ -6,6 +6,7 @@ is ours, so an unknown one is a typo and an error.
 """
 from __future__ import annotations
 
+import math
 import re
 from typing import Any, Dict, List, Literal, Optional, Union
 
@@ -39,8 +40,11 @@ class Schedule(_Strict):
     @classmethod
     def _five_fields(cls, value: str) -> str:
         parts = value.split()
-        if len(parts) != 5 or not all(_CRON_FIELD.match(p) for p in parts):
+        if len(parts) != 5:
             raise ValueError(f"cron {value!r} must have 5 fields (minute hour day-of-month month day-of-week), e.g. '0 2 * * *'")
+        bad = [p for p in parts if not _CRON_FIELD.match(p)]
+        if bad:
+            raise ValueError(f"cron {value!r}: field {bad[0]!r} may only hold digits, names and * / , - ? L W #")
         return " ".join(parts)
 
     @field_validator("timezone")
@@ -80,19 +84,31 @@ class ComputeConfig(_Strict):
     _cpu_millicores: int = PrivateAttr()
     _memory_mib: int = PrivateAttr()
 
+    # one validator per field, so a bad cpu and a bad memory are two problems on their own lines
+    @field_validator("cpu", "memory", mode="before")
+    @classmethod
+    def _no_bool(cls, value: Any, info) -> Any:
+        # pydantic would read `true` as the number 1; a size is never a boolean
+        if isinstance(value, bool):
+            (sizes.parse_cpu if info.field_name == "cpu" else sizes.parse_memory)(value)
+        return value
+
+    @field_validator("cpu")
+    @classmethod
+    def _cpu_size(cls, value: Union[str, int, float]) -> Union[str, int, float]:
+        sizes.parse_cpu(value)  # SizeError is a ValueError: reported on the cpu field
+        return value
+
+    @field_validator("memory")
+    @classmethod
+    def _memory_size(cls, value: Union[str, int]) -> Union[str, int]:
+        sizes.parse_memory(value)
+        return value
+
     @model_validator(mode="after")
     def _canonical(self) -> "ComputeConfig":
-        errors = []
-        try:
-            self._cpu_millicores = sizes.parse_cpu(self.cpu)
-        except sizes.SizeError as exc:
-            errors.append(str(exc))
-        try:
-            self._memory_mib = sizes.parse_memory(self.memory)
-        except sizes.SizeError as exc:
-            errors.append(str(exc))
-        if errors:
-            raise ValueError("; ".join(errors))
+        self._cpu_millicores = sizes.parse_cpu(self.cpu)
+        self._memory_mib = sizes.parse_memory(self.memory)
         return self
 
     @property
@@ -125,12 +141,59 @@ class StorageConfig(_Strict):
         return value.strip("/")
 
 
+_TF_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*\Z")
+# names Terraform does not allow for a module's input variables
+_TF_RESERVED = {"count", "depends_on", "for_each", "lifecycle", "locals", "providers", "source", "version"}
+
+
+def _terraform_value_problem(value: Any, where: str) -> Optional[str]:
+    """Why ``value`` cannot be written to a .tfvars file, or None (strings, numbers, booleans, null, lists, maps)."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else f"{where}: {value!r} is not a Terraform number"
+    if isinstance(value, list):
+        return next((p for i, v in enumerate(value) if (p := _terraform_value_problem(v, f"{where}[{i}]"))), None)
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if not isinstance(k, str):
+                return f"{where}: map key {k!r} must be a string (quote it)"
+            problem = _terraform_value_problem(v, f"{where}.{k}")
+            if problem:
+                return problem
+        return None
+    return f"{where}: a {type(value).__name__} is not a Terraform value; quote it to pass a string"
+
+
+def _check_terraform_names(value: Dict[str, Any], what: str) -> Dict[str, Any]:
+    for name, item in value.items():
+        if not _TF_IDENTIFIER.match(name):
+            raise ValueError(f"{what} name {name!r} is not a Terraform identifier (letters, digits, '_' and '-', not starting with a digit)")
+        problem = _terraform_value_problem(item, name)
+        if problem:
+            raise ValueError(problem)
+    return value
+
+
 class TerraformConfig(_Strict):
     module_source: Optional[str] = None
     module_version: Optional[str] = None
     workspace: Optional[str] = None
     backend_config: Dict[str, Scalar] = Field(default_factory=dict, description="Written to a file for terraform init -backend-config")
     variables: Dict[str, Any] = Field(default_factory=dict, description="Extra variables for the module, merged into the export")
+
+    @field_validator("backend_config")
+    @classmethod
+    def _backend_names(cls, value: Dict[str, Any]) -> Dict[str, Any]:
+        return _check_terraform_names(value, "backend setting")
+
+    @field_validator("variables")
+    @classmethod
+    def _variable_names(cls, value: Dict[str, Any]) -> Dict[str, Any]:
+        reserved = sorted(set(value) & _TF_RESERVED)
+        if reserved:
+            raise ValueError(f"{reserved[0]!r} is reserved by Terraform and cannot be a module variable name")
+        return _check_terraform_names(value, "variable")
 
 
 class ResourceRequirements(_Strict):
@@ -139,24 +202,20 @@ class ResourceRequirements(_Strict):
     limit_cpu: Optional[Union[str, int, float]] = None
     limit_memory: Optional[Union[str, int]] = None
 
-    @model_validator(mode="after")
-    def _parse(self) -> "ResourceRequirements":
-        errors = []
-        for name in ("request_cpu", "limit_cpu"):
-            if getattr(self, name) is not None:
-                try:
-                    sizes.parse_cpu(getattr(self, name))
-                except sizes.SizeError as exc:
-                    errors.append(f"{name}: {exc}")
-        for name in ("request_memory", "limit_memory"):
-            if getattr(self, name) is not None:
-                try:
-                    sizes.parse_memory(getattr(self, name))
-                except sizes.SizeError as exc:
-                    errors.append(f"{name}: {exc}")
-        if errors:
-            raise ValueError("; ".join(errors))
-        return self
+    # per field (not one model check), so every bad size is its own problem, on its own line
+    @field_validator("request_cpu", "limit_cpu", "request_memory", "limit_memory", mode="before")
+    @classmethod
+    def _no_bool(cls, value: Any, info) -> Any:
+        if isinstance(value, bool):  # pydantic would read `true` as 1
+            (sizes.parse_cpu if info.field_name.endswith("cpu") else sizes.parse_memory)(value)
+        return value
+
+    @field_validator("request_cpu", "limit_cpu", "request_memory", "limit_memory")
+    @classmethod
+    def _size(cls, value: Any, info) -> Any:
+        if value is not None:
+            (sizes.parse_cpu if info.field_name.endswith("cpu") else sizes.parse_memory)(value)
+        return value
 
 
 class DagsterConfig(_Strict):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 import typing
 from typing import Any, Iterable, Optional
 
@@ -51,6 +52,10 @@ def _message(error: dict, root: type) -> str:
         return f"unknown key {key!r}{hint} (allowed: {', '.join(sorted(allowed))})"
     if kind == "missing":
         return "required field is missing"
+    if kind == "literal_error":  # name the bad value, and the allowed one it is closest to
+        choices = re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", "")))
+        close = difflib.get_close_matches(str(error["input"]), choices, n=1, cutoff=0.6) if isinstance(error["input"], str) else []
+        return msg + f", got {error['input']!r}" + (f"; did you mean {close[0]!r}?" if close else "")
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]
     if kind in ("string_type", "int_type", "int_parsing", "float_type", "bool_type", "bool_parsing", "dict_type", "list_type", "model_type"):

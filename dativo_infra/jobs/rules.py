@@ -12,7 +12,7 @@ from typing import Iterator
 from . import sizes
 from .models import InfrastructureConfig, JobConfig
 
-SAFE_ID = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$")
+SAFE_ID = re.compile(r"^(?:[a-z][a-z0-9-]{0,30}[a-z0-9]|[a-z])\Z")
 
 RUNTIME_PROVIDERS = {
     "ecs": {"aws"},
@@ -57,10 +57,10 @@ def check_identifier(value: str, what: str) -> Iterator[str]:
                "ending with a hyphen (it is part of stack names, resource names and paths)")
 
 
-_S3 = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-_GCS = re.compile(r"^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$")
-_AZ_ACCOUNT = re.compile(r"^[a-z0-9]{3,24}$")
-_AZ_CONTAINER = re.compile(r"^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$")
+_S3 = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\Z")
+_GCS = re.compile(r"^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]\Z")
+_AZ_ACCOUNT = re.compile(r"^[a-z0-9]{3,24}\Z")
+_AZ_CONTAINER = re.compile(r"^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]\Z")
 
 
 def _is_ip(name: str) -> bool:
@@ -136,7 +136,10 @@ def check_job(job: JobConfig) -> list[tuple[str, str]]:
         problems += [("infrastructure.storage.bucket", m) for m in check_bucket(infra.provider, infra.storage.bucket)]
     retries = max_retries(job)
     if runtime == "cloud_run" and retries > sizes.CLOUD_RUN_MAX_RETRIES:
-        problems.append(("infrastructure.dagster.op_config.max_retries", f"Cloud Run allows 0–{sizes.CLOUD_RUN_MAX_RETRIES} retries per task, got {retries}"))
+        from_dagster = bool(infra.dagster and "max_retries" in infra.dagster.op_config)
+        where = "infrastructure.dagster.op_config.max_retries" if from_dagster else "retry_config.max_attempts"
+        detail = "" if from_dagster else f" (retry_config.max_attempts {retries + 1} = 1 attempt + {retries} retries)"
+        problems.append((where, f"Cloud Run allows 0–{sizes.CLOUD_RUN_MAX_RETRIES} retries per task, got {retries}{detail}"))
     return problems
 
 

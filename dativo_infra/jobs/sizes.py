@@ -87,7 +87,14 @@ def parse_memory(raw: Number) -> int:
 
 
 def format_cpu(millis: int) -> str:
-    """Millicores → the shortest exact core spelling (``2``, ``0.5``, ``250m``)."""
+    """Millicores → the shortest exact core spelling (``2``, ``0.5``, ``250m``).
+
+    From 128 cores up a bare number would read back as ECS CPU units, so those
+    sizes are written in millicores (``128000m``): ``parse_cpu`` always reads
+    back what this writes.
+    """
+    if millis >= ECS_CPU_UNITS_THRESHOLD * 1000:
+        return f"{millis}m"
     if millis % 1000 == 0:
         return str(millis // 1000)
     if millis % 250 == 0 or millis % 100 == 0:

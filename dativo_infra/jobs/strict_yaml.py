@@ -65,14 +65,25 @@ def load_mapping(path: str, text: str, what: str = "job file") -> dict:
         message = " ".join(m for m in (exc.context, exc.problem) if m) or str(exc)
         line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
         raise ConfigError([Problem(path, f"YAML syntax error: {message}", line=line, col=col)]) from None
+    except yaml.reader.ReaderError as exc:
+        # a character YAML does not allow (e.g. a control character): its position is an offset into the text
+        offset = min(max(exc.position, 0), len(text))
+        line = text.count("\n", 0, offset) + 1
+        col = offset - (text.rfind("\n", 0, offset) + 1) + 1
+        char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        raise ConfigError([Problem(path, f"character U+{ord(char):04X} is not allowed in YAML ({exc.reason}); job files must be printable text",
+                                   line=line, col=col)]) from None
     except yaml.YAMLError as exc:
-        raise ConfigError([Problem(path, f"YAML error: {exc}")]) from None
+        raise ConfigError([Problem(path, "YAML error: " + " ".join(str(exc).split()))]) from None
     if data is None:
         raise ConfigError([Problem(path, f"{what} is empty; expected a mapping of keys to values", line=1, col=1)])
     if not isinstance(data, dict):
-        kind = type(data).__name__.replace("str", "a string").replace("list", "a list")
+        kind = _KINDS.get(type(data), type(data).__name__)
         raise ConfigError([Problem(path, f"{what} must be a mapping of keys to values, got {kind}", line=1, col=1)])
     return data
+
+
+_KINDS = {str: "a string", list: "a list", int: "a number", float: "a number", bool: "a boolean"}
 
 
 class Locator:

@@ -37,7 +37,7 @@ def shorten(text: str, limit: int) -> str:
 
 # --- AWS ---------------------------------------------------------------------
 # ECS's pattern [\p{L}\p{Z}\p{N}_.:/=+\-@]*: the characters safe in every service
-_AWS_ASCII_SAFE = re.compile(r"^[A-Za-z0-9 _.:/=+\-@]*$")
+_AWS_ASCII_SAFE = re.compile(r"^[A-Za-z0-9 _.:/=+\-@]*\Z")
 _AWS_EXTRA = set("_.:/=+-@")
 
 
@@ -61,8 +61,8 @@ def aws_value(value: str) -> str:
 
 
 # --- GCP ---------------------------------------------------------------------
-_GCP_ASCII_KEY = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
-_GCP_ASCII_VALUE = re.compile(r"^[a-z0-9_-]{0,63}$")
+_GCP_ASCII_KEY = re.compile(r"^[a-z][a-z0-9-]{0,62}\Z")
+_GCP_ASCII_VALUE = re.compile(r"^[a-z0-9_-]{0,63}\Z")
 CLOUD_RUN_RESERVED = ("run.googleapis.com", "cloud.googleapis.com", "serving.knative.dev", "autoscaling.knative.dev")
 
 
@@ -115,7 +115,7 @@ def azure_value(value: str) -> str:
 
 
 # --- Kubernetes --------------------------------------------------------------
-_K8S_NAME_OK = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+_K8S_NAME_OK = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]\Z")
 _K8S_BAD = re.compile(r"[^-A-Za-z0-9_.]")
 _K8S_PREFIX_BAD = re.compile(r"[^a-z0-9.-]")
 DATIVO_NAMESPACE, DATIVO_LABEL_PREFIX = "dativo:", "dativo.io/"
