@@ -5,13 +5,15 @@ replaces the engine, so the program registers its resources with a monitor
 that records them. The result is a plan of *inputs* — what the program asks
 for, with the provider SDKs' real classes and argument names — not a diff
 against what exists in the cloud. IDs and ARNs that only a cloud could assign
-are placeholders (``MOCK_ACCOUNT``, ``MOCK_REGION``).
+are placeholders (``MOCK_ACCOUNT``, ``MOCK_REGION``, ``mock-project``, the all-zero
+Azure subscription, ``MOCKOIDCISSUER``...).
 """
 from __future__ import annotations
 
 import contextvars
 import hashlib
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -26,7 +28,12 @@ from .program import NAMESPACE, StackError, StackSettings, pulumi_program
 MOCK_ACCOUNT = "123456789012"
 MOCK_REGION = "us-east-1"
 MOCK_PROJECT = "mock-project"
+MOCK_PROJECT_NUMBER = "000000000000"
 MOCK_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+MOCK_TENANT = "00000000-0000-0000-0000-00000000ffff"
+MOCK_AZURE_LOCATION = "mock-location"
+MOCK_EKS_ISSUER = f"https://oidc.eks.{MOCK_REGION}.amazonaws.com/id/MOCKOIDCISSUER"
+MOCK_AKS_ISSUER = f"https://{MOCK_AZURE_LOCATION}.oic.prod-aks.azure.com/{MOCK_TENANT}/mock-cluster-issuer/"
 
 
 @dataclass
@@ -87,7 +94,56 @@ def _placeholder_state(typ: str, name: str, inputs: dict) -> dict:
         state.setdefault("name", physical)
         if typ == "aws:ec2/securityGroup:SecurityGroup":
             return {**state, "id": f"sg-{digest}"}
+    elif typ.startswith("gcp:"):
+        return _gcp_state(typ, name, state)
+    elif typ.startswith("azure-native:"):
+        return _azure_state(typ, name, state, digest)
     return state
+
+
+def _mock_uuid(text: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"dativo-plan-mock:{text}"))
+
+
+def _gcp_state(typ: str, name: str, state: dict) -> dict:
+    if typ == "gcp:serviceaccount/account:Account":
+        email = f"{state['accountId']}@{MOCK_PROJECT}.iam.gserviceaccount.com"
+        return {**state, "email": email, "member": f"serviceAccount:{email}", "uniqueId": "MOCK-UNIQUE-ID",
+                "name": f"projects/{MOCK_PROJECT}/serviceAccounts/{email}", "id": f"projects/{MOCK_PROJECT}/serviceAccounts/{email}"}
+    if typ == "gcp:cloudrunv2/job:Job":
+        job_id = f"projects/{MOCK_PROJECT}/locations/{state.get('location')}/jobs/{state.get('name')}"
+        return {**state, "id": job_id, "uid": _mock_uuid(job_id)}
+    if typ == "gcp:cloudscheduler/job:Job":
+        return {**state, "id": f"projects/{MOCK_PROJECT}/locations/{state.get('region')}/jobs/{state.get('name')}"}
+    if typ == "gcp:storage/bucket:Bucket":
+        return {**state, "id": state.get("name", name), "url": f"gs://{state.get('name', name)}"}
+    return state
+
+
+# azure-native resources name themselves through a type-specific input (jobName, resourceName, ...)
+_AZURE_NAME_INPUTS = ("jobName", "resourceName", "containerName", "roleAssignmentName", "federatedIdentityCredentialResourceName")
+_AZURE_PROVIDERS = {
+    "azure-native:managedidentity:UserAssignedIdentity": "Microsoft.ManagedIdentity/userAssignedIdentities",
+    "azure-native:app:Job": "Microsoft.App/jobs",
+}
+
+
+def _azure_state(typ: str, name: str, state: dict, digest: str) -> dict:
+    physical = next((state[k] for k in _AZURE_NAME_INPUTS if isinstance(state.get(k), str)), name)
+    group = state.get("resourceGroupName", "mock-resource-group")
+    provider = _AZURE_PROVIDERS.get(typ, f"Mock.{typ.split(':')[1]}/{typ.split(':')[2]}")
+    state = {**state, "name": physical}
+    if typ == "azure-native:authorization:RoleAssignment":
+        return {**state, "id": f"{state.get('scope', '')}/providers/Microsoft.Authorization/roleAssignments/{physical}"}
+    identity = state.get("identity")
+    if isinstance(identity, dict) and isinstance(identity.get("userAssignedIdentities"), list):
+        # given as a list of IDs, returned by Azure as a map of ID → the identity's principal and client IDs
+        state["identity"] = {**identity, "userAssignedIdentities": {
+            i: {"principalId": _mock_uuid(f"principal:{i}"), "clientId": _mock_uuid(f"client:{i}")}
+            for i in identity["userAssignedIdentities"] if isinstance(i, str)}}
+    if typ == "azure-native:managedidentity:UserAssignedIdentity":
+        state.update(principalId=_mock_uuid(f"principal:{digest}"), clientId=_mock_uuid(f"client:{digest}"), tenantId=MOCK_TENANT)
+    return {**state, "id": f"/subscriptions/{MOCK_SUBSCRIPTION}/resourceGroups/{group}/providers/{provider}/{physical}"}
 
 
 class PlanMocks(pulumi.runtime.Mocks):
@@ -108,6 +164,26 @@ class PlanMocks(pulumi.runtime.Mocks):
         if token == "aws:ecs/getCluster:getCluster":
             name = given.get("clusterName") or given.get("cluster_name")
             return {"arn": f"arn:aws:ecs:{MOCK_REGION}:{MOCK_ACCOUNT}:cluster/{name}", "clusterName": name, "id": name}
+        if token == "aws:eks/getCluster:getCluster":
+            name = given.get("name")
+            return {"arn": f"arn:aws:eks:{MOCK_REGION}:{MOCK_ACCOUNT}:cluster/{name}", "name": name, "id": name,
+                    "identities": [{"oidcs": [{"issuer": MOCK_EKS_ISSUER}]}]}
+        if token == "gcp:organizations/getClientConfig:getClientConfig":
+            return {"project": MOCK_PROJECT, "region": "", "zone": "", "accessToken": "MOCK-TOKEN", "id": MOCK_PROJECT}
+        if token == "gcp:storage/getProjectServiceAccount:getProjectServiceAccount":
+            email = f"service-{MOCK_PROJECT_NUMBER}@gs-project-accounts.iam.gserviceaccount.com"
+            return {"emailAddress": email, "member": f"serviceAccount:{email}", "project": MOCK_PROJECT, "id": email}
+        if token == "azure-native:authorization:getClientConfig":
+            return {"subscriptionId": MOCK_SUBSCRIPTION, "tenantId": MOCK_TENANT, "clientId": _mock_uuid("deployer-client"),
+                    "objectId": _mock_uuid("deployer-object")}
+        if token == "azure-native:containerservice:getManagedCluster":
+            group, cluster = given.get("resourceGroupName"), given.get("resourceName")
+            return {"name": cluster, "location": MOCK_AZURE_LOCATION, "oidcIssuerProfile": {"enabled": True, "issuerURL": MOCK_AKS_ISSUER},
+                    "id": f"/subscriptions/{MOCK_SUBSCRIPTION}/resourceGroups/{group}/providers/Microsoft.ContainerService/managedClusters/{cluster}"}
+        if token == "azure-native:managedidentity:getUserAssignedIdentity":
+            key = f"{given.get('resourceGroupName')}/{given.get('resourceName')}"
+            return {"name": given.get("resourceName"), "principalId": _mock_uuid(f"principal:{key}"),
+                    "clientId": _mock_uuid(f"client:{key}"), "tenantId": MOCK_TENANT}
         return {}
 
 

@@ -6,6 +6,9 @@ import importlib
 # effective runtime → (module, class)
 COMPONENTS = {
     "ecs": ("dativo_infra.components.aws_ecs", "EcsJob"),
+    "cloud_run": ("dativo_infra.components.gcp_cloud_run", "CloudRunJob"),
+    "container_apps": ("dativo_infra.components.azure_container_apps", "ContainerAppsJob"),
+    "kubernetes": ("dativo_infra.components.kubernetes_job", "KubernetesJob"),
 }
 
 

@@ -1,0 +1,124 @@
+"""``dativo:kubernetes:Job``: one Dativo job as a Kubernetes CronJob on EKS, GKE or AKS.
+
+Kubernetes specs are plain dicts in the Kubernetes API's own (camelCase)
+spelling, so the tag transformation can reach ``metadata.labels`` and the pod
+template's labels, and so that what the plan records reads like a manifest.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Mapping
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from ..tags.formats import kubernetes_key
+from .base import JobComponent
+from .workload_identity import IDENTITIES
+
+DAGSTER_K8S_CONFIG = "dagster-k8s/config"  # the run tag Dagster's K8sRunLauncher reads
+# an unscheduled job is a suspended CronJob: a template for `kubectl create job --from=cronjob/NAME` and for Dagster
+UNSCHEDULED = "0 0 1 1 *"
+# the labels that pick the job's pods, also those Dagster launches (their labels come from the dagster-k8s/config tag)
+SELECTOR_KEYS = tuple(kubernetes_key(k) for k in ("dativo:tenant", "dativo:environment", "dativo:job"))
+UNPRIVILEGED_ID = 1000  # the kubelet refuses runAsNonRoot for an image whose USER is root or a name; a UID works with any image
+POD_SECURITY = {"runAsNonRoot": True, "runAsUser": UNPRIVILEGED_ID, "runAsGroup": UNPRIVILEGED_ID,
+                "seccompProfile": {"type": "RuntimeDefault"}}
+CONTAINER_SECURITY = {"runAsNonRoot": True, "readOnlyRootFilesystem": True, "allowPrivilegeEscalation": False,
+                      "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}}
+# the root filesystem is read-only: the runner's staging files and caches go to an emptyDir
+SCRATCH = "/tmp"
+
+
+def resources(v: Mapping[str, Any]) -> dict:
+    return {"requests": {"cpu": v["request_cpu"], "memory": v["request_memory"]},
+            "limits": {"cpu": v["limit_cpu"], "memory": v["limit_memory"]}}
+
+
+def pod_selector(v: Mapping[str, Any]) -> dict:
+    return {key: v["labels"][key] for key in SELECTOR_KEYS if key in v["labels"]}
+
+
+def cron_job_spec(v: Mapping[str, Any], service_account: str, pod_labels: Mapping[str, str]) -> dict:
+    container = {
+        "name": v["container_name"],
+        "image": v["image"],
+        "command": v["command"],
+        "resources": resources(v),
+        "securityContext": CONTAINER_SECURITY,
+        "env": [{"name": "HOME", "value": SCRATCH}, {"name": "TMPDIR", "value": SCRATCH}],
+        "volumeMounts": [{"name": "scratch", "mountPath": SCRATCH}],
+    }
+    pod = {
+        "serviceAccountName": service_account,
+        "restartPolicy": "Never",  # a failed run is retried as a new pod, counted by backoffLimit
+        "securityContext": POD_SECURITY,
+        "containers": [container],
+        "volumes": [{"name": "scratch", "emptyDir": {}}],
+    }
+    return {
+        "schedule": v["schedule_cron"] or UNSCHEDULED,
+        "timeZone": v["schedule_timezone"],
+        "suspend": not v["schedule_cron"],
+        "concurrencyPolicy": "Forbid",  # two runs of one job would write the same table at once
+        "jobTemplate": {"spec": {
+            "backoffLimit": v["max_retries"],
+            "activeDeadlineSeconds": v["max_runtime_seconds"],
+            "template": {"metadata": {"labels": dict(pod_labels)}, "spec": pod},
+        }},
+    }
+
+
+def dagster_k8s_config(v: Mapping[str, Any], service_account: str, pod_labels: Mapping[str, str]) -> dict:
+    """The ``dagster-k8s/config`` tag value: what Dagster-launched runs of this job need to match the CronJob."""
+    return {
+        "container_config": {"resources": resources(v)},
+        "pod_spec_config": {"service_account_name": service_account},
+        "pod_template_spec_metadata": {"labels": {**v["labels"], **pod_labels}},
+        "job_spec_config": {"active_deadline_seconds": v["max_runtime_seconds"]},
+    }
+
+
+class KubernetesJob(JobComponent):
+    TYPE = "dativo:kubernetes:Job"
+
+    def build(self, v: Mapping[str, Any]) -> dict[str, Any]:
+        prefix, namespace = v["name_prefix"], v["namespace"]
+        service_account = v["service_account"] or prefix
+
+        after_namespace: list = []
+        if v["create_namespace"]:
+            after_namespace.append(k8s.core.v1.Namespace(*self.child("namespace"), metadata={"name": namespace}))
+
+        cloud = IDENTITIES[v["provider"]](self, v, namespace, service_account)
+        account = k8s.core.v1.ServiceAccount(
+            *self.child("service-account", depends_on=after_namespace),
+            metadata={"name": service_account, "namespace": namespace, "annotations": cloud.annotations})
+        # no ingress rule: nothing may connect to the job's pods (the runner only makes outbound calls)
+        k8s.networking.v1.NetworkPolicy(
+            *self.child("deny-ingress", depends_on=after_namespace),
+            metadata={"name": f"{prefix}-deny-ingress", "namespace": namespace},
+            spec={"podSelector": {"matchLabels": pod_selector(v)}, "policyTypes": ["Ingress"]})
+        k8s.batch.v1.CronJob(
+            *self.child("cronjob", depends_on=[*after_namespace, account]),
+            metadata={"name": prefix, "namespace": namespace},
+            spec=cron_job_spec(v, service_account, cloud.pod_labels))
+
+        config = dagster_k8s_config(v, service_account, cloud.pod_labels)
+        return {
+            "cluster_name": v["cluster_name"],
+            "namespace": namespace,
+            "service_account_name": service_account,
+            "cron_job_name": prefix,
+            "network_policy_name": f"{prefix}-deny-ingress",
+            "cloud_identity": cloud.identity,
+            "scheduled": bool(v["schedule_cron"]),
+            "labels": v["labels"],
+            "tags": v["tags"],
+            # Dagster's K8sRunLauncher: run tags (a JSON string each) and the namespace to launch in
+            "dagster": {
+                "namespace": namespace,
+                "run_tags": {DAGSTER_K8S_CONFIG: json.dumps(config, sort_keys=True)},
+                "retry_policy": {"max_retries": v["max_retries"], "delay": v["retry_delay_seconds"]},
+            },
+        }

@@ -1,0 +1,108 @@
+"""The cloud side of a Kubernetes job's identity: one function per cloud behind the cluster.
+
+Each creates an identity that only the job's ServiceAccount (``NAMESPACE/NAME``)
+can assume, grants it the job's storage exactly as the cloud's own runtime
+component does, and returns what the ServiceAccount and the pods must carry.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import pulumi
+
+from . import aws_iam, azure_roles, gcp_iam
+from .checks import require
+
+EKS_ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
+GKE_SERVICE_ACCOUNT_ANNOTATION = "iam.gke.io/gcp-service-account"
+AZURE_CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id"
+AZURE_USE_LABEL = "azure.workload.identity/use"  # the AKS webhook injects the token only into pods labelled so
+
+
+@dataclass
+class CloudIdentity:
+    identity: pulumi.Output  # role ARN, service account e-mail or client ID
+    annotations: dict = field(default_factory=dict)  # on the ServiceAccount
+    pod_labels: dict = field(default_factory=dict)  # on the pods, next to the job's labels
+
+
+def irsa_trust(issuer_url: str, account: str, namespace: str, service_account: str) -> dict:
+    """Trust policy: only this ServiceAccount, through the cluster's OIDC provider, for STS."""
+    provider = issuer_url.removeprefix("https://")
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "ThisServiceAccountOnly",
+            "Effect": "Allow",
+            "Principal": {"Federated": f"arn:aws:iam::{account}:oidc-provider/{provider}"},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {"StringEquals": {f"{provider}:sub": f"system:serviceaccount:{namespace}:{service_account}",
+                                           f"{provider}:aud": "sts.amazonaws.com"}},
+        }],
+    }
+
+
+def aws_identity(component, v: Mapping[str, Any], namespace: str, service_account: str) -> CloudIdentity:
+    import pulumi_aws as aws
+
+    require(component, bool(v["cluster_name"]), "infrastructure.runtime.cluster_name",
+            "IRSA trusts the EKS cluster's OIDC provider: name the cluster in cluster_name")
+    issuer = aws.eks.get_cluster_output(name=v["cluster_name"]).identities[0].oidcs[0].issuer
+    account = aws.get_caller_identity_output().account_id
+    role = aws.iam.Role(
+        *component.child("role"), name=f"{v['name_prefix']}-k8s",
+        assume_role_policy=pulumi.Output.all(issuer, account).apply(
+            lambda a: json.dumps(irsa_trust(a[0], a[1], namespace, service_account))))
+    if v["storage_create_bucket"]:
+        from .aws_ecs import EcsJob
+
+        EcsJob._bucket(component, v)  # the ECS runtime's bucket: encrypted, versioned, private, protected
+    if v["storage_bucket"]:
+        aws.iam.RolePolicy(*component.child("role-policy"), name=f"{v['name_prefix']}-storage", role=role.id,
+                           policy=json.dumps(aws_iam.storage_access(v)))
+    return CloudIdentity(role.arn, {EKS_ROLE_ANNOTATION: role.arn})
+
+
+def gcp_identity(component, v: Mapping[str, Any], namespace: str, service_account: str) -> CloudIdentity:
+    import pulumi_gcp as gcp
+
+    project = gcp.organizations.get_client_config_output().project
+    account = gcp.serviceaccount.Account(
+        *component.child("gsa"), account_id=f"{v['name_prefix']}-k8s",
+        display_name=f"Dativo job {v['job_name']} ({v['tenant_id']}/{v['environment']}) on GKE")
+    # Workload Identity: the Kubernetes ServiceAccount may act as this Google service account, nothing else may
+    gcp.serviceaccount.IAMMember(
+        *component.child("workload-identity"), service_account_id=account.name, role=gcp_iam.WORKLOAD_IDENTITY_USER,
+        member=project.apply(lambda p: f"serviceAccount:{p}.svc.id.goog[{namespace}/{service_account}]"))
+    bucket = gcp_iam.create_bucket(component, v) if v["storage_create_bucket"] else v["storage_bucket"]
+    gcp_iam.grant_storage(component, v, gcp_iam.member_of(account.email), bucket)
+    return CloudIdentity(account.email, {GKE_SERVICE_ACCOUNT_ANNOTATION: account.email})
+
+
+def azure_identity(component, v: Mapping[str, Any], namespace: str, service_account: str) -> CloudIdentity:
+    import pulumi_azure_native as azure_native
+
+    require(component, bool(v["cluster_name"]), "infrastructure.runtime.cluster_name",
+            "the federated credential trusts the AKS cluster's OIDC issuer: name the cluster in cluster_name")
+    group = v["resource_group"]
+    cluster = azure_native.containerservice.get_managed_cluster_output(resource_group_name=group, resource_name=v["cluster_name"])
+    identity = azure_native.managedidentity.UserAssignedIdentity(
+        *component.child("identity"), resource_name_=f"{v['name_prefix']}-id", resource_group_name=group,
+        location=v["region"] or cluster.location)
+    azure_native.managedidentity.FederatedIdentityCredential(
+        *component.child("federated-credential"), resource_name_=identity.name, resource_group_name=group,
+        federated_identity_credential_resource_name=f"{v['name_prefix']}-k8s",
+        issuer=cluster.oidc_issuer_profile.apply(lambda p: p.issuer_url if p else ""),
+        subject=f"system:serviceaccount:{namespace}:{service_account}", audiences=[azure_roles.WORKLOAD_IDENTITY_AUDIENCE])
+    # on Azure storage.bucket is "account/container" (the container runtime's variables split it the same way)
+    account, _, container = v["storage_bucket"].partition("/")
+    depends = [azure_roles.create_container(component, v, account, container)] if v["storage_create_bucket"] else []
+    if account and container:
+        subscription = azure_native.authorization.get_client_config_output().subscription_id
+        azure_roles.grant_container(component, v, subscription, account, container, identity.principal_id, depends)
+    return CloudIdentity(identity.client_id, {AZURE_CLIENT_ID_ANNOTATION: identity.client_id}, {AZURE_USE_LABEL: "true"})
+
+
+IDENTITIES: dict[str, Callable[..., CloudIdentity]] = {"aws": aws_identity, "gcp": gcp_identity, "azure": azure_identity}
