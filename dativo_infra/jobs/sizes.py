@@ -38,11 +38,17 @@ _MEMORY_FACTORS_BYTES = {
 }
 
 
+MAX_DIGITS = 12  # no size has 10^12 cores or MiB; longer numbers would overflow decimal arithmetic
+
+
 def _decimal(text: str, what: str, raw: Number) -> Decimal:
     try:
-        return Decimal(text)
+        value = Decimal(text)
     except InvalidOperation:
         raise SizeError(f"{what} {raw!r} is not a number") from None
+    if value.adjusted() >= MAX_DIGITS:
+        raise SizeError(f"{what} {text[:20]}{'…' if len(text) > 20 else ''} is too large")
+    return value
 
 
 def parse_cpu(raw: Number) -> int:
@@ -62,6 +68,9 @@ def parse_cpu(raw: Number) -> int:
     if millis <= 0:
         raise SizeError(f"cpu {raw!r} must be greater than zero")
     if millis != millis.to_integral_value():
+        if match.group(2) != "m" and value >= ECS_CPU_UNITS_THRESHOLD:
+            raise SizeError(f"cpu {raw!r} is read as ECS CPU units (a bare number of {ECS_CPU_UNITS_THRESHOLD} or more; 1024 units = 1 vCPU) "
+                            "and is not a whole number of millicores; use a multiple of 128 units, or write cores (\"1\") or millicores (\"1000m\")")
         raise SizeError(f"cpu {raw!r} is finer than a millicore; Kubernetes quantities allow at most 3 decimal places")
     return int(millis)
 
