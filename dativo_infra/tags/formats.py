@@ -118,6 +118,7 @@ def azure_value(value: str) -> str:
 _K8S_NAME_OK = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]\Z")
 _K8S_BAD = re.compile(r"[^-A-Za-z0-9_.]")
 _K8S_PREFIX_BAD = re.compile(r"[^a-z0-9.-]")
+_K8S_LABEL_ENDS = re.compile(r"^-+|-+\Z")
 DATIVO_NAMESPACE, DATIVO_LABEL_PREFIX = "dativo:", "dativo.io/"
 K8S_RESERVED = ("kubernetes.io", "k8s.io")
 K8S_ALLOWED_RESERVED = ("app.kubernetes.io",)  # the recommended labels
@@ -133,7 +134,8 @@ def _k8s_segment(text: str) -> str:
 
 
 def _k8s_prefix(prefix: str) -> str:
-    labels = [re.sub(r"^-+|-+$", "", _K8S_PREFIX_BAD.sub(REPLACEMENT, part.lower()))[:63] for part in prefix.split(".")]
+    # each DNS label: [a-z0-9-], ≤ 63, no hyphen at either end (trimmed after cutting, so a cut never ends in '-')
+    labels = [_K8S_LABEL_ENDS.sub("", _K8S_PREFIX_BAD.sub(REPLACEMENT, part.lower())[:63]) for part in prefix.split(".")]
     return ".".join(label for label in labels if label)[:253].strip(".-")
 
 
