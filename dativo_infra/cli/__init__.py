@@ -6,6 +6,7 @@ import sys
 import click
 
 from .. import __version__
+from .fleet import destroy, preview, refresh, up
 from .plan import plan
 from .tags import tags
 from .terraform import terraform
@@ -22,6 +23,8 @@ cli.add_command(validate)
 cli.add_command(tags)
 cli.add_command(terraform)
 cli.add_command(plan)
+for _command in (preview, up, refresh, destroy):
+    cli.add_command(_command)
 
 
 def main(argv=None) -> None:

@@ -1,9 +1,10 @@
-"""``dativo-infra plan``: the offline plan of one tenant stack."""
+"""``dativo-infra plan``: the offline plan of one tenant stack, or of every stack (``--all``)."""
 from __future__ import annotations
 
 import click
 
 from .common import EXIT_INVALID, emit_json, fail, parse_vars
+from .fleet import check_selection, run_all, selection_options
 
 NOTICE = "This is a plan of inputs (what the program would ask the cloud for), not a diff against the cloud. IDs and ARNs are placeholders."
 
@@ -43,15 +44,21 @@ def render_plan(plan) -> None:
 
 
 @click.command()
-@click.option("--tenant", required=True, help="Tenant of the stack.")
-@click.option("--environment", required=True, help="Environment of the stack.")
-@click.option("--jobs-dir", default="jobs", show_default=True, type=click.Path(file_okay=False), help="Folder of job files.")
-@click.option("--assets-dir", envvar="DATIVO_ASSETS_DIR", default=None, type=click.Path(file_okay=False), help="Folder of asset files.")
-@click.option("--image", envvar="DATIVO_IMAGE", default=None, help="Runner image when a job names none.")
-@click.option("--var", "variables", multiple=True, metavar="KEY=VALUE", help="Value for ${KEY} in job files.")
-@click.option("--json", "as_json", is_flag=True, help="Print {tenant, environment, resources, outputs} as JSON.")
-def plan(tenant, environment, jobs_dir, assets_dir, image, variables, as_json):
-    """Plan a tenant stack offline: the real program under Pulumi's mock runtime."""
+@selection_options
+@click.option("--json", "as_json", is_flag=True, help="Print {tenant, environment, resources, outputs} as JSON (with --all: one record per stack).")
+@click.option("--output-dir", default=None, type=click.Path(file_okay=False),
+              help="With --all: also write each stack's full plan (the --json shape) to DIR/<tenant>-<environment>.json.")
+def plan(tenant, environment, all_stacks, parallel, jobs_dir, assets_dir, image, variables, as_json, output_dir):
+    """Plan tenant stacks offline: the real program under Pulumi's mock runtime.
+
+    One stack with --tenant and --environment; every stack of the jobs folder
+    with --all (each in its own process, --parallel at a time; exit 1 if any failed).
+    """
+    check_selection(tenant, environment, all_stacks)
+    if all_stacks:
+        run_all("plan", jobs_dir=jobs_dir, assets_dir=assets_dir, image=image, variables=parse_vars(variables), tenant=tenant,
+                environment=environment, parallel=parallel, as_json=as_json, output_dir=output_dir, notice=NOTICE)
+        return
     from ..plan import StackError, plan_stack
     from ..program import StackSettings
 

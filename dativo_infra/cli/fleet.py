@@ -1,0 +1,193 @@
+"""``dativo-infra preview|up|refresh|destroy``: Pulumi operations on one tenant stack or on all of them.
+
+One stack (``--tenant T --environment E``) runs in this process and streams
+Pulumi's output to stderr. ``--all`` runs every stack found in the jobs folder
+in worker processes, ``--parallel N`` at a time, with a progress line per
+stack on stderr, a summary table (or ``--json``) on stdout, and exit code 1
+if any stack failed. The helpers here also serve ``dativo-infra plan --all``.
+"""
+from __future__ import annotations
+
+import sys
+from typing import Optional
+
+import click
+
+from ..errors import Problem
+from .common import EXIT_FAILED, EXIT_INVALID, EXIT_OK, emit_json, fail, parse_vars, print_problems
+
+
+# -- options shared with `plan` -----------------------------------------------------------------------------
+
+def selection_options(func):
+    """--tenant/--environment or --all, --parallel, how job files are read, --json."""
+    decorators = [
+        click.option("--tenant", default=None, help="Tenant of the stack (with --all: only this tenant)."),
+        click.option("--environment", default=None, help="Environment of the stack (with --all: only this environment)."),
+        click.option("--all", "all_stacks", is_flag=True, help="Every tenant/environment found in the jobs folder."),
+        click.option("--parallel", default=1, show_default=True, type=click.IntRange(min=1),
+                     help="With --all: stacks run at once, each in its own process."),
+        click.option("--jobs-dir", default="jobs", show_default=True, type=click.Path(file_okay=False), help="Folder of job files."),
+        click.option("--assets-dir", envvar="DATIVO_ASSETS_DIR", default=None, type=click.Path(file_okay=False), help="Folder of asset files."),
+        click.option("--image", envvar="DATIVO_IMAGE", default=None, help="Runner image when a job names none."),
+        click.option("--var", "variables", multiple=True, metavar="KEY=VALUE", help="Value for ${KEY} in job files."),
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+def check_selection(tenant: Optional[str], environment: Optional[str], all_stacks: bool) -> None:
+    if not all_stacks and not (tenant and environment):
+        raise click.UsageError("give --tenant and --environment for one stack, or --all for every stack in the jobs folder")
+
+
+def discover(jobs_dir: str, variables: dict, tenant: Optional[str], environment: Optional[str], as_json: bool):
+    from ..fleet import discover_stacks
+
+    found = discover_stacks(jobs_dir, variables=variables, tenant=tenant, environment=environment)
+    if not found.stacks and not found.problems:
+        which = " ".join(f"{k} {v}" for k, v in (("tenant", tenant), ("environment", environment)) if v)
+        fail([Problem(jobs_dir, f"no job with an infrastructure block found{' for ' + which if which else ''}")], as_json, EXIT_INVALID)
+    return found
+
+
+def _progress_start(operation: str, total: int):
+    count = {"started": 0}
+
+    def on_start(stack, pid: int) -> None:
+        count["started"] += 1
+        click.echo(f"[{operation} {count['started']}/{total}] {stack.name}: started (pid {pid})", err=True)
+
+    return on_start
+
+
+def _errors_text(record) -> str:
+    n = len(record.errors)
+    return f"{n} error{'s' if n != 1 else ''}"
+
+
+def on_finish(record) -> None:
+    if record.ok:
+        click.echo(f"[{record.operation}] {record.stack}: ok, {record.summary} ({record.seconds:.2f} s)", err=True)
+    else:
+        click.echo(f"[{record.operation}] {record.stack}: FAILED, {_errors_text(record)} ({record.seconds:.2f} s)", err=True)
+        for problem in record.errors:
+            click.echo(f"    {Problem(**problem).render()}", err=True)
+
+
+def render_summary(result) -> None:
+    rows = [("STACK", "RESULT", "SECONDS", "DETAIL")]
+    for r in result.records:
+        detail = r.summary if r.ok else _errors_text(r)
+        if r.kept:
+            detail += f"; {len(r.kept)} protected kept"
+        rows.append((r.stack, "ok" if r.ok else "FAILED", f"{r.seconds:.2f}", detail))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    click.echo()
+    for row in rows:
+        click.echo(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:>{widths[2]}}  {row[3]}".rstrip())
+    for r in result.failed:
+        click.echo(f"\n{r.stack}:")
+        for problem in r.errors:
+            click.echo(f"  {Problem(**problem).render()}")
+    if result.problems:
+        click.echo("\njob files that belong to no stack:")
+        for problem in result.problems:
+            click.echo(f"  {problem.render()}")
+    failed = len(result.failed)
+    extra = f", {len(result.problems)} unattributed file problems" if result.problems else ""
+    click.echo(f"\n{len(result.records)} stacks: {len(result.records) - failed} ok, {failed} failed{extra} "
+               f"({result.seconds:.2f} s, parallel {result.parallel})")
+
+
+def run_all(operation: str, *, jobs_dir, assets_dir, image, variables, tenant, environment, parallel, as_json,
+            options=None, output_dir=None, notice: Optional[str] = None) -> None:
+    """Discover, run every stack in worker processes, report; exits 0 or 1."""
+    from ..fleet import run_fleet
+
+    found = discover(jobs_dir, variables, tenant, environment, as_json)
+    for problem in found.problems:
+        click.echo(f"[{operation}] no stack: {problem.render()}", err=True)
+    result = run_fleet(operation, found.stacks, jobs_dir=jobs_dir, assets_dir=assets_dir, image=image, variables=variables,
+                       options=options, parallel=parallel, output_dir=output_dir, problems=found.problems,
+                       on_start=_progress_start(operation, len(found.stacks)), on_finish=on_finish)
+    if as_json:
+        emit_json({**result.as_dict(), **({"notice": notice} if notice else {})})
+    else:
+        render_summary(result)
+    sys.exit(EXIT_OK if result.ok else EXIT_FAILED)
+
+
+# -- preview / up / refresh / destroy -----------------------------------------------------------------------
+
+def pulumi_options(func):
+    decorators = [
+        click.option("--backend-url", default=None, help="State backend (default: PULUMI_BACKEND_URL, else file://<project-dir>/.pulumi-state)."),
+        click.option("--config", "config", multiple=True, metavar="KEY=VALUE", help="Provider config for every stack, e.g. aws:region=us-east-1."),
+        click.option("--secrets-provider", default=None, help="Secrets provider instead of PULUMI_CONFIG_PASSPHRASE (e.g. awskms://alias/x)."),
+        click.option("--project-dir", default=None, type=click.Path(file_okay=False), help="Where .pulumi-state and .pulumi-workspaces live (default: cwd)."),
+        click.option("--json", "as_json", is_flag=True, help="Print the result(s) as JSON."),
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+def _run(operation: str, tenant, environment, all_stacks, parallel, jobs_dir, assets_dir, image, variables,
+         backend_url, config, secrets_provider, project_dir, as_json) -> None:
+    check_selection(tenant, environment, all_stacks)
+    variables = parse_vars(variables)
+    config_values = parse_vars(config)  # same KEY=VALUE form
+    from .. import automation  # imports Pulumi's SDK (a fraction of a second), never runs anything
+
+    options = automation.StackOptions(config=config_values, backend_url=backend_url, secrets_provider=secrets_provider, root=project_dir)
+    try:
+        automation.preflight(options)  # the CLI first, then backend and passphrase: fails in milliseconds
+    except automation.AutomationError as exc:
+        fail(exc.problems, as_json, EXIT_FAILED, {"operation": operation})
+    if all_stacks:
+        run_all(operation, jobs_dir=jobs_dir, assets_dir=assets_dir, image=image, variables=variables, tenant=tenant,
+                environment=environment, parallel=parallel, as_json=as_json, options=options)
+        return
+    settings = automation.StackSettings(tenant, environment, jobs_dir, assets_dir, image, variables)
+
+    def on_output(line: str) -> None:
+        click.echo(line.rstrip("\n"), err=True)
+
+    try:
+        result = getattr(automation, operation)(settings, options, on_output=on_output)
+    except automation.AutomationError as exc:
+        fail(exc.problems, as_json, EXIT_FAILED, {"operation": operation, "tenant": tenant, "environment": environment})
+        return
+    if as_json:
+        emit_json(result.as_dict())
+        return
+    click.echo(f"{operation} {result.stack}: {result.summary} ({result.seconds:.1f} s, backend {result.backend})")
+    for urn in result.kept:
+        click.echo(f"  kept (protected): {urn}")
+    for note in result.notes:
+        click.echo(f"  note: {note}")
+
+
+def _command(operation: str, doc: str, destructive: bool = False):
+    def command(yes: bool = True, **kwargs):
+        if destructive and not yes:
+            raise click.UsageError(f"{operation} deletes cloud resources: add --yes to confirm (protected storage is always kept)")
+        _run(operation, **kwargs)
+
+    command.__doc__ = doc
+    command.__name__ = operation
+    command = selection_options(pulumi_options(command))
+    if destructive:
+        command = click.option("--yes", is_flag=True, help="Confirm the deletion.")(command)
+    return click.command(name=operation)(command)
+
+
+preview = _command("preview", "Show what `up` would change in the tenant stack(s) (needs the Pulumi CLI).")
+up = _command("up", "Create or update the tenant stack(s) (needs the Pulumi CLI).")
+refresh = _command("refresh", "Read the real cloud state into the tenant stack(s) (needs the Pulumi CLI).")
+destroy = _command("destroy", "Delete the tenant stack(s)' resources; protected storage is kept (needs --yes and the Pulumi CLI).",
+                   destructive=True)
+
+__all__ = ["destroy", "preview", "refresh", "up", "run_all", "selection_options"]
