@@ -18,7 +18,14 @@ _SIMPLE_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\
 INDENT = "  "
 
 
-def quote(text: str) -> str:
+def quote(text: str, ascii_only: bool = False) -> str:
+    """``text`` as an HCL quoted string that Terraform reads back exactly (up to its NFC normalization).
+
+    With ``ascii_only`` every non-ASCII character is written as an escape. Map
+    keys use it: ``terraform fmt`` aligns ``=`` by counting grapheme clusters,
+    and a key with combining marks (``e`` + U+0301) has fewer of them than
+    characters; escaped, a key is plain ASCII and its width is its length.
+    """
     out = []
     i, n = 0, len(text)
     while i < n:
@@ -28,7 +35,7 @@ def quote(text: str) -> str:
         elif ch in "$%" and i + 1 < n and text[i + 1] == "{":
             out.append(ch + ch + "{")
             i += 1
-        elif unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
+        elif (ascii_only and not ch.isascii()) or unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
             code = ord(ch)
             out.append(f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
         else:
@@ -58,7 +65,7 @@ def _expression(value: Any, depth: int) -> str:
     if isinstance(value, dict):
         if not value:
             return "{}"
-        keys = [quote(str(k)) for k in value]
+        keys = [quote(str(k), ascii_only=True) for k in value]
         lines = _aligned([(k, _expression(v, depth + 1)) for k, v in zip(keys, value.values())], pad)
         return "{\n" + "\n".join(lines) + "\n" + INDENT * depth + "}"
     if isinstance(value, (list, tuple)):

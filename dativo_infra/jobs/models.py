@@ -142,8 +142,8 @@ class StorageConfig(_Strict):
 
 
 _TF_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*\Z")
-# names Terraform does not allow for a module's input variables
-_TF_RESERVED = {"count", "depends_on", "for_each", "lifecycle", "locals", "providers", "source", "version"}
+# names Terraform does not allow for a module's input variables (Terraform 1.11 rejects each of them)
+TERRAFORM_RESERVED = frozenset({"count", "depends_on", "for_each", "lifecycle", "locals", "provider", "providers", "source", "version"})
 
 
 def _terraform_value_problem(value: Any, where: str) -> Optional[str]:
@@ -190,7 +190,7 @@ class TerraformConfig(_Strict):
     @field_validator("variables")
     @classmethod
     def _variable_names(cls, value: Dict[str, Any]) -> Dict[str, Any]:
-        reserved = sorted(set(value) & _TF_RESERVED)
+        reserved = sorted(set(value) & TERRAFORM_RESERVED)
         if reserved:
             raise ValueError(f"{reserved[0]!r} is reserved by Terraform and cannot be a module variable name")
         return _check_terraform_names(value, "variable")
