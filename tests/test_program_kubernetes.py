@@ -17,7 +17,7 @@ from dagster_k8s.job import DagsterK8sJobConfig, construct_dagster_k8s_job, get_
 from moto.iam.access_control import IAMPolicy, PermissionResult
 
 from dativo_infra.plan import MOCK_AKS_ISSUER, MOCK_EKS_ISSUER, MOCK_PROJECT, plan_stack
-from dativo_infra.program import StackSettings
+from dativo_infra.program import StackError, StackSettings
 
 from .conftest import JOBS
 from .plans import accepts as _accepts
@@ -32,10 +32,21 @@ EXPECTED = {
     GKE: K8S_OBJECTS | {"gcp:serviceaccount/account:Account", "gcp:serviceaccount/iAMMember:IAMMember",
                         "gcp:storage/bucketIAMMember:BucketIAMMember", "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember"},
     AKS: K8S_OBJECTS | {"azure-native:managedidentity:UserAssignedIdentity", "azure-native:managedidentity:FederatedIdentityCredential",
-                        "azure-native:authorization:RoleAssignment", "azure-native:storage:BlobContainer"},
+                        "azure-native:authorization:RoleAssignment"},
     SHARED: K8S_OBJECTS | {"kubernetes:core/v1:Namespace", "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy"},
 }
 EKS_PROVIDER = MOCK_EKS_ISSUER.removeprefix("https://")
+
+
+# jobs of a third tenant that own their storage, one per cloud behind the cluster
+OWNED = {
+    "orders_eks_owned.yaml": "provider: aws\n  runtime: {type: kubernetes, cluster_name: eks, namespace: etl}\n"
+                             "  storage: {bucket: initech-orders, prefix: raw/orders, create_bucket: true}",
+    "orders_gke_owned.yaml": "provider: gcp\n  region: europe-west1\n  runtime: {type: kubernetes, namespace: etl}\n"
+                             "  storage: {bucket: initech-orders-gcp, prefix: raw/orders, create_bucket: true}",
+    "orders_aks_owned.yaml": "provider: azure\n  resource_group: rg-initech\n  runtime: {type: kubernetes, cluster_name: aks, namespace: etl}\n"
+                             "  storage: {bucket: initechlake/orders, prefix: raw/orders, create_bucket: true}",
+}
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +57,11 @@ def k8s_tree(tmp_path_factory):
                 "shared/postgres_orders_shared_kubernetes.yaml", "shared/stripe_customers_shared.yaml"):
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(JOBS / rel, root / rel)
+    (root / "initech").mkdir()
+    for name, infrastructure in OWNED.items():
+        (root / "initech" / name).write_text(
+            "tenant_id: initech\nenvironment: prod\nasset: postgres_orders\nasset_path: /app/assets/postgres/v1.0/orders.yaml\n"
+            f"infrastructure:\n  {infrastructure}\n")
     return str(root)
 
 
@@ -266,10 +282,8 @@ def test_aks_identity_is_federated_only_with_the_jobs_service_account(plans):
     assert (credential["issuer"], credential["subject"], credential["audiences"]) == (
         MOCK_AKS_ISSUER, "system:serviceaccount:globex-etl:hubspot-runner", ["api://AzureADTokenExchange"])
     role = _one(resources, "azure-native:authorization:RoleAssignment").inputs
-    assert role["scope"].endswith("/storageAccounts/globexlake/blobServices/default/containers/hubspot-staging")
-    assert set(re.findall(r"StringStartsWith '([^']*)'", role["condition"])) == {"contacts/"}
-    container = _one(resources, "azure-native:storage:BlobContainer")
-    assert container.protect and container.retain_on_delete and container.inputs["publicAccess"] == "None"
+    assert role["scope"].endswith("/storageAccounts/globexlake/blobServices/default/containers/lake")
+    assert set(re.findall(r"StringStartsWith '([^']*)'", role["condition"])) == {"raw/hubspot/contacts/"}
 
 
 def _granted_policies(p, job) -> list[dict]:
@@ -324,6 +338,28 @@ def test_shared_kubernetes_job_gives_each_tenant_its_namespace_service_account_a
     assert len({v for values in seen.values() for v in values}) == 6  # nothing shared between the tenants
 
 
+def test_storage_the_job_owns_is_created_private_and_protected_on_every_cloud(k8s_tree):
+    initech = plan("initech", "prod", k8s_tree)
+    owned = {r.type: r for r in initech.resources if r.protect}
+    assert set(owned) == {"aws:s3/bucket:Bucket", "gcp:storage/bucket:Bucket", "azure-native:storage:BlobContainer"}
+    assert all(r.retain_on_delete for r in owned.values())
+    block = _one(initech.for_job("orders-eks-owned"), "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
+    assert all(block[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))
+    gcs = owned["gcp:storage/bucket:Bucket"].inputs
+    assert (gcs["publicAccessPrevention"], gcs["uniformBucketLevelAccess"], gcs["location"]) == ("enforced", True, "europe-west1")
+    assert owned["azure-native:storage:BlobContainer"].inputs["publicAccess"] == "None"
+    # the identities are granted the created storage, under the prefix
+    gcs_grants = [r.inputs for r in initech.for_job("orders-gke-owned") if r.type == "gcp:storage/bucketIAMMember:BucketIAMMember"]
+    assert {g["bucket"] for g in gcs_grants} == {"initech-orders-gcp"} and len(gcs_grants) == 2
+    role = _one(initech.for_job("orders-aks-owned"), "azure-native:authorization:RoleAssignment").inputs
+    assert role["scope"].endswith("/storageAccounts/initechlake/blobServices/default/containers/orders")
+    [policy] = _granted_policies(initech, "orders-eks-owned")
+    assert policy["Statement"][0]["Resource"] == "arn:aws:s3:::initech-orders/raw/orders/*"
+    for r in initech.resources:
+        if r.custom and r.type.startswith("kubernetes:"):
+            assert kubernetes_validate.validate(_manifest(r), K8S_VERSION, strict=True) == K8S_VERSION
+
+
 def _dagster_config(p, job):
     return p.outputs[job]["dagster"]["run_tags"]["dagster-k8s/config"]
 
@@ -370,3 +406,16 @@ def test_the_real_example_tenants_plan(cli):
         assert runtimes >= {"dativo:aws:EcsJob", "dativo:kubernetes:Job"}
     assert {"dativo:gcp:CloudRunJob"} <= {r.type for r in plan("acme", "prod").resources}
     assert {"dativo:azure:ContainerAppsJob"} <= {r.type for r in plan("globex", "prod").resources}
+
+
+def test_a_cluster_the_identity_must_trust_is_required(tmp_path):
+    shutil.copytree(JOBS / "assets", tmp_path / "assets")
+    (tmp_path / "acme").mkdir()
+    (tmp_path / "acme" / "no_cluster.yaml").write_text(
+        "tenant_id: acme\nenvironment: prod\ninfrastructure:\n  provider: aws\n  runtime: {type: kubernetes}\n"
+        "  storage: {bucket: acme-data-lake, prefix: raw/x}\n")
+    with pytest.raises(StackError) as caught:
+        plan_stack(StackSettings("acme", "prod", jobs_dir=str(tmp_path)))
+    [problem] = caught.value.problems
+    assert problem.field == "infrastructure.runtime.cluster_name" and "EKS cluster's OIDC provider" in problem.message
+    assert problem.file.endswith("no_cluster.yaml")

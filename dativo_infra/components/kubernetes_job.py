@@ -21,8 +21,10 @@ DAGSTER_K8S_CONFIG = "dagster-k8s/config"  # the run tag Dagster's K8sRunLaunche
 UNSCHEDULED = "0 0 1 1 *"
 # the labels that pick the job's pods, also those Dagster launches (their labels come from the dagster-k8s/config tag)
 SELECTOR_KEYS = tuple(kubernetes_key(k) for k in ("dativo:tenant", "dativo:environment", "dativo:job"))
-UNPRIVILEGED_ID = 1000  # the kubelet refuses runAsNonRoot for an image whose USER is root or a name; a UID works with any image
-POD_SECURITY = {"runAsNonRoot": True, "runAsUser": UNPRIVILEGED_ID, "runAsGroup": UNPRIVILEGED_ID,
+# the kubelet refuses runAsNonRoot for an image whose USER is root or a name: a numeric UID works with any image;
+# fsGroup makes the projected workload-identity token (IRSA, AKS) readable by that non-root user
+UNPRIVILEGED_ID = 10001
+POD_SECURITY = {"runAsNonRoot": True, "runAsUser": UNPRIVILEGED_ID, "runAsGroup": UNPRIVILEGED_ID, "fsGroup": UNPRIVILEGED_ID,
                 "seccompProfile": {"type": "RuntimeDefault"}}
 CONTAINER_SECURITY = {"runAsNonRoot": True, "readOnlyRootFilesystem": True, "allowPrivilegeEscalation": False,
                       "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}}
