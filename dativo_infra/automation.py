@@ -109,7 +109,6 @@ SERVICE_SCHEMES = ("https", "http")  # Pulumi Cloud or a self-hosted service: se
 INSTALL_HINT = ("install the Pulumi CLI, e.g. `curl -fsSL https://get.pulumi.com | sh` or your package manager "
                 "(`brew install pulumi/tap/pulumi`, `choco install pulumi`), and put it on PATH; "
                 "`dativo-infra plan` works offline without it")
-OURS = ("tenant", "environment", "jobsDir", "assetsDir", "image", "vars")
 
 OnOutput = Callable[[str], Any]
 OnEvent = Callable[[Any], Any]

@@ -35,7 +35,7 @@ from typing import Any, Callable, Iterable, Mapping, Optional
 from .errors import ConfigError, DativoError, Problem
 from .jobs import discover
 from .jobs.interpolation import make_lookup, resolve
-from .jobs.loader import TENANT_VARIABLE, parse_file
+from .jobs.loader import parse_file
 
 __all__ = ["OPERATIONS", "Discovery", "FleetResult", "StackRecord", "StackRef", "discover_stacks", "run_fleet"]
 

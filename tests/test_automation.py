@@ -27,7 +27,6 @@ from dativo_infra.automation import StackOptions, StackSettings
 from .conftest import JOBS, ROOT
 
 FAKE_CLI = "/opt/fake-pulumi/bin/pulumi"
-SECRET = object()
 
 
 class FakeCommand:
@@ -292,7 +291,8 @@ def test_program_failure_carries_the_job_files_problems(fake, tmp_path, write):
     with pytest.raises(automation.ProgramFailedError) as err:
         automation.up(stack_settings, StackOptions(root=str(tmp_path)))
     (problem,) = err.value.problems
-    assert problem.file == str(broken) and problem.field == "infrastructure.compute.cpu" and problem.line == 22
+    cpu_line = next(i for i, line in enumerate(broken.read_text().splitlines(), 1) if line.strip() == 'cpu: "0.3"')
+    assert problem.file == str(broken) and problem.field == "infrastructure.compute.cpu" and problem.line == cpu_line
     assert "Fargate" in problem.message
 
 
@@ -389,3 +389,49 @@ def test_without_the_pulumi_cli_the_command_fails_within_a_second(tmp_path, args
     assert "Pulumi CLI was not found" in proc.stderr and "get.pulumi.com" in proc.stderr and "dativo-infra plan" in proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
     assert not (tmp_path / ".pulumi-workspaces").exists() and not (tmp_path / ".pulumi-state").exists()
+
+
+def test_a_fleet_worker_runs_an_operation_and_keeps_pulumis_output_in_a_log(fake, tmp_path):
+    """The function each fleet worker process runs, called here so the fakes apply (a spawned worker has none)."""
+    from dativo_infra.fleet import StackRef, _run_task, _Task
+
+    options = StackOptions(root=str(tmp_path), config={"aws:region": "us-east-1"})
+    record = _run_task(_Task("destroy", StackRef("acme", "prod"), str(JOBS), None, None, (), options, None))
+    assert record.ok and record.errors == [] and record.changes == {"delete": 14} and record.summary == "14 deleted"
+    assert record.kept == ["aws:s3/bucket:Bucket::orders-bucket"] and any("protected" in n for n in record.notes)
+    assert record.log == str(tmp_path / ".pulumi-workspaces" / "acme-prod" / "destroy.log")
+    assert Path(record.log).read_text() == "destroy line from pulumi\n"
+
+    fake["state"]["behaviour"] = "locked"
+    record = _run_task(_Task("up", StackRef("globex", "staging"), str(JOBS), None, None, (), options, None))
+    assert not record.ok and record.errors[0]["file"] == "stack globex-staging" and "lock" in record.errors[0]["message"]
+    assert record.as_dict()["ok"] is False and record.started_at <= record.finished_at
+
+
+EXAMPLE = ROOT / "examples" / "automation" / "deploy_all.py"
+
+
+def test_deploy_all_example_help_and_ci_event_choice():
+    proc = subprocess.run([sys.executable, str(EXAMPLE), "--help"], capture_output=True, text=True, timeout=20)
+    assert proc.returncode == 0 and "preview" in proc.stdout and "--parallel" in proc.stdout
+
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("deploy_all", EXAMPLE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.mode_from_ci({"GITHUB_EVENT_NAME": "pull_request"}) == "preview"
+    assert module.mode_from_ci({"GITHUB_EVENT_NAME": "push"}) == "up"
+    assert module.mode_from_ci({"CI_PIPELINE_SOURCE": "merge_request_event"}) == "preview"
+    assert module.mode_from_ci({}) is None
+
+
+def test_deploy_all_example_without_the_pulumi_cli_stops_at_once(tmp_path):
+    env = _without_pulumi_env(tmp_path)
+    started = time.perf_counter()
+    proc = subprocess.run([sys.executable, str(EXAMPLE), "--jobs-dir", str(JOBS)], cwd=tmp_path,
+                          env={**env, "GITHUB_EVENT_NAME": "push"}, capture_output=True, text=True, timeout=20)
+    assert proc.returncode == 1 and time.perf_counter() - started < 2.0
+    assert "Pulumi CLI was not found" in proc.stderr and "get.pulumi.com" in proc.stderr and "Traceback" not in proc.stderr
+
+    proc = subprocess.run([sys.executable, str(EXAMPLE)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=20)
+    assert proc.returncode == 2 and "no mode given" in proc.stderr

@@ -14,7 +14,7 @@ from typing import Optional
 import click
 
 from ..errors import Problem
-from .common import EXIT_FAILED, EXIT_INVALID, EXIT_OK, emit_json, fail, parse_vars, print_problems
+from .common import EXIT_FAILED, EXIT_INVALID, EXIT_OK, emit_json, fail, parse_vars
 
 
 # -- options shared with `plan` -----------------------------------------------------------------------------
