@@ -69,7 +69,8 @@ class RuntimeConfig(_Strict):
     image: Optional[str] = Field(None, description="Runner image; defaults to the stack's dativo-infra:image")
     schedule: Optional[Schedule] = Field(None, description="Run on a schedule; a plain string is taken as the cron with timezone UTC")
 
-    @field_validator("schedule", mode="before")
+    # the JSON Schema states what is accepted as written (here: the cron shorthand), not only the result
+    @field_validator("schedule", mode="before", json_schema_input_type=Optional[Union[str, Schedule]])
     @classmethod
     def _cron_shorthand(cls, value: Any) -> Any:
         return {"cron": value} if isinstance(value, str) else value
@@ -253,7 +254,7 @@ class InfrastructureConfig(_Strict):
     terraform: Optional[TerraformConfig] = None
     dagster: Optional[DagsterConfig] = None
 
-    @field_validator("tags", mode="before")
+    @field_validator("tags", mode="before", json_schema_input_type=Dict[str, Union[str, int, float, bool]])
     @classmethod
     def _scalar_values(cls, value: Any) -> Any:
         # YAML turns `SharedInfrastructure: true` into a bool; a tag value is text
@@ -268,7 +269,7 @@ class FinOps(_Open):
     project: Optional[str] = None
     environment: Optional[str] = None
 
-    @field_validator("business_tags", mode="before")
+    @field_validator("business_tags", mode="before", json_schema_input_type=Union[str, List[str]])
     @classmethod
     def _one_or_many(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
@@ -307,7 +308,7 @@ class Compliance(_Open):
     retention_days: Optional[int] = Field(None, ge=0)
     regulations: List[str] = Field(default_factory=list)
 
-    @field_validator("classification", "regulations", mode="before")
+    @field_validator("classification", "regulations", mode="before", json_schema_input_type=Union[str, List[str]])
     @classmethod
     def _one_or_many(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
