@@ -419,3 +419,13 @@ def test_a_cluster_the_identity_must_trust_is_required(tmp_path):
     [problem] = caught.value.problems
     assert problem.field == "infrastructure.runtime.cluster_name" and "EKS cluster's OIDC provider" in problem.message
     assert problem.file.endswith("no_cluster.yaml")
+
+
+def test_the_runtimes_doc_covers_every_component():
+    import importlib
+
+    from dativo_infra.components import COMPONENTS
+
+    doc = (JOBS.parent / "docs" / "runtimes.md").read_text()
+    for module, name in COMPONENTS.values():
+        assert f"`{getattr(importlib.import_module(module), name).TYPE}`" in doc
