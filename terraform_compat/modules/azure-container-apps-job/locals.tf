@@ -1,0 +1,44 @@
+# Values computed from the variables alone (no provider, no data source), so that
+# tests/test_tf_contract.py can evaluate them with `terraform console`.
+
+locals {
+  scheduled              = var.schedule_cron != ""
+  storage_prefix         = trim(var.storage_prefix, "/")
+  storage_resource_group = var.storage_resource_group == "" ? var.resource_group : var.storage_resource_group
+
+  # Container Apps spells memory in Gi: 512Mi -> 0.5Gi
+  memory_gib = endswith(var.memory_size, "Gi") ? tonumber(trimsuffix(var.memory_size, "Gi")) : tonumber(trimsuffix(var.memory_size, "Mi")) / 1024
+  memory     = "${local.memory_gib}Gi"
+
+  # ABAC condition (version 2.0) on the Storage Blob Data Contributor assignment: every blob
+  # data action only under the job's prefix, and listing only with a prefix inside it.
+  container_attribute = "Microsoft.Storage/storageAccounts/blobServices/containers"
+  blob_action         = "${local.container_attribute}/blobs"
+  abac_condition = local.storage_prefix == "" ? null : join("\n", [
+    "(",
+    " (",
+    "  !(ActionMatches{'${local.blob_action}/read'} AND NOT SubOperationMatches{'Blob.List'})",
+    "  AND !(ActionMatches{'${local.blob_action}/write'})",
+    "  AND !(ActionMatches{'${local.blob_action}/add/action'})",
+    "  AND !(ActionMatches{'${local.blob_action}/delete'})",
+    "  AND !(ActionMatches{'${local.blob_action}/move/action'})",
+    " )",
+    " OR",
+    " (",
+    "  @Resource[${local.container_attribute}:name] StringEquals '${var.storage_container}'",
+    "  AND @Resource[${local.blob_action}:path] StringStartsWith '${local.storage_prefix}/'",
+    " )",
+    ")",
+    "AND",
+    "(",
+    " (",
+    "  !(ActionMatches{'${local.blob_action}/read'} AND SubOperationMatches{'Blob.List'})",
+    " )",
+    " OR",
+    " (",
+    "  @Resource[${local.container_attribute}:name] StringEquals '${var.storage_container}'",
+    "  AND @Request[${local.blob_action}:prefix] StringStartsWith '${local.storage_prefix}/'",
+    " )",
+    ")",
+  ])
+}
