@@ -1,0 +1,156 @@
+# Root configuration for one job on the kubernetes-job module: the provider settings, the remote
+# state backend and the module call, every exported variable passed through.
+#
+#   dativo-infra terraform export --config jobs/acme/hubspot_contacts_kubernetes.yaml --output acme-k8s.tfvars
+#   terraform init -backend-config=<your backend settings>
+#   terraform apply -var-file=acme-k8s.tfvars
+#
+# (terraform_compat/README.md has the whole sequence.)
+
+terraform {
+  required_version = ">= 1.9, < 2.0"
+
+  required_providers {
+    kubernetes = {
+      source  = "hashicorp/kubernetes"
+      version = ">= 2.30, < 3.0"
+    }
+    aws = {
+      source  = "hashicorp/aws"
+      version = ">= 6.0, < 7.0"
+    }
+    google = {
+      source  = "hashicorp/google"
+      version = ">= 6.0, < 8.0"
+    }
+    azurerm = {
+      source  = "hashicorp/azurerm"
+      version = ">= 4.9, < 5.0"
+    }
+  }
+
+  # partial configuration: the settings come from the job's terraform.backend_config
+  # (dativo-infra terraform export --backend-config FILE; terraform init -backend-config=FILE)
+  backend "s3" {}
+}
+
+# The cluster: a kubeconfig context (aws eks update-kubeconfig, gcloud container clusters
+# get-credentials, az aks get-credentials).
+provider "kubernetes" {
+  config_path    = var.kubeconfig_path
+  config_context = var.kube_context
+}
+
+# The module names all three cloud providers and Terraform configures each of them, even the two
+# whose resources have count = 0. The clouds not in use get settings that need no credentials
+# where the provider allows it (aws, google); azurerm always authenticates when configured.
+provider "aws" {
+  region                      = var.region != "" ? var.region : (var.cloud_provider == "aws" ? null : "us-east-1")
+  access_key                  = var.cloud_provider == "aws" ? null : "unused"
+  secret_key                  = var.cloud_provider == "aws" ? null : "unused"
+  skip_credentials_validation = var.cloud_provider != "aws"
+  skip_requesting_account_id  = var.cloud_provider != "aws"
+}
+
+provider "google" {
+  project      = var.project
+  access_token = var.cloud_provider == "gcp" ? null : "unused"
+}
+
+provider "azurerm" {
+  features {}
+  subscription_id = var.subscription_id
+}
+
+module "job" {
+  source = "../../modules/kubernetes-job"
+
+  cloud_provider         = var.cloud_provider
+  cluster_name           = var.cluster_name
+  command                = var.command
+  compute_cpu            = var.compute_cpu
+  compute_memory         = var.compute_memory
+  container_name         = var.container_name
+  create_namespace       = var.create_namespace
+  environment            = var.environment
+  image                  = var.image
+  job_name               = var.job_name
+  labels                 = var.labels
+  limit_cpu              = var.limit_cpu
+  limit_memory           = var.limit_memory
+  max_retries            = var.max_retries
+  max_runtime_seconds    = var.max_runtime_seconds
+  name_prefix            = var.name_prefix
+  namespace              = var.namespace
+  region                 = var.region
+  request_cpu            = var.request_cpu
+  request_memory         = var.request_memory
+  resource_group         = var.resource_group
+  retry_delay_seconds    = var.retry_delay_seconds
+  runtime_type           = var.runtime_type
+  schedule_cron          = var.schedule_cron
+  schedule_timezone      = var.schedule_timezone
+  service_account        = var.service_account
+  storage_bucket         = var.storage_bucket
+  storage_create_bucket  = var.storage_create_bucket
+  storage_kms_key_id     = var.storage_kms_key_id
+  storage_prefix         = var.storage_prefix
+  storage_resource_group = var.storage_resource_group
+  tags                   = var.tags
+  tenant_id              = var.tenant_id
+}
+
+output "cloud_identity" {
+  description = "The job's cloud identity: IAM role ARN (aws), service account email (gcp) or identity client ID (azure)."
+  value       = module.job.cloud_identity
+}
+
+output "cluster_name" {
+  description = "Cluster the job runs on."
+  value       = module.job.cluster_name
+}
+
+output "cron_job_name" {
+  description = "Name of the CronJob (`kubectl create job --from=cronjob/NAME` runs it once)."
+  value       = module.job.cron_job_name
+}
+
+output "dagster_k8s_config" {
+  description = "Value of the dagster-k8s/config tag for Dagster's K8sRunLauncher: container resources, service account, pod labels."
+  value       = module.job.dagster_k8s_config
+}
+
+output "dagster_retry_policy" {
+  description = "Dagster op retry policy of the job: max_retries and delay in seconds."
+  value       = module.job.dagster_retry_policy
+}
+
+output "labels" {
+  description = "Labels applied to every Kubernetes object (the pods may carry an extra workload identity label)."
+  value       = module.job.labels
+}
+
+output "namespace" {
+  description = "Namespace of the job's objects (Dagster's K8sRunLauncher job_namespace)."
+  value       = module.job.namespace
+}
+
+output "network_policy_name" {
+  description = "Name of the NetworkPolicy denying all ingress to the job's pods."
+  value       = module.job.network_policy_name
+}
+
+output "scheduled" {
+  description = "Whether the CronJob runs on a schedule (false: a suspended template)."
+  value       = module.job.scheduled
+}
+
+output "service_account_name" {
+  description = "Kubernetes service account of the job's pods."
+  value       = module.job.service_account_name
+}
+
+output "tags" {
+  description = "Tags applied to the cloud-side resources that accept them."
+  value       = module.job.tags
+}
