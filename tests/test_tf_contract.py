@@ -1,0 +1,447 @@
+"""The variables contract between `dativo-infra terraform export` and the Terraform modules.
+
+For every example job (and every upstream reference job), the exported variables are exactly what
+the job's module declares: every exported variable is declared, every declared variable without a
+default is exported, and the types agree. Both sides are parsed with python-hcl2; a failure names
+the variable. Then Terraform itself reads each exported file (`terraform console -var-file` in a
+folder holding only the module's variables.tf and locals.tf, FACTS.md §5): it converts the values
+to the declared types and evaluates every validation block, and echoes values back.
+
+One name is special: Terraform reserves the variable name `provider` ("reserved due to its special
+meaning inside module blocks"), so no module can declare the exported `provider`. The modules call
+it `cloud_provider`; until dativo_infra/variables.py exports that name, the test reads the exported
+`provider` as `cloud_provider` (RENAMED) and Terraform is given it with -var.
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dativo_infra.jobs import Job, load_jobs
+from dativo_infra.variables import job_variables
+from terraform_compat import hcl
+from terraform_compat.exporter import render, terraform_variables
+from terraform_compat.readme_tables import MODULES_DIR, Variable, module_variables
+
+from .conftest import JOBS, REFERENCE_JOBS, TERRAFORM
+
+MODULE_BY_RUNTIME = {
+    "ecs": "aws-ecs-job",
+    "cloud_run": "gcp-cloud-run-job",
+    "container_apps": "azure-container-apps-job",
+    "kubernetes": "kubernetes-job",
+}
+RENAMED = {"provider": "cloud_provider"}  # exported name Terraform cannot declare → the modules' name
+LOCAL_MODULE = re.compile(r"(?:^|/)terraform_compat/modules/([a-z0-9-]+)/?$")
+
+
+# --- the checker ---------------------------------------------------------------------------------
+
+
+def parse_type(text: str) -> Any:
+    """A Terraform type expression → nested tuples: ("string",), ("list", T), ("object", {k: T}), ..."""
+    tokens = re.findall(r"[A-Za-z_][A-Za-z0-9_]*|[(){}\[\],=]|\"[^\"]*\"|[^\s(){}\[\],=\"]+", text)
+    pos = 0
+
+    def peek() -> str:
+        return tokens[pos] if pos < len(tokens) else ""
+
+    def take(expected: str | None = None) -> str:
+        nonlocal pos
+        token = peek()
+        if expected is not None and token != expected:
+            raise ValueError(f"type {text!r}: expected {expected!r} at {token!r}")
+        pos += 1
+        return token
+
+    def skip_default() -> None:  # optional(T, default): the default is an expression, skip it
+        depth = 0
+        while pos < len(tokens):
+            token = peek()
+            if token in "([{":
+                depth += 1
+            elif token in ")]}":
+                if depth == 0:
+                    return
+                depth -= 1
+            take()
+
+    def one() -> Any:
+        name = take()
+        if name in ("string", "number", "bool", "any"):
+            return (name,)
+        if name in ("list", "set", "map"):
+            take("(")
+            inner = one()
+            take(")")
+            return (name, inner)
+        if name == "tuple":
+            take("(")
+            take("[")
+            items = []
+            while peek() != "]":
+                items.append(one())
+                if peek() == ",":
+                    take(",")
+            take("]")
+            take(")")
+            return ("tuple", items)
+        if name == "object":
+            take("(")
+            take("{")
+            attrs = {}
+            while peek() != "}":
+                key = take().strip('"')
+                take("=")
+                attrs[key] = one()
+                if peek() == ",":
+                    take(",")
+            take("}")
+            take(")")
+            return ("object", attrs)
+        if name == "optional":
+            take("(")
+            inner = one()
+            if peek() == ",":
+                take(",")
+                skip_default()
+            take(")")
+            return ("optional", inner)
+        raise ValueError(f"type {text!r}: unknown type {name!r}")
+
+    result = one()
+    if pos != len(tokens):
+        raise ValueError(f"type {text!r}: trailing {tokens[pos:]!r}")
+    return result
+
+
+def kind_of(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, (list, tuple)):
+        return "list"
+    if isinstance(value, dict):
+        return "map"
+    return type(value).__name__
+
+
+def type_problems(value: Any, typ: Any, where: str) -> list[str]:
+    """Why ``value`` does not have Terraform type ``typ`` (strict: no string↔number conversion)."""
+    name = typ[0]
+    if name == "optional":
+        return [] if value is None else type_problems(value, typ[1], where)
+    if name == "any":
+        return []
+    kind = kind_of(value)
+    expected = {"string": "string", "number": "number", "bool": "bool", "list": "list", "set": "list", "tuple": "list",
+                "map": "map", "object": "map"}[name]
+    if kind != expected:
+        return [f"{where}: declared {name}, exported a {kind} ({value!r})"]
+    if name in ("list", "set"):
+        return [p for i, item in enumerate(value) for p in type_problems(item, typ[1], f"{where}[{i}]")]
+    if name == "tuple":
+        if len(value) != len(typ[1]):
+            return [f"{where}: declared a tuple of {len(typ[1])}, exported {len(value)} items"]
+        return [p for i, (item, t) in enumerate(zip(value, typ[1])) for p in type_problems(item, t, f"{where}[{i}]")]
+    if name == "map":
+        return [p for k, item in value.items() for p in type_problems(item, typ[1], f"{where}[{k!r}]")]
+    if name == "object":
+        problems = [f"{where}: attribute {k!r} is not in the declared object" for k in value if k not in typ[1]]
+        for key, t in typ[1].items():
+            if key in value:
+                problems += type_problems(value[key], t, f"{where}.{key}")
+            elif t[0] != "optional":
+                problems.append(f"{where}: required attribute {key!r} is missing")
+        return problems
+    return []
+
+
+def contract_problems(exported: dict[str, Any], declared: dict[str, Variable], module: str) -> list[str]:
+    """Every way the exported variables and the module's declarations disagree, one line per variable."""
+    where = f"terraform_compat/modules/{module}/variables.tf"
+    problems = [f"{name}: exported but not declared in {where}" for name in sorted(set(exported) - set(declared))]
+    problems += [f"{name}: declared without a default in {where} but not exported"
+                 for name, var in declared.items() if var.required and name not in exported]
+    for name in sorted(set(exported) & set(declared)):
+        problems += type_problems(exported[name], parse_type(declared[name].type), name)
+    return problems
+
+
+def renamed(variables: dict[str, Any]) -> dict[str, Any]:
+    out = dict(variables)
+    for old, new in RENAMED.items():
+        if old in out and new not in out:
+            out[new] = out.pop(old)
+    return out
+
+
+# --- the jobs --------------------------------------------------------------------------------------
+
+
+def module_of(job: Job) -> str:
+    tf = job.infrastructure.terraform
+    match = LOCAL_MODULE.search(tf.module_source or "") if tf else None
+    return match.group(1) if match else MODULE_BY_RUNTIME[job.runtime]
+
+
+def _jobs(path: Path) -> list[Job]:
+    result = load_jobs([str(path)])
+    assert result.ok, "\n".join(p.render() for p in result.problems)
+    return [j for j in result.jobs if j.infrastructure is not None]
+
+
+EXAMPLES = _jobs(JOBS)
+
+
+def _id(job: Job) -> str:
+    return f"{job.tenant}/{Path(job.path).stem}"
+
+
+@dataclass
+class Case:
+    job: Job
+    module: str
+    variables: dict[str, Any]  # as exported (before RENAMED)
+    tfvars: str
+
+
+def example_case(job: Job) -> Case:
+    return Case(job, module_of(job), terraform_variables(job), render(job, "hcl"))
+
+
+def reference_cases() -> list[Case]:
+    """Upstream reference jobs: their terraform.variables target their own (git) modules, so only
+    the generated set is checked, against the module of their runtime."""
+    if not (REFERENCE_JOBS / "jobs").is_dir():
+        pytest.fail(f"reference jobs not found at {REFERENCE_JOBS}: set DATIVO_REFERENCE_JOBS")
+    result = load_jobs([str(REFERENCE_JOBS / "jobs")], variables={"TENANT_ID": "acme"})
+    assert result.ok, "\n".join(p.render() for p in result.problems)
+    cases = []
+    for job in result.jobs:
+        if job.infrastructure is not None:
+            variables = job_variables(job)
+            cases.append(Case(job, MODULE_BY_RUNTIME[job.runtime], variables, hcl.dumps(variables)))
+    return cases
+
+
+# --- tests -----------------------------------------------------------------------------------------
+
+
+def test_every_module_is_exercised_by_an_example_job():
+    modules = sorted(p.name for p in MODULES_DIR.iterdir() if p.is_dir())
+    assert modules == sorted(MODULE_BY_RUNTIME.values())
+    assert {module_of(j) for j in EXAMPLES} == set(modules)
+
+
+@pytest.mark.parametrize("job", EXAMPLES, ids=_id)
+def test_example_job_satisfies_its_module_contract(job):
+    case = example_case(job)
+    declared = module_variables(MODULES_DIR / case.module)
+    problems = contract_problems(renamed(case.variables), declared, case.module)
+    assert not problems, f"{job.path} → {case.module}:\n" + "\n".join(problems)
+
+
+def free_form_problems(job: Job) -> list[str]:
+    module = module_of(job)
+    declared = module_variables(MODULES_DIR / module)
+    problems = []
+    for name, value in (job.infrastructure.terraform.variables if job.infrastructure.terraform else {}).items():
+        if name not in declared:
+            problems.append(f"{job.path}: terraform.variables.{name} is not declared by {module}")
+        else:
+            problems += [f"{job.path}: {p}" for p in type_problems(value, parse_type(declared[name].type), name)]
+    return problems
+
+
+def test_example_jobs_free_form_variables_are_declared_by_their_module():
+    """A job's own terraform.variables are exported beside the generated ones: its module must declare them."""
+    problems = [p for job in EXAMPLES for p in free_form_problems(job)]
+    assert not problems, "\n".join(problems)
+
+
+def test_a_free_form_variable_reaches_the_module(tmp_path):
+    """A job that sets a module variable of its own (enable_container_insights) exports it, and Terraform reads it."""
+    text = (JOBS / "acme" / "stripe_customers_aws.yaml").read_text(encoding="utf-8")
+    marker = "    workspace: acme-prod\n"
+    assert marker in text
+    path = tmp_path / "jobs" / "acme" / "stripe_customers_aws.yaml"
+    path.parent.mkdir(parents=True)
+    path.write_text(text.replace(marker, marker + "    variables:\n      enable_container_insights: false\n", 1), encoding="utf-8")
+    result = load_jobs([str(path)], assets_dir=str(JOBS / "assets"))
+    assert result.ok, "\n".join(p.render() for p in result.problems)
+    (job,) = result.jobs
+    assert free_form_problems(job) == []
+    case = example_case(job)
+    assert case.variables["enable_container_insights"] is False
+    assert not contract_problems(renamed(case.variables), module_variables(MODULES_DIR / case.module), case.module)
+    workdir = tmp_path / "console"
+    workdir.mkdir()
+    assert console(case.module, case.tfvars, workdir, {}, "{flag = var.enable_container_insights}") == {"flag": False}
+    # and a free-form name the module does not declare is reported by name
+    job.infrastructure.terraform.variables["enable_spot"] = True
+    assert free_form_problems(job) == [f"{job.path}: terraform.variables.enable_spot is not declared by aws-ecs-job"]
+
+
+def test_reference_jobs_satisfy_the_module_of_their_runtime():
+    cases = reference_cases()
+    assert {c.module for c in cases} >= {"aws-ecs-job", "gcp-cloud-run-job", "kubernetes-job"}
+    failures = []
+    for case in cases:
+        problems = contract_problems(renamed(case.variables), module_variables(MODULES_DIR / case.module), case.module)
+        failures += [f"{case.job.path} → {case.module}: {p}" for p in problems]
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("exported, problem", [
+    ({"b": "x"}, "b: exported but not declared"),
+    ({}, "a: declared without a default"),
+    ({"a": "1"}, "a: declared number, exported a string ('1')"),
+    ({"a": 1, "m": {"k": 2}}, "m['k']: declared string, exported a number (2)"),
+    ({"a": 1, "l": "x"}, "l: declared list, exported a string ('x')"),
+    ({"a": 1, "o": {"x": True, "y": 1}}, "o: attribute 'y' is not in the declared object"),
+])
+def test_the_checker_names_the_variable_that_disagrees(exported, problem):
+    declared = {
+        "a": Variable("a", "number", ""),
+        "l": Variable("l", "list(string)", "", default=[]),
+        "m": Variable("m", "map(string)", "", default={}),
+        "o": Variable("o", "object({x = bool, z = optional(string, \"d\")})", "", default=None),
+    }
+    problems = contract_problems(exported, declared, "m")
+    assert any(p.startswith(problem) for p in problems), problems
+
+
+def test_type_parser_reads_nested_types():
+    assert parse_type("map(list(string))") == ("map", ("list", ("string",)))
+    assert parse_type('object({a = optional(number, 3), b = tuple([string, bool])})') == (
+        "object", {"a": ("optional", ("number",)), "b": ("tuple", [("string",), ("bool",)])})
+
+
+# --- Terraform's own reading of the exported files -------------------------------------------------
+
+# values echoed back by the console, per module: Terraform's conversion of what the exporter wrote
+ECHO = {
+    "aws-ecs-job": "{name_prefix = var.name_prefix, tags = var.tags, cpu_units = var.cpu_units, "
+                   "subnet_ids = var.subnet_ids, schedule_expression = var.schedule_expression, run_tags = local.run_tags}",
+    "gcp-cloud-run-job": "{name_prefix = var.name_prefix, tags = var.tags, cpu_limit = var.cpu_limit, "
+                         "max_runtime_seconds = var.max_runtime_seconds, prefix_condition = local.prefix_condition}",
+    "azure-container-apps-job": "{name_prefix = var.name_prefix, tags = var.tags, cpu_cores = var.cpu_cores, "
+                                "memory = local.memory, abac_condition = local.abac_condition}",
+    "kubernetes-job": "{name_prefix = var.name_prefix, tags = var.tags, labels = var.labels, "
+                      "cloud_provider = var.cloud_provider, dagster_k8s_config = local.dagster_k8s_config, "
+                      "pod_selector = local.pod_selector}",
+}
+UNDECLARED = re.compile(r'does not declare a variable named "([^"]+)"')
+
+
+def console(module: str, tfvars: str, workdir: Path, extra_vars: dict[str, str], echo: str = "") -> dict:
+    """``terraform console -var-file`` in a folder holding only the module's variables.tf and locals.tf."""
+    assert TERRAFORM, "terraform is not on PATH (FACTS.md §5: /usr/local/bin/terraform)"
+    for name in ("variables.tf", "locals.tf"):
+        shutil.copy(MODULES_DIR / module / name, workdir / name)
+    (workdir / "job.tfvars").write_text(tfvars, encoding="utf-8")
+    args = [TERRAFORM, "console", "-no-color", "-var-file=job.tfvars"]
+    args += [f"-var={k}={v}" for k, v in extra_vars.items()]
+    proc = subprocess.run(args, cwd=workdir, input=f"jsonencode({echo or ECHO[module]})\n", capture_output=True, text=True, timeout=120)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output
+    # the console reports a rejected value as an error yet exits 0: read what it printed
+    assert "Error:" not in output, output
+    undeclared = set(UNDECLARED.findall(output))
+    assert undeclared <= set(RENAMED), f"{module}: Terraform found undeclared variables {sorted(undeclared - set(RENAMED))}"
+    printed = [line for line in proc.stdout.splitlines() if line.startswith('"')]
+    assert len(printed) == 1, output
+    return json.loads(json.loads(printed[0]))
+
+
+def check_with_terraform(case: Case, tmp_path: Path) -> dict:
+    extra = {new: case.variables[old] for old, new in RENAMED.items() if old in case.variables and new not in case.variables}
+    echoed = console(case.module, case.tfvars, tmp_path, extra)
+    assert echoed["name_prefix"] == case.variables["name_prefix"]
+    assert echoed["tags"] == case.variables["tags"]
+    return echoed
+
+
+@pytest.mark.parametrize("job", EXAMPLES, ids=_id)
+def test_terraform_accepts_the_exported_file(job, tmp_path):
+    case = example_case(job)
+    echoed = check_with_terraform(case, tmp_path)
+    v = case.variables
+    if case.module == "aws-ecs-job":
+        assert (echoed["cpu_units"], echoed["subnet_ids"]) == (v["cpu_units"], v["subnet_ids"])
+        assert echoed["schedule_expression"] == v["schedule_expression"]
+        assert echoed["run_tags"] == {"ecs/cpu": str(v["cpu_units"]), "ecs/memory": str(v["compute_memory"]),
+                                      "dagster/max_runtime": str(v["max_runtime_seconds"])}
+    elif case.module == "gcp-cloud-run-job":
+        assert (echoed["cpu_limit"], echoed["max_runtime_seconds"]) == (v["cpu_limit"], v["max_runtime_seconds"])
+        prefix = v["storage_prefix"].strip("/")
+        assert echoed["prefix_condition"]["expression"] == (
+            f'resource.name.startsWith("projects/_/buckets/{v["storage_bucket"]}/objects/{prefix}/")')
+    elif case.module == "azure-container-apps-job":
+        assert echoed["cpu_cores"] == v["cpu_cores"]
+        assert float(echoed["memory"].removesuffix("Gi")) == 2 * v["cpu_cores"]
+        assert f"StringStartsWith '{v['storage_prefix'].strip('/')}/'" in echoed["abac_condition"]
+        assert f"StringEquals '{v['storage_container']}'" in echoed["abac_condition"]
+    else:
+        assert echoed["labels"] == v["labels"]
+        assert echoed["cloud_provider"] == v.get("cloud_provider", v["provider"])
+        check_dagster_k8s_config(echoed["dagster_k8s_config"], v)
+        assert echoed["pod_selector"] and all(v["labels"][k] == val for k, val in echoed["pod_selector"].items())
+
+
+def check_dagster_k8s_config(value: str, v: dict) -> None:
+    """Dagster's own parser reads the tag value the module outputs."""
+    from dagster_k8s.job import USER_DEFINED_K8S_CONFIG_KEY, get_user_defined_k8s_config
+
+    config = get_user_defined_k8s_config({USER_DEFINED_K8S_CONFIG_KEY: value})
+    assert config.container_config["resources"] == {
+        "requests": {"cpu": v["request_cpu"], "memory": v["request_memory"]},
+        "limits": {"cpu": v["limit_cpu"], "memory": v["limit_memory"]},
+    }
+    assert config.pod_spec_config["service_account_name"] == (v["service_account"] or v["name_prefix"])
+    assert v["labels"].items() <= config.pod_template_spec_metadata["labels"].items()
+
+
+def test_terraform_accepts_the_reference_jobs(tmp_path):
+    cases = reference_cases()
+    for i, case in enumerate(cases):
+        workdir = tmp_path / str(i)
+        workdir.mkdir()
+        check_with_terraform(case, workdir)
+    assert len(cases) >= 3
+
+
+@pytest.mark.parametrize("module, change, message", [
+    ("aws-ecs-job", {"compute_memory": 3000}, "not a valid Fargate memory size"),
+    ("aws-ecs-job", {"tags": {"aws:owner": "x"}}, "reserved prefix aws:"),
+    ("gcp-cloud-run-job", {"cpu_limit": "3"}, "cpu_limit must be 1, 2, 4, 6 or 8"),
+    ("gcp-cloud-run-job", {"tags": {"Team": "x"}}, "Label keys must be"),
+    ("azure-container-apps-job", {"memory_size": "3Gi"}, "memory_size must pair with cpu_cores"),
+    ("kubernetes-job", {"labels": {"kubernetes.io/x": "y"}}, "reserved for Kubernetes components"),
+])
+def test_terraform_rejects_values_the_cloud_would_reject(module, change, message, tmp_path):
+    """The validation blocks run: one broken value per module, Terraform's own error names it."""
+    job = next(j for j in EXAMPLES if module_of(j) == module)
+    variables = {**terraform_variables(job), **change}
+    extra = {"cloud_provider": variables["provider"]} if module == "kubernetes-job" else {}
+    for name in ("variables.tf", "locals.tf"):
+        shutil.copy(MODULES_DIR / module / name, tmp_path / name)
+    (tmp_path / "job.tfvars").write_text(hcl.dumps(variables), encoding="utf-8")
+    args = [TERRAFORM, "console", "-no-color", "-var-file=job.tfvars", *[f"-var={k}={v}" for k, v in extra.items()]]
+    proc = subprocess.run(args, cwd=tmp_path, input="var.name_prefix\n", capture_output=True, text=True, timeout=120)
+    output = " ".join((proc.stdout + proc.stderr).split())  # Terraform wraps its messages
+    assert "Error: Invalid value for variable" in output
+    assert message in output
