@@ -37,7 +37,16 @@ demo: install
 unit: install
 	$(BIN)/python -m pytest -q
 
-test: unit
+# Static checks of the Terraform modules that run without provider downloads (terraform_compat/README.md).
+TERRAFORM ?= terraform
+TF_DIR    := terraform_compat
+lint: $(LINT_STAMP)
+	@echo "== terraform fmt -check -recursive $(TF_DIR): $$(find $(TF_DIR) -name '*.tf' | wc -l | tr -d ' ') files"
+	@$(TERRAFORM) fmt -check -recursive -diff $(TF_DIR) && echo "   all formatted"
+	@echo "== checkov --framework terraform over $(TF_DIR)/modules: $$(ls -d $(TF_DIR)/modules/*/ | wc -l | tr -d ' ') modules (skips are inline, with reasons)"
+	@$(LINT_VENV)/bin/checkov --directory $(TF_DIR)/modules --framework terraform --compact --quiet --skip-download
+
+test: unit lint
 
 schema: install
 	$(BIN)/python -m dativo_infra.schema > schemas/job-config.schema.json
