@@ -390,7 +390,7 @@ class _Context:
     program: _Program
 
 
-def _open(settings: StackSettings, options: Optional[StackOptions], create: bool) -> _Context:
+def _open(settings: StackSettings, options: Optional[StackOptions], create: bool, configure: bool = True) -> _Context:
     """Check the CLI first, then backend and passphrase, then select (or create) the stack and set its config."""
     options = options or StackOptions()
     name = settings.stack_name
@@ -418,13 +418,14 @@ def _open(settings: StackSettings, options: Optional[StackOptions], create: bool
             stack = auto.create_or_select_stack(name, project_name=PROJECT_NAME, program=program, opts=opts)
         else:
             stack = auto.select_stack(name, project_name=PROJECT_NAME, program=program, opts=opts)
-        stale = [k for k, v in config.items() if v is None]
+        stale = [k for k, v in config.items() if v is None] if configure else []
         if stale:
             present = set(stack.get_all_config())
             stale = [k for k in stale if k in present]
             if stale:
                 stack.remove_all_config(stale)
-        stack.set_all_config({k: auto.ConfigValue(value=v) for k, v in config.items() if v is not None})
+        if configure:
+            stack.set_all_config({k: auto.ConfigValue(value=v) for k, v in config.items() if v is not None})
     return _Context(stack, name, url, workspace, program)
 
 
@@ -503,6 +504,6 @@ def _protected(stack) -> tuple:
 
 def outputs(settings: StackSettings, options: Optional[StackOptions] = None, *, show_secrets: bool = False) -> dict[str, Any]:
     """The stack's current outputs (one per job), secrets masked unless ``show_secrets``."""
-    ctx = _open(settings, options, create=False)
+    ctx = _open(settings, options, create=False, configure=False)  # a read: the stack's config is left alone
     with _translated(ctx.name, ctx.program):
         return _plain(ctx.stack.outputs(), show_secrets)

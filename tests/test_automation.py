@@ -309,6 +309,7 @@ def test_refresh_destroy_and_outputs_select_an_existing_stack(fake, tmp_path):
     assert automation.outputs(settings(), options) == {"job": {"arn": "arn:x"}, "token": "[secret]"}
     assert automation.outputs(settings(), options, show_secrets=True)["token"] == "s3cr3t"
     assert [c["stack_name"] for c in fake["select"]] == ["acme-prod"] * 3 and fake["create_or_select"] == []
+    assert fake["stacks"][0].config["dativo-infra:tenant"] == "acme" and fake["stacks"][1].config == {}  # outputs only reads
 
     fake["state"]["missing"] = True
     with pytest.raises(automation.StackMissingError, match="run `up` first"):

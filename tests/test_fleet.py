@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import shutil
 from pathlib import Path
 
@@ -153,3 +154,19 @@ def test_selection_errors_are_usage_errors(tmp_path, cli):
         run_fleet("apply", [StackRef("acme", "prod")])
     with pytest.raises(ValueError):
         run_fleet("plan", [StackRef("acme", "prod")], parallel=0)
+
+
+def test_a_worker_that_dies_fails_only_its_stack(tmp_path):
+    jobs = make_tree(tmp_path, tenants=("globex", "hooli"))
+    found = discover_stacks(str(jobs))
+    victim = found.stacks[0]
+
+    def kill_first(stack, pid):
+        if stack == victim:
+            os.kill(pid, signal.SIGKILL)  # as the OOM killer would
+
+    result = run_fleet("plan", found.stacks, jobs_dir=str(jobs), parallel=1, on_start=kill_first)
+    records = {r.stack: r for r in result.records}
+    assert not result.ok and [r.stack for r in result.failed] == [victim.name]
+    assert "worker process running this stack died" in records[victim.name].errors[0]["message"]
+    assert all(r.ok and r.resources for name, r in records.items() if name != victim.name)
