@@ -95,8 +95,9 @@ def _one(resources, typ):
 
 
 def _manifest(r) -> dict:
-    """The object as `kubectl apply` would send it, from the recorded inputs."""
-    return {k: r.inputs[k] for k in ("apiVersion", "kind", "metadata", "spec") if k in r.inputs}
+    """The object as `kubectl apply` would send it: the recorded inputs are its fields, apiVersion and kind included."""
+    assert {"apiVersion", "kind", "metadata"} <= set(r.inputs), r.name
+    return dict(r.inputs)
 
 
 def _objects(plans):
@@ -195,6 +196,7 @@ def test_pods_are_restricted_and_sized_from_the_dagster_requirements(plans):
         assert pod["volumes"] == [{"name": "scratch", "emptyDir": {}}]
         assert pod["serviceAccountName"] == p.outputs[job]["service_account_name"]
         assert pod["restartPolicy"] == "Never" and "hostNetwork" not in pod and "ports" not in container
+        assert pod["automountServiceAccountToken"] is False
     acme = plans["acme"]
     assert _pod(acme, EKS)["spec"]["containers"][0]["resources"] == {  # dagster.resource_requirements
         "requests": {"cpu": "2", "memory": "4Gi"}, "limits": {"cpu": "4", "memory": "8Gi"}}

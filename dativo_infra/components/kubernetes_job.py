@@ -53,6 +53,8 @@ def cron_job_spec(v: Mapping[str, Any], service_account: str, pod_labels: Mappin
     }
     pod = {
         "serviceAccountName": service_account,
+        # the runner never calls the Kubernetes API; the workload-identity token is a separate projected volume
+        "automountServiceAccountToken": False,
         "restartPolicy": "Never",  # a failed run is retried as a new pod, counted by backoffLimit
         "securityContext": POD_SECURITY,
         "containers": [container],
@@ -95,7 +97,8 @@ class KubernetesJob(JobComponent):
         cloud = IDENTITIES[v["provider"]](self, v, namespace, service_account)
         account = k8s.core.v1.ServiceAccount(
             *self.child("service-account", depends_on=after_namespace),
-            metadata={"name": service_account, "namespace": namespace, "annotations": cloud.annotations})
+            metadata={"name": service_account, "namespace": namespace, "annotations": cloud.annotations},
+            automount_service_account_token=False)  # pods that need the API token (Dagster's) ask for it themselves
         # no ingress rule: nothing may connect to the job's pods (the runner only makes outbound calls)
         k8s.networking.v1.NetworkPolicy(
             *self.child("deny-ingress", depends_on=after_namespace),
