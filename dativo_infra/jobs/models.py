@@ -177,9 +177,9 @@ def _check_terraform_names(value: Dict[str, Any], what: str) -> Dict[str, Any]:
 
 
 class TerraformConfig(_Strict):
-    module_source: Optional[str] = None
-    module_version: Optional[str] = None
-    workspace: Optional[str] = None
+    module_source: Optional[str] = Field(None, description="The module the variables are for: in the tfvars header and the --json report")
+    module_version: Optional[str] = Field(None, description="Its version: in the tfvars header and the --json report")
+    workspace: Optional[str] = Field(None, description="Terraform workspace: in the tfvars header and the --json report")
     backend_config: Dict[str, Scalar] = Field(default_factory=dict, description="Written to a file for terraform init -backend-config")
     variables: Dict[str, Any] = Field(default_factory=dict, description="Extra variables for the module, merged into the export")
 
@@ -198,10 +198,10 @@ class TerraformConfig(_Strict):
 
 
 class ResourceRequirements(_Strict):
-    request_cpu: Optional[Union[str, int, float]] = None
-    request_memory: Optional[Union[str, int]] = None
-    limit_cpu: Optional[Union[str, int, float]] = None
-    limit_memory: Optional[Union[str, int]] = None
+    request_cpu: Optional[Union[str, int, float]] = Field(None, description="Kubernetes CPU request (default compute.cpu); any CPU spelling")
+    request_memory: Optional[Union[str, int]] = Field(None, description="Kubernetes memory request (default compute.memory); any memory spelling")
+    limit_cpu: Optional[Union[str, int, float]] = Field(None, description="Kubernetes CPU limit (default compute.cpu)")
+    limit_memory: Optional[Union[str, int]] = Field(None, description="Kubernetes memory limit (default compute.memory)")
 
     # per field (not one model check), so every bad size is its own problem, on its own line
     @field_validator("request_cpu", "limit_cpu", "request_memory", "limit_memory", mode="before")
@@ -220,10 +220,10 @@ class ResourceRequirements(_Strict):
 
 
 class DagsterConfig(_Strict):
-    code_location: Optional[str] = None
-    repository: Optional[str] = None
-    op_config: Dict[str, Any] = Field(default_factory=dict, description="max_retries and retry_delay_seconds are used for retries")
-    resource_requirements: Optional[ResourceRequirements] = None
+    code_location: Optional[str] = Field(None, description="Dagster code location (kept for Dagster)")
+    repository: Optional[str] = Field(None, description="Dagster repository (kept for Dagster)")
+    op_config: Dict[str, Any] = Field(default_factory=dict, description="max_retries and retry_delay_seconds (whole numbers ≥ 0) are used for retries")
+    resource_requirements: Optional[ResourceRequirements] = Field(None, description="Kubernetes requests and limits of the job's container")
 
     @field_validator("op_config")
     @classmethod
@@ -243,16 +243,16 @@ def _stringify(value: Any) -> Any:
 
 
 class InfrastructureConfig(_Strict):
-    provider: Provider
+    provider: Provider = Field(description="The cloud: aws, gcp or azure (for Kubernetes, the cloud behind the cluster: identity and storage)")
     region: Optional[str] = Field(None, description="Cloud region/location (GCP Cloud Run and Azure need one; AWS uses the provider's aws:region when absent)")
     resource_group: Optional[str] = Field(None, description="Azure resource group of the job's resources and of its managed environment")
-    runtime: RuntimeConfig
-    compute: ComputeConfig = Field(default_factory=ComputeConfig)
-    networking: NetworkingConfig = Field(default_factory=NetworkingConfig)
-    storage: Optional[StorageConfig] = None
-    tags: Dict[str, str] = Field(default_factory=dict, description="Verbatim tags; highest precedence")
-    terraform: Optional[TerraformConfig] = None
-    dagster: Optional[DagsterConfig] = None
+    runtime: RuntimeConfig = Field(description="Where and when the job runs")
+    compute: ComputeConfig = Field(default_factory=ComputeConfig, description="CPU, memory and the time limit of one run")
+    networking: NetworkingConfig = Field(default_factory=NetworkingConfig, description="Where the job's tasks run in the network")
+    storage: Optional[StorageConfig] = Field(None, description="The bucket (and prefix) the job reads and writes; access is limited to it")
+    tags: Dict[str, str] = Field(default_factory=dict, description="Verbatim tags; highest precedence (numbers and booleans are written as text)")
+    terraform: Optional[TerraformConfig] = Field(None, description="For the Terraform export: module, workspace, backend settings, extra variables")
+    dagster: Optional[DagsterConfig] = Field(None, description="Dagster settings; retries and Kubernetes requests/limits are read from here")
 
     @field_validator("tags", mode="before", json_schema_input_type=Dict[str, Union[str, int, float, bool]])
     @classmethod
@@ -264,10 +264,10 @@ class InfrastructureConfig(_Strict):
 
 
 class FinOps(_Open):
-    cost_center: Optional[str] = None
-    business_tags: List[str] = Field(default_factory=list)
-    project: Optional[str] = None
-    environment: Optional[str] = None
+    cost_center: Optional[str] = Field(None, description="Tag dativo:cost-center")
+    business_tags: List[str] = Field(default_factory=list, description="Tag dativo:business-tags, joined with '_' (a single string is one item)")
+    project: Optional[str] = Field(None, description="Tag dativo:project")
+    environment: Optional[str] = Field(None, description="In the job's finops only: tag dativo:environment (an asset's is not used)")
 
     @field_validator("business_tags", mode="before", json_schema_input_type=Union[str, List[str]])
     @classmethod
@@ -276,37 +276,37 @@ class FinOps(_Open):
 
 
 class RetryConfig(_Open):
-    max_attempts: Optional[int] = Field(None, ge=1)
-    initial_delay_seconds: Optional[float] = None
-    max_delay_seconds: Optional[float] = None
-    backoff_multiplier: Optional[float] = None
+    max_attempts: Optional[int] = Field(None, ge=1, description="Attempts in all: max_retries is max_attempts − 1 unless dagster.op_config.max_retries is set")
+    initial_delay_seconds: Optional[float] = Field(None, description="retry_delay_seconds unless dagster.op_config.retry_delay_seconds is set")
+    max_delay_seconds: Optional[float] = Field(None, description="ETL runner setting; kept, not used here")
+    backoff_multiplier: Optional[float] = Field(None, description="ETL runner setting; kept, not used here")
 
 
 class JobConfig(_Open):
     """One Dativo job file. Unknown top-level keys belong to the ETL runner and are kept."""
 
-    tenant_id: str
-    environment: str
-    source_connector: Optional[str] = None
-    source_connector_path: Optional[str] = None
-    target_connector: Optional[str] = None
-    target_connector_path: Optional[str] = None
-    asset: Optional[str] = None
-    asset_path: Optional[str] = None
-    source: Dict[str, Any] = Field(default_factory=dict)
-    target: Dict[str, Any] = Field(default_factory=dict)
-    finops: Optional[FinOps] = None
-    classification_overrides: Dict[str, Any] = Field(default_factory=dict)
-    governance_overrides: Dict[str, Any] = Field(default_factory=dict)
-    retry_config: Optional[RetryConfig] = None
-    logging: Dict[str, Any] = Field(default_factory=dict)
-    infrastructure: Optional[InfrastructureConfig] = None
+    tenant_id: str = Field(description="The tenant: 1–32 lowercase letters, digits and hyphens, starting with a letter; '${TENANT_ID}' makes a shared file")
+    environment: str = Field(description="The environment (prod, staging, …): same rules as tenant_id")
+    source_connector: Optional[str] = Field(None, description="ETL runner: source connector name")
+    source_connector_path: Optional[str] = Field(None, description="ETL runner: source connector file")
+    target_connector: Optional[str] = Field(None, description="ETL runner: target connector name")
+    target_connector_path: Optional[str] = Field(None, description="ETL runner: target connector file")
+    asset: Optional[str] = Field(None, description="ETL runner: asset name")
+    asset_path: Optional[str] = Field(None, description="Asset definition file; its compliance and finops become tags")
+    source: Dict[str, Any] = Field(default_factory=dict, description="ETL runner: source settings, kept as written")
+    target: Dict[str, Any] = Field(default_factory=dict, description="ETL runner: target settings, kept as written (${VAR} left to the runner)")
+    finops: Optional[FinOps] = Field(None, description="The job's cost allocation; wins over the asset's")
+    classification_overrides: Dict[str, Any] = Field(default_factory=dict, description="ETL runner: kept, not used here")
+    governance_overrides: Dict[str, Any] = Field(default_factory=dict, description="ETL runner: kept, not used here")
+    retry_config: Optional[RetryConfig] = Field(None, description="Retries of the runner; the fallback for max_retries and retry_delay_seconds")
+    logging: Dict[str, Any] = Field(default_factory=dict, description="ETL runner: kept, not used here")
+    infrastructure: Optional[InfrastructureConfig] = Field(None, description="What to provision; without it the job is valid and has nothing to provision")
 
 
 class Compliance(_Open):
-    classification: List[str] = Field(default_factory=list)
-    retention_days: Optional[int] = Field(None, ge=0)
-    regulations: List[str] = Field(default_factory=list)
+    classification: List[str] = Field(default_factory=list, description="Tag dativo:classification, joined with '_' (a single string is one item)")
+    retention_days: Optional[int] = Field(None, ge=0, description="Tag dativo:retention-days")
+    regulations: List[str] = Field(default_factory=list, description="Tag dativo:regulations, joined with '_' (a single string is one item)")
 
     @field_validator("classification", "regulations", mode="before", json_schema_input_type=Union[str, List[str]])
     @classmethod
@@ -315,12 +315,12 @@ class Compliance(_Open):
 
 
 class AssetDefinition(_Open):
-    name: str
-    schema_: List[Dict[str, Any]] = Field(default_factory=list, alias="schema")
-    governance: Dict[str, Any] = Field(default_factory=dict)
-    compliance: Optional[Compliance] = None
-    finops: Optional[FinOps] = None
+    name: str = Field(description="The asset's name")
+    schema_: List[Dict[str, Any]] = Field(default_factory=list, alias="schema", description="ETL runner: the columns, kept")
+    governance: Dict[str, Any] = Field(default_factory=dict, description="ETL runner: owner, tags…, kept (not cloud tags)")
+    compliance: Optional[Compliance] = Field(None, description="Classification, retention and regulations: tags below the asset's finops")
+    finops: Optional[FinOps] = Field(None, description="The asset's cost allocation: tags below the job's finops (its environment is not used)")
 
 
 class AssetFile(_Open):
-    asset: AssetDefinition
+    asset: AssetDefinition = Field(description="The asset definition")
