@@ -18,6 +18,10 @@ _SIMPLE_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\
 INDENT = "  "
 
 
+# printable ASCII without '"', '\\', '$' or '%': the common case, quoted without a character loop
+_PLAIN = re.compile(r"[ !#&-\[\]-~]*")
+
+
 def quote(text: str, ascii_only: bool = False) -> str:
     """``text`` as an HCL quoted string that Terraform reads back exactly (up to its NFC normalization).
 
@@ -26,6 +30,8 @@ def quote(text: str, ascii_only: bool = False) -> str:
     and a key with combining marks (``e`` + U+0301) has fewer of them than
     characters; escaped, a key is plain ASCII and its width is its length.
     """
+    if _PLAIN.fullmatch(text):
+        return '"' + text + '"'
     out = []
     i, n = 0, len(text)
     while i < n:

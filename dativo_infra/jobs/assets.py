@@ -57,14 +57,16 @@ class AssetCache:
     def __init__(self, assets_dir: Optional[str] = None):
         self.assets_dir = assets_dir if assets_dir is not None else default_assets_dir()
         self._by_path: dict[str, tuple[Optional[AssetDefinition], Optional[ConfigError]]] = {}
+        self._resolved: dict[tuple[str, str], tuple[Optional[str], list[Path]]] = {}
         self.reads = 0
 
     def resolve(self, asset_path: str, job_file: str) -> tuple[Optional[str], list[Path]]:
-        tried = candidates(asset_path, job_file, self.assets_dir)
-        for place in tried:
-            if place.is_file():
-                return os.path.normpath(str(place)), tried
-        return None, tried
+        key = (asset_path, os.path.dirname(job_file))  # jobs of one folder share their answers
+        if key not in self._resolved:
+            tried = candidates(asset_path, job_file, self.assets_dir)
+            found = next((os.path.normpath(str(p)) for p in tried if p.is_file()), None)
+            self._resolved[key] = (found, tried)
+        return self._resolved[key]
 
     def load(self, file: str) -> AssetDefinition:
         if file not in self._by_path:

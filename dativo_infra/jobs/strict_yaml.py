@@ -19,11 +19,64 @@ except AttributeError:  # pragma: no cover
     _BaseLoader = yaml.SafeLoader
 
 
+_STR = "tag:yaml.org,2002:str"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+_MERGE = "tag:yaml.org,2002:merge"
+MAX_DEPTH = 100  # also stops recursive aliases (&a [*a]) from looping
+
+
 class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
-    def construct_mapping(self, node, deep=False):  # noqa: D401 - PyYAML hook
+    """libyaml parses and composes; this builds the Python values in one tight pass.
+
+    PyYAML's generic ``construct_object`` machinery (generators, state for
+    recursive structures) costs more than the parse itself on job-sized files;
+    plain mappings, sequences and strings are built directly here, every other
+    scalar tag by PyYAML's own safe constructors. Duplicate keys are errors.
+    """
+
+    def construct_document(self, node):
+        return self._build(node, 0)
+
+    def _build(self, node, depth: int):
+        if depth > MAX_DEPTH:
+            raise yaml.constructor.ConstructorError(None, None, f"nesting deeper than {MAX_DEPTH} levels (or a recursive alias)", node.start_mark)
+        cls, tag = node.__class__, node.tag
+        if cls is yaml.ScalarNode:
+            if tag == _STR:
+                return node.value
+            constructor = self.yaml_constructors.get(tag)
+            if constructor is None:
+                raise yaml.constructor.ConstructorError(None, None, f"unsupported YAML tag {tag!r}", node.start_mark)
+            return constructor(self, node)
+        if cls is yaml.SequenceNode and tag == _SEQ:
+            return [self._build(child, depth + 1) for child in node.value]
+        if cls is yaml.MappingNode and tag == _MAP:
+            entries, merged = node.value, False
+            if any(key.tag == _MERGE for key, _ in entries):
+                merged = True
+                written = list(entries)
+                self.flatten_mapping(node)  # merged keys first, explicit keys override them
+                self._reject_duplicates(written)
+                entries = node.value
+            mapping = {}
+            for key_node, value_node in entries:
+                key = self._build(key_node, depth + 1)
+                try:
+                    hash(key)
+                except TypeError:
+                    raise yaml.constructor.ConstructorError(None, None, "a mapping key must be a plain value, not a list or mapping", key_node.start_mark) from None
+                mapping[key] = self._build(value_node, depth + 1)
+            if len(mapping) != len(entries) and not merged:
+                self._reject_duplicates(entries)
+            return mapping
+        raise yaml.constructor.ConstructorError(None, None, f"unsupported YAML tag {tag!r}", node.start_mark)
+
+    @staticmethod
+    def _reject_duplicates(entries) -> None:
         seen: dict[Any, Any] = {}
-        for key_node, _ in node.value:
-            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+        for key_node, _ in entries:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != _MERGE:
                 key = key_node.value
                 if key in seen:
                     first = seen[key].start_mark
@@ -35,7 +88,6 @@ class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
                         key_node.start_mark,
                     )
                 seen[key] = key_node
-        return super().construct_mapping(node, deep=deep)
 
 
 def decode(path: str, raw: bytes) -> str:

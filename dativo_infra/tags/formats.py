@@ -12,6 +12,7 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable, Optional
 
 CLOUDS = ("aws", "gcp", "azure", "kubernetes")
@@ -168,9 +169,14 @@ class CloudFormat:
     noun: str
 
 
+def _cached(func: Callable[[str], str]) -> Callable[[str], str]:
+    # a fleet repeats the same keys and values thousands of times; formatting is pure
+    return lru_cache(maxsize=65536)(func)
+
+
 FORMATS = {
-    "aws": CloudFormat("aws", aws_key, aws_value, 50, str, "tags"),
-    "gcp": CloudFormat("gcp", gcp_key, gcp_value, 64, str, "labels"),
-    "azure": CloudFormat("azure", azure_key, azure_value, 50, str.lower, "tags"),
-    "kubernetes": CloudFormat("kubernetes", kubernetes_key, kubernetes_value, None, str, "labels"),
+    "aws": CloudFormat("aws", _cached(aws_key), _cached(aws_value), 50, str, "tags"),
+    "gcp": CloudFormat("gcp", _cached(gcp_key), _cached(gcp_value), 64, str, "labels"),
+    "azure": CloudFormat("azure", _cached(azure_key), _cached(azure_value), 50, str.lower, "tags"),
+    "kubernetes": CloudFormat("kubernetes", _cached(kubernetes_key), _cached(kubernetes_value), None, str, "labels"),
 }
