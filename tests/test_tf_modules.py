@@ -17,6 +17,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import warnings
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator
@@ -103,7 +104,9 @@ def pulumi_takes(rtype: str) -> str:
     """What the Pulumi class of this resource takes for the job's tags: "tags" (AWS, Azure), "labels"
     (GCP; its `tags` are Resource Manager tags, another thing), "metadata" (Kubernetes) or ""."""
     module_name, _, class_name = PULUMI_CLASS[rtype].rpartition(".")
-    cls = getattr(importlib.import_module(module_name), class_name)
+    with warnings.catch_warnings():  # some SDK modules warn about deprecated functions on import
+        warnings.simplefilter("ignore", DeprecationWarning)
+        cls = getattr(importlib.import_module(module_name), class_name)
     params = set(inspect.signature(cls._internal_init).parameters)
     wanted = {"pulumi_aws": "tags", "pulumi_azure_native": "tags", "pulumi_gcp": "labels", "pulumi_kubernetes": "metadata"}
     name = wanted[module_name.split(".")[0]]
@@ -283,23 +286,17 @@ def test_example_has_providers_and_a_partial_backend(module):
     assert outputs == set(module_outputs(MODULES_DIR / module))
 
 
-def test_readme_sequence_exports_files_terraform_accepts(tmp_path, cli):
+def test_readme_sequence_exports_files_terraform_accepts(tmp_path, cli, monkeypatch):
     """The export commands of terraform_compat/README.md run as written (in a folder standing for the
     repository root), and write the files its terraform commands name."""
     text = (ROOT / "terraform_compat" / "README.md").read_text()
     commands = [shlex.split(line) for line in text.splitlines() if line.startswith("dativo-infra terraform export")]
     assert commands
     (tmp_path / "jobs").symlink_to(ROOT / "jobs")
-    import os
-
-    cwd = os.getcwd()
-    os.chdir(tmp_path)
-    try:
-        for argv in commands:
-            code, out, err = cli(*argv[1:])
-            assert code == 0, out + err
-    finally:
-        os.chdir(cwd)
+    monkeypatch.chdir(tmp_path)
+    for argv in commands:
+        code, out, err = cli(*argv[1:])
+        assert code == 0, out + err
     for line in text.splitlines():
         for path in re.findall(r"-(?:var-file|backend-config)=\.\./\.\./\.\./(\S+)", line):
             assert (tmp_path / path).is_file(), f"{line!r} names {path}, which the export did not write"

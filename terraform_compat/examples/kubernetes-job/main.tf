@@ -42,8 +42,9 @@ provider "kubernetes" {
 }
 
 # The module names all three cloud providers and Terraform configures each of them, even the two
-# whose resources have count = 0. The clouds not in use get settings that need no credentials
-# where the provider allows it (aws, google); azurerm always authenticates when configured.
+# whose resources have count = 0. The clouds not in use get placeholder settings that need no
+# credentials where the provider allows it (aws, google); azurerm obtains a token when configured,
+# so it needs Azure credentials (e.g. az login) even for a job on EKS or GKE.
 provider "aws" {
   region                      = var.region != "" ? var.region : (var.cloud_provider == "aws" ? null : "us-east-1")
   access_key                  = var.cloud_provider == "aws" ? null : "unused"
