@@ -213,6 +213,9 @@ CASES = [
         (3, 1, "", DUPLICATE.format(key="tenant_id", first=1))]),
     Bad("duplicate-nested-key", k8s(extra="    namespace: a\n    namespace: b\n"), [
         (8, 5, "", DUPLICATE.format(key="namespace", first=7))]),
+    Bad("duplicate-key-beside-a-merge-key", "tenant_id: acme\nenvironment: prod\nx-base: &base {cpu: '1'}\ninfrastructure:\n  provider: aws\n"
+        "  runtime: {type: kubernetes}\n  compute:\n    <<: *base\n    memory: 4Gi\n    memory: 8Gi\n", [
+        (10, 5, "", DUPLICATE.format(key="memory", first=9))]),
     Bad("invalid-utf8", b"tenant_id: acme\nenvironment: pr\xffod\n", [
         (2, 16, "", "file is not valid UTF-8 (byte 0xff); job files must be UTF-8 text")]),
     Bad("latin1-file", "tenant_id: acme\nenvironment: prod\nfinops:\n  project: café\n".encode("latin-1"), [
@@ -463,6 +466,18 @@ def test_variable_default_is_used_when_unset(cli, write, tmp_path, monkeypatch):
     monkeypatch.setenv("NS_FOR_TEST_UNSET", "from-env")
     assert load_job("job.yaml").infrastructure.runtime.namespace == "from-env"
     assert load_job("job.yaml", variables={"NS_FOR_TEST_UNSET": "from-var"}).infrastructure.runtime.namespace == "from-var"
+
+
+def test_anchors_and_merge_keys_work(write, tmp_path):
+    """A merge key is not a duplicate: the mapping's own keys override the merged ones, as YAML specifies."""
+    from dativo_infra.jobs import load_job
+
+    path = write("merge.yaml", "tenant_id: acme\nenvironment: prod\nx-base: &base\n  cpu: '1'\n  memory: 2Gi\ninfrastructure:\n  provider: aws\n"
+                               "  runtime: {type: kubernetes}\n  compute:\n    <<: *base\n    memory: 4Gi\n  tags: {Team: &team data}\n"
+                               "finops: {project: *team}\n")
+    job = load_job(str(path))
+    assert (job.infrastructure.compute.cpu, job.infrastructure.compute.memory_mib) == ("1", 4096)
+    assert job.config.finops.project == "data"
 
 
 def test_unset_variable_is_fixed_by_var(cli, write, tmp_path, monkeypatch):

@@ -281,7 +281,7 @@ SAFE_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"  # valid unchanged in eve
 
 
 @pytest.mark.parametrize("cloud", CLOUDS)
-@PROPERTIES
+@settings(PROPERTIES, max_examples=60)
 @given(prefix=st.text(alphabet=SAFE_ALPHABET, min_size=300, max_size=320), a=st.text(alphabet=SAFE_ALPHABET, max_size=8),
        b=st.text(alphabet=SAFE_ALPHABET, max_size=8))
 def test_shortening_keeps_different_values_different(cloud, prefix, a, b):
