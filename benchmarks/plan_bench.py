@@ -25,19 +25,11 @@ def _snake(name: str) -> str:
     return _CAMEL.sub("_", name).lower()
 
 
-def _sdk_class(token: str):
-    import importlib
-
-    packages = {"aws": "pulumi_aws", "gcp": "pulumi_gcp", "azure-native": "pulumi_azure_native", "kubernetes": "pulumi_kubernetes"}
-    package, module, name = token.split(":")
-    module = module.split("/")[0] if package != "kubernetes" else module.replace("/", ".")
-    path = packages[package] + ("" if module in ("index", "") else "." + module)
-    return getattr(importlib.import_module(path), name)
-
-
 def bare_program(recorded: list[dict[str, Any]]):
     """A Pulumi program that registers exactly ``recorded`` (from a plan) and nothing else."""
     import pulumi
+
+    from dativo_infra.plan import sdk_class
 
     def program() -> None:
         parents: dict[str, Any] = {}
@@ -47,7 +39,7 @@ def bare_program(recorded: list[dict[str, Any]]):
         for r in recorded:
             if r["custom"]:
                 opts = pulumi.ResourceOptions(parent=parents.get(r["job"]), protect=r["protect"], retain_on_delete=r["retain_on_delete"])
-                _sdk_class(r["type"])(r["name"], opts=opts, **{_snake(k): v for k, v in r["inputs"].items()})
+                sdk_class(r["type"])(r["name"], opts=opts, **{_snake(k): v for k, v in r["inputs"].items()})
 
     return program
 

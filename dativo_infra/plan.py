@@ -202,6 +202,25 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         return response
 
 
+_SDK_PACKAGES = {"aws": "pulumi_aws", "gcp": "pulumi_gcp", "azure-native": "pulumi_azure_native", "kubernetes": "pulumi_kubernetes"}
+
+
+def sdk_class(token: str) -> Optional[type]:
+    """The provider SDK class of a type token (``aws:iam/role:Role``); None for components and unknown packages."""
+    import importlib
+
+    package, module, name = token.split(":")
+    if package not in _SDK_PACKAGES:
+        return None
+    if package == "kubernetes":  # "networking.k8s.io/v1" → networking.v1, "core/v1" → core.v1
+        group, _, version = module.rpartition("/")
+        module = f"{group.split('.')[0]}.{version}"
+    else:
+        module = module.split("/")[0]
+    path = _SDK_PACKAGES[package] + ("" if module in ("index", "") else "." + module)
+    return getattr(importlib.import_module(path), name)
+
+
 def _job_of(urn: str, parents: dict[str, str], types: dict[str, str]) -> Optional[str]:
     while urn:
         if types.get(urn, "").startswith("dativo:"):
@@ -253,4 +272,4 @@ def plan_stack(settings: StackSettings) -> Plan:
     return contextvars.copy_context().run(_run, settings)
 
 
-__all__ = ["Plan", "PlannedResource", "StackError", "plan_stack"]
+__all__ = ["Plan", "PlannedResource", "StackError", "plan_stack", "sdk_class"]

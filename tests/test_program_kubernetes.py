@@ -20,7 +20,7 @@ from dativo_infra.plan import MOCK_AKS_ISSUER, MOCK_EKS_ISSUER, MOCK_PROJECT, pl
 from dativo_infra.program import StackError, StackSettings
 
 from .conftest import JOBS
-from .plans import accepts as _accepts
+from .plans import accepts
 from .plans import plan
 
 K8S_VERSION = "1.33"
@@ -68,15 +68,6 @@ def k8s_tree(tmp_path_factory):
 @pytest.fixture(scope="module")
 def plans(k8s_tree):
     return {tenant: plan(tenant, "prod", k8s_tree) for tenant in ("acme", "globex")}
-
-
-def accepts(token: str, parameter: str) -> bool:
-    # tests/plans.py maps "networking.k8s.io/v1" to a module path that does not exist; the SDK module is "networking.v1"
-    package, module, name = token.split(":")
-    if package == "kubernetes":
-        group, _, version = module.partition("/")
-        token = f"{package}:{group.split('.')[0]}/{version}:{name}"
-    return _accepts(token, parameter)
 
 
 def _jobs(plans):

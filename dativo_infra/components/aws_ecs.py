@@ -7,7 +7,7 @@ from typing import Any, Mapping
 import pulumi
 import pulumi_aws as aws
 
-from . import aws_iam
+from . import aws_iam, aws_storage
 from .base import JobComponent
 
 PRIVATE_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
@@ -61,7 +61,7 @@ class EcsJob(JobComponent):
         else:
             cluster_arn = aws.ecs.get_cluster_output(cluster_name=v["cluster_name"]).arn
 
-        bucket_name = self._bucket(v) if v["storage_create_bucket"] else v["storage_bucket"]
+        bucket_name = aws_storage.create_bucket(self, v) if v["storage_create_bucket"] else v["storage_bucket"]
 
         container = pulumi.Output.all(log_group.name, region).apply(lambda args: json.dumps([{
             "name": v["container_name"],
@@ -105,20 +105,6 @@ class EcsJob(JobComponent):
                 "retry_policy": {"max_retries": v["max_retries"], "delay": v["retry_delay_seconds"]},
             },
         }
-
-    def _bucket(self, v: Mapping[str, Any]) -> pulumi.Output:
-        # data outlives stacks: protected and retained, so `destroy` never deletes it
-        bucket = aws.s3.Bucket(*self.child("bucket", protect=True, retain_on_delete=True), bucket=v["storage_bucket"])
-        key = v["storage_kms_key_id"]
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            *self.child("bucket-encryption"), bucket=bucket.id, rules=[{
-                "apply_server_side_encryption_by_default": {"sse_algorithm": "aws:kms" if key else "AES256", **({"kms_master_key_id": key} if key else {})},
-                "bucket_key_enabled": bool(key)}])
-        aws.s3.BucketVersioning(*self.child("bucket-versioning"), bucket=bucket.id, versioning_configuration={"status": "Enabled"})
-        aws.s3.BucketPublicAccessBlock(
-            *self.child("bucket-public-access"), bucket=bucket.id, block_public_acls=True, block_public_policy=True,
-            ignore_public_acls=True, restrict_public_buckets=True)
-        return bucket.bucket
 
     def _schedule(self, v, task, cluster_arn, security_group, role_arns) -> pulumi.Output:
         role = aws.iam.Role(

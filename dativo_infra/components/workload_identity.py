@@ -56,9 +56,9 @@ def aws_identity(component, v: Mapping[str, Any], namespace: str, service_accoun
         assume_role_policy=pulumi.Output.all(issuer, account).apply(
             lambda a: json.dumps(irsa_trust(a[0], a[1], namespace, service_account))))
     if v["storage_create_bucket"]:
-        from .aws_ecs import EcsJob
+        from .aws_storage import create_bucket
 
-        EcsJob._bucket(component, v)  # the ECS runtime's bucket: encrypted, versioned, private, protected
+        create_bucket(component, v)  # the same bucket the ECS runtime creates: encrypted, versioned, private, protected
     if v["storage_bucket"]:
         aws.iam.RolePolicy(*component.child("role-policy"), name=f"{v['name_prefix']}-storage", role=role.id,
                            policy=json.dumps(aws_iam.storage_access(v)))
