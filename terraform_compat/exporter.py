@@ -65,11 +65,26 @@ def render_backend(job: Job) -> Optional[str]:
     return hcl.dumps(dict(sorted(tf.backend_config.items())), header=f"terraform init -backend-config=<this file>; from {job.path}")
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _umask()  # read once, at import: os.umask can only be read by setting it
+
+
 def write_atomic(path: str, text: str) -> None:
+    """Write ``text`` to a temporary file beside ``path``, then rename it over ``path``.
+
+    The file gets the permissions a plain ``open(path, "w")`` would give it
+    (mkstemp alone would leave it readable by its owner only).
+    """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=str(target.parent))
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
         os.replace(tmp, target)

@@ -38,6 +38,7 @@ infrastructure:
   provider: {provider}
   runtime:
     type: kubernetes
+    cluster_name: eks-main
 """ + extra
 
 
@@ -99,11 +100,11 @@ CASES = [
     Bad("typo-cluster-name", ECS.replace("cluster_name", "cluster_nmae"), [
         (7, 5, "infrastructure.runtime.cluster_nmae", f"unknown key 'cluster_nmae'; did you mean 'cluster_name'? (allowed: {RUNTIME_KEYS})")]),
     Bad("typo-compute", k8s(extra="  computee:\n    cpu: 1\n"), [
-        (7, 3, "infrastructure.computee", "unknown key 'computee'; did you mean 'compute'? (allowed: compute, dagster, networking, "
+        (8, 3, "infrastructure.computee", "unknown key 'computee'; did you mean 'compute'? (allowed: compute, dagster, networking, "
                                           "provider, region, resource_group, runtime, storage, tags, terraform)")]),
     Bad("typo-storage-bucket", k8s(extra="  storage:\n    bucekt: acme-lake\n"), [
-        (7, 3, "infrastructure.storage.bucket", "required field is missing"),
-        (8, 5, "infrastructure.storage.bucekt", "unknown key 'bucekt'; did you mean 'bucket'? (allowed: bucket, create_bucket, kms_key_id, prefix)")]),
+        (8, 3, "infrastructure.storage.bucket", "required field is missing"),
+        (9, 5, "infrastructure.storage.bucekt", "unknown key 'bucekt'; did you mean 'bucket'? (allowed: bucket, create_bucket, kms_key_id, prefix)")]),
     Bad("unknown-provider", k8s("ibm"), [
         (4, 3, "infrastructure.provider", "Input should be 'aws', 'gcp' or 'azure', got 'ibm'")]),
     Bad("provider-typo", k8s("awz"), [
@@ -125,26 +126,26 @@ CASES = [
          "runtime 'ecs' does not run on provider 'azure'; allowed on azure: airflow, container_apps, dagster, kubernetes")]),
     # --- wrong types ----------------------------------------------------------
     Bad("runtime-seconds-string", k8s(extra="  compute:\n    max_runtime_seconds: one hour\n"), [
-        (8, 5, "infrastructure.compute.max_runtime_seconds", "Input should be a valid integer, unable to parse string as an integer, got 'one hour'")]),
+        (9, 5, "infrastructure.compute.max_runtime_seconds", "Input should be a valid integer, unable to parse string as an integer, got 'one hour'")]),
     Bad("runtime-seconds-list", k8s(extra="  compute:\n    max_runtime_seconds: [3600]\n"), [
-        (8, 5, "infrastructure.compute.max_runtime_seconds", "Input should be a valid integer, got a list")]),
+        (9, 5, "infrastructure.compute.max_runtime_seconds", "Input should be a valid integer, got a list")]),
     Bad("runtime-seconds-zero", k8s(extra="  compute:\n    max_runtime_seconds: 0\n"), [
-        (8, 5, "infrastructure.compute.max_runtime_seconds", "Input should be greater than 0")]),
+        (9, 5, "infrastructure.compute.max_runtime_seconds", "Input should be greater than 0")]),
     Bad("tags-list", k8s(extra="  tags: [team, data]\n"), [
-        (7, 3, "infrastructure.tags", "Input should be a valid dictionary, got a list")]),
+        (8, 3, "infrastructure.tags", "Input should be a valid dictionary, got a list")]),
     Bad("tag-value-null", k8s(extra="  tags:\n    Owner:\n"), [
-        (8, 5, "infrastructure.tags.Owner", "Input should be a valid string, got None")]),
+        (9, 5, "infrastructure.tags.Owner", "Input should be a valid string, got None")]),
     Bad("subnets-string", ECS.replace("[subnet-1]", "subnet-1"), [
         (10, 5, "infrastructure.networking.subnet_ids", "Input should be a valid list, got 'subnet-1'")]),
     Bad("private-networking-not-bool", ECS + "    private_networking: maybe\n", [
         (11, 5, "infrastructure.networking.private_networking", "Input should be a valid boolean, unable to interpret input, got 'maybe'")]),
     Bad("terraform-variable-name", k8s(extra="  terraform:\n    variables:\n      my var: 1\n"), [
-        (8, 5, "infrastructure.terraform.variables",
+        (9, 5, "infrastructure.terraform.variables",
          "variable name 'my var' is not a Terraform identifier (letters, digits, '_' and '-', not starting with a digit)")]),
     Bad("terraform-variable-date", k8s(extra="  terraform:\n    variables:\n      start: 2024-01-01\n"), [
-        (8, 5, "infrastructure.terraform.variables", "start: a date is not a Terraform value; quote it to pass a string")]),
+        (9, 5, "infrastructure.terraform.variables", "start: a date is not a Terraform value; quote it to pass a string")]),
     Bad("terraform-variable-reserved", k8s(extra="  terraform:\n    variables:\n      count: 1\n"), [
-        (8, 5, "infrastructure.terraform.variables", "'count' is reserved by Terraform and cannot be a module variable name")]),
+        (9, 5, "infrastructure.terraform.variables", "'count' is reserved by Terraform and cannot be a module variable name")]),
     # --- sizes per runtime (FACTS.md §2) ---------------------------------------
     # Fargate: 1024 CPU units take 2048–8192 MiB in steps of 1024
     Bad("fargate-memory-for-cpu", ecs_compute('"1024"', '"1024"'), [
@@ -179,42 +180,42 @@ CASES = [
                                               "up to 4/8Gi on Consumption); nearest: 3.5/7Gi, 3.75/7680Mi, 4/8Gi")]),
     # 4G is 4·10⁹ bytes (Kubernetes quantity, FACTS.md §2): 3814.70 MiB, not whole
     Bad("memory-decimal-G", k8s(extra="  compute:\n    memory: 4G\n"), [
-        (8, 5, "infrastructure.compute.memory",
+        (9, 5, "infrastructure.compute.memory",
          "memory '4G' is 3814.70 MiB, not a whole number of MiB (G is decimal, 10^n bytes; write Mi/Gi for binary units)")]),
     Bad("cpu-abc", k8s(extra="  compute:\n    cpu: abc\n"), [
-        (8, 5, "infrastructure.compute.cpu", f"cpu 'abc' is not a CPU size; {CPU_SPELLINGS}")]),
+        (9, 5, "infrastructure.compute.cpu", f"cpu 'abc' is not a CPU size; {CPU_SPELLINGS}")]),
     Bad("cpu-negative", k8s(extra="  compute:\n    cpu: '-1'\n"), [
-        (8, 5, "infrastructure.compute.cpu", f"cpu '-1' is not a CPU size; {CPU_SPELLINGS}")]),
+        (9, 5, "infrastructure.compute.cpu", f"cpu '-1' is not a CPU size; {CPU_SPELLINGS}")]),
     Bad("memory-negative", k8s(extra="  compute:\n    memory: -1\n"), [
-        (8, 5, "infrastructure.compute.memory",
+        (9, 5, "infrastructure.compute.memory",
          "memory -1 is not a memory size; write MiB (\"4096\") or a quantity with Mi/Gi (\"4Gi\"), M/G or MB/GB")]),
     Bad("memory-bool", k8s(extra="  compute:\n    memory: true\n"), [
-        (8, 5, "infrastructure.compute.memory", "memory True is not a number; write MiB (\"4096\") or a quantity (\"4Gi\")")]),
+        (9, 5, "infrastructure.compute.memory", "memory True is not a number; write MiB (\"4096\") or a quantity (\"4Gi\")")]),
     Bad("cpu-bool", k8s(extra="  compute:\n    cpu: yes\n"), [
-        (8, 5, "infrastructure.compute.cpu", "cpu True is not a number; write cores (\"2\"), millicores (\"500m\") or ECS units (\"2048\")")]),
+        (9, 5, "infrastructure.compute.cpu", "cpu True is not a number; write cores (\"2\"), millicores (\"500m\") or ECS units (\"2048\")")]),
     # Kubernetes quantities allow at most 3 decimal places (FACTS.md §2): 1.5m is 0.0015 cores
     Bad("cpu-finer-than-millicore", k8s(extra="  compute:\n    cpu: 1.5m\n"), [
-        (8, 5, "infrastructure.compute.cpu", "cpu '1.5m' is finer than a millicore; Kubernetes quantities allow at most 3 decimal places")]),
+        (9, 5, "infrastructure.compute.cpu", "cpu '1.5m' is finer than a millicore; Kubernetes quantities allow at most 3 decimal places")]),
     Bad("resource-requirements", k8s(extra="  dagster:\n    resource_requirements:\n      request_memory: 4G\n      limit_cpu: true\n"), [
-        (9, 7, "infrastructure.dagster.resource_requirements.request_memory",
+        (10, 7, "infrastructure.dagster.resource_requirements.request_memory",
          "memory '4G' is 3814.70 MiB, not a whole number of MiB (G is decimal, 10^n bytes; write Mi/Gi for binary units)"),
-        (10, 7, "infrastructure.dagster.resource_requirements.limit_cpu",
+        (11, 7, "infrastructure.dagster.resource_requirements.limit_cpu",
          "cpu True is not a number; write cores (\"2\"), millicores (\"500m\") or ECS units (\"2048\")")]),
     # --- variables --------------------------------------------------------------
     Bad("unset-variable", k8s(extra="    namespace: ${NS_FOR_TEST_UNSET}\n"), [
-        (7, 5, "infrastructure.runtime.namespace",
+        (8, 5, "infrastructure.runtime.namespace",
          "variable ${NS_FOR_TEST_UNSET} is not set (pass --var NS_FOR_TEST_UNSET=... or set it in the environment)")]),
     Bad("unset-variable-in-finops", k8s() + "finops:\n  cost_center: ${CC_FOR_TEST_UNSET}\n", [
-        (8, 3, "finops.cost_center", "variable ${CC_FOR_TEST_UNSET} is not set (pass --var CC_FOR_TEST_UNSET=... or set it in the environment)")]),
+        (9, 3, "finops.cost_center", "variable ${CC_FOR_TEST_UNSET} is not set (pass --var CC_FOR_TEST_UNSET=... or set it in the environment)")]),
     Bad("shared-file-without-tenant", "tenant_id: ${TENANT_ID}\nenvironment: prod\n", [
         (1, 1, "tenant_id", "shared job file: tenant_id uses ${TENANT_ID} and no tenant is known; pass --tenant or --var TENANT_ID=...")]),
     # --- strict YAML ----------------------------------------------------------------
     Bad("duplicate-top-level-key", "tenant_id: acme\nenvironment: prod\ntenant_id: globex\n", [
         (3, 1, "", DUPLICATE.format(key="tenant_id", first=1))]),
     Bad("duplicate-nested-key", k8s(extra="    namespace: a\n    namespace: b\n"), [
-        (8, 5, "", DUPLICATE.format(key="namespace", first=7))]),
+        (9, 5, "", DUPLICATE.format(key="namespace", first=8))]),
     Bad("duplicate-key-beside-a-merge-key", "tenant_id: acme\nenvironment: prod\nx-base: &base {cpu: '1'}\ninfrastructure:\n  provider: aws\n"
-        "  runtime: {type: kubernetes}\n  compute:\n    <<: *base\n    memory: 4Gi\n    memory: 8Gi\n", [
+        "  runtime: {type: kubernetes, cluster_name: eks-main}\n  compute:\n    <<: *base\n    memory: 4Gi\n    memory: 8Gi\n", [
         (10, 5, "", DUPLICATE.format(key="memory", first=9))]),
     Bad("invalid-utf8", b"tenant_id: acme\nenvironment: pr\xffod\n", [
         (2, 16, "", "file is not valid UTF-8 (byte 0xff); job files must be UTF-8 text")]),
@@ -245,21 +246,21 @@ CASES = [
     Bad("environment-unsafe", "tenant_id: acme\nenvironment: Prod!\n", [(2, 1, "environment", f"environment 'Prod!' {IDENTIFIER_RULE}")]),
     # --- buckets ------------------------------------------------------------------------
     Bad("s3-bucket-uppercase-underscore", k8s(extra="  storage:\n    bucket: Acme_Lake\n"), [
-        (8, 5, "infrastructure.storage.bucket", f"S3 bucket name 'Acme_Lake' {S3_RULE}")]),
+        (9, 5, "infrastructure.storage.bucket", f"S3 bucket name 'Acme_Lake' {S3_RULE}")]),
     Bad("s3-bucket-ip-address", k8s(extra="  storage:\n    bucket: 192.168.1.1\n"), [
-        (8, 5, "infrastructure.storage.bucket", f"S3 bucket name '192.168.1.1' {S3_RULE}")]),
+        (9, 5, "infrastructure.storage.bucket", f"S3 bucket name '192.168.1.1' {S3_RULE}")]),
     Bad("s3-bucket-trailing-newline", k8s(extra="  storage:\n    bucket: \"acme-lake\\n\"\n"), [
-        (8, 5, "infrastructure.storage.bucket", f"S3 bucket name 'acme-lake\\n' {S3_RULE}")]),
+        (9, 5, "infrastructure.storage.bucket", f"S3 bucket name 'acme-lake\\n' {S3_RULE}")]),
     Bad("gcs-bucket-google", k8s("gcp", "  storage:\n    bucket: google-lake\n"), [
-        (8, 5, "infrastructure.storage.bucket", "GCS bucket name 'google-lake' is invalid: 3–63 lowercase letters, digits, '-', '_' and '.' "
+        (9, 5, "infrastructure.storage.bucket", "GCS bucket name 'google-lake' is invalid: 3–63 lowercase letters, digits, '-', '_' and '.' "
                                                 "(up to 222 with dots, 63 per dot-separated part), starting and ending with a letter or digit, "
                                                 "no 'goog' prefix or 'google'")]),
     Bad("azure-bucket-without-container", k8s("azure", "  resource_group: rg\n  storage:\n    bucket: acmelake\n"), [
-        (9, 5, "infrastructure.storage.bucket", "on Azure storage.bucket is 'account/container', got 'acmelake'")]),
+        (10, 5, "infrastructure.storage.bucket", "on Azure storage.bucket is 'account/container', got 'acmelake'")]),
     Bad("azure-storage-account", k8s("azure", "  resource_group: rg\n  storage:\n    bucket: Acme-Lake/raw\n"), [
-        (9, 5, "infrastructure.storage.bucket", "Azure storage account 'Acme-Lake' must be 3–24 lowercase letters and digits")]),
+        (10, 5, "infrastructure.storage.bucket", "Azure storage account 'Acme-Lake' must be 3–24 lowercase letters and digits")]),
     Bad("prefix-dot-dot", k8s(extra="  storage:\n    bucket: acme-lake\n    prefix: raw/../other-tenant\n"), [
-        (9, 5, "infrastructure.storage.prefix", "prefix 'raw/../other-tenant' may not contain '..', '*' or '?': it bounds the job's access")]),
+        (10, 5, "infrastructure.storage.prefix", "prefix 'raw/../other-tenant' may not contain '..', '*' or '?': it bounds the job's access")]),
     # --- consistency rules ------------------------------------------------------------
     Bad("azure-without-resource-group", k8s("azure"), [
         (3, 1, "infrastructure.resource_group", "Azure resources live in a resource group: set resource_group")]),
@@ -274,41 +275,41 @@ CASES = [
     Bad("cloud-run-retries-from-retry-config", "retry_config:\n  max_attempts: 12\n" + cloud_run(), [
         (2, 3, "retry_config.max_attempts", "Cloud Run allows 0–10 retries per task, got 11 (retry_config.max_attempts 12 = 1 attempt + 11 retries)")]),
     Bad("cron-four-fields", k8s(extra="    schedule: '0 2 * *'\n"), [
-        (7, 5, "infrastructure.runtime.schedule.cron",
+        (8, 5, "infrastructure.runtime.schedule.cron",
          "cron '0 2 * *' must have 5 fields (minute hour day-of-month month day-of-week), e.g. '0 2 * * *'")]),
     Bad("cron-bad-characters", k8s(extra="    schedule: '0 2 * * mon;rm'\n"), [
-        (7, 5, "infrastructure.runtime.schedule.cron", "cron '0 2 * * mon;rm': field 'mon;rm' may only hold digits, names and * / , - ? L W #")]),
+        (8, 5, "infrastructure.runtime.schedule.cron", "cron '0 2 * * mon;rm': field 'mon;rm' may only hold digits, names and * / , - ? L W #")]),
     Bad("unknown-timezone", k8s(extra="    schedule:\n      cron: '0 2 * * *'\n      timezone: Mars/Olympus_Mons\n"), [
-        (9, 7, "infrastructure.runtime.schedule.timezone", "unknown time zone 'Mars/Olympus_Mons'; use an IANA name such as 'UTC' or 'Europe/Berlin'")]),
+        (10, 7, "infrastructure.runtime.schedule.timezone", "unknown time zone 'Mars/Olympus_Mons'; use an IANA name such as 'UTC' or 'Europe/Berlin'")]),
     # Container Apps evaluates cron in UTC (FACTS.md §2)
     Bad("container-apps-timezone", container_apps(runtime_extra="    schedule:\n      cron: '0 2 * * *'\n      timezone: Europe/Berlin\n"), [
         (12, 7, "infrastructure.runtime.schedule.timezone",
          "Container Apps evaluates schedules in UTC only; write the cron in UTC and set timezone: UTC")]),
     Bad("create-cluster-not-ecs", k8s(extra="    create_cluster: true\n"), [
-        (7, 5, "infrastructure.runtime.create_cluster", "only ECS clusters can be created by dativo-infra; reference an existing cluster")]),
+        (8, 5, "infrastructure.runtime.create_cluster", "only ECS clusters can be created by dativo-infra; reference an existing cluster")]),
     # --- tags (FACTS.md §1) --------------------------------------------------------------
     Bad("reserved-aws-tag", k8s(extra="  tags:\n    aws:cost: x\n"), [
-        (8, 5, "infrastructure.tags.aws:cost", "tag key 'aws:cost': the 'aws:' prefix (in any case) is reserved by AWS")]),
+        (9, 5, "infrastructure.tags.aws:cost", "tag key 'aws:cost': the 'aws:' prefix (in any case) is reserved by AWS")]),
     Bad("reserved-aws-tag-mixed-case", k8s(extra="  tags:\n    Aws:cost: x\n"), [
-        (8, 5, "infrastructure.tags.Aws:cost", "tag key 'Aws:cost': the 'aws:' prefix (in any case) is reserved by AWS")]),
+        (9, 5, "infrastructure.tags.Aws:cost", "tag key 'Aws:cost': the 'aws:' prefix (in any case) is reserved by AWS")]),
     Bad("cloud-run-reserved-label", k8s("gcp", "  tags:\n    run.googleapis.com/x: y\n"), [
-        (8, 5, "infrastructure.tags.run.googleapis.com/x", "label key 'run.googleapis.com/x': the 'run.googleapis.com' namespace is reserved by Cloud Run")]),
+        (9, 5, "infrastructure.tags.run.googleapis.com/x", "label key 'run.googleapis.com/x': the 'run.googleapis.com' namespace is reserved by Cloud Run")]),
     Bad("kubernetes-reserved-label", k8s(extra="  tags:\n    kubernetes.io/x: y\n"), [
-        (8, 5, "infrastructure.tags.kubernetes.io/x",
+        (9, 5, "infrastructure.tags.kubernetes.io/x",
          "label key 'kubernetes.io/x': the 'kubernetes.io/' prefix is reserved for Kubernetes core components")]),
     # GCP: hyphens instead of underscores, so both keys are cost-center
     Bad("gcp-collision-in-one-level", k8s("gcp", "  tags:\n    cost_center: a\n    cost-center: b\n"), [
-        (9, 5, "infrastructure.tags.cost-center",
+        (10, 5, "infrastructure.tags.cost-center",
          "keys 'cost_center' and 'cost-center' of the same level both become 'cost-center' in gcp labels; rename one")]),
     # Azure tag names are case-insensitive
     Bad("azure-collision-in-one-level", k8s("azure", "  resource_group: rg\n  tags:\n    Owner: a\n    owner: b\n"), [
-        (10, 5, "infrastructure.tags.owner", "keys 'Owner' and 'owner' of the same level both become 'owner' in azure tags; rename one")]),
+        (11, 5, "infrastructure.tags.owner", "keys 'Owner' and 'owner' of the same level both become 'owner' in azure tags; rename one")]),
     # AWS: at most 50 user tags; 4 defaults + 47 = 51
     Bad("aws-too-many-tags", k8s(extra="  tags:\n" + "".join(f"    t{i:02d}: v\n" for i in range(47))), [
-        (7, 3, "infrastructure.tags", "51 tags after merging, more than aws's limit of 50 per resource (from defaults 4, infrastructure.tags 47)")]),
+        (8, 3, "infrastructure.tags", "51 tags after merging, more than aws's limit of 50 per resource (from defaults 4, infrastructure.tags 47)")]),
     # GCP: at most 64 labels
     Bad("gcp-too-many-labels", k8s("gcp", "  tags:\n" + "".join(f"    t{i:02d}: v\n" for i in range(61))), [
-        (7, 3, "infrastructure.tags", "65 labels after merging, more than gcp's limit of 64 per resource (from defaults 4, infrastructure.tags 61)")]),
+        (8, 3, "infrastructure.tags", "65 labels after merging, more than gcp's limit of 64 per resource (from defaults 4, infrastructure.tags 61)")]),
 ]
 
 
@@ -393,7 +394,7 @@ def test_missing_asset_names_every_place_looked(cli, write, tmp_path, monkeypatc
     tail = "stripe/v1.0/customers.yaml"
     looked = ["/app/assets/" + tail, "my-assets/" + tail, "tenants/acme/assets/" + tail, "tenants/assets/" + tail, "assets/" + tail]
     assert out.splitlines()[0] == (
-        f"tenants/acme/job.yaml:7:1: asset_path: asset file '/app/assets/{tail}' not found; looked in: {', '.join(looked)} "
+        f"tenants/acme/job.yaml:8:1: asset_path: asset file '/app/assets/{tail}' not found; looked in: {', '.join(looked)} "
         "(set --assets-dir or DATIVO_ASSETS_DIR)")
 
 
@@ -403,7 +404,7 @@ def test_missing_relative_asset(cli, write, tmp_path, monkeypatch):
     code, out, _ = cli("validate", "--assets-dir", "defs", "jobs/job.yaml")
     assert code == 2
     # as written (from the working directory), beside the job file, under the assets directory
-    assert out.splitlines()[0] == ("jobs/job.yaml:7:1: asset_path: asset file 'orders.yaml' not found; looked in: "
+    assert out.splitlines()[0] == ("jobs/job.yaml:8:1: asset_path: asset file 'orders.yaml' not found; looked in: "
                                    "orders.yaml, jobs/orders.yaml, defs/orders.yaml (set --assets-dir or DATIVO_ASSETS_DIR)")
     write("defs/orders.yaml", "asset:\n  name: orders\n")
     code, out, _ = cli("validate", "--assets-dir", "defs", "jobs/job.yaml")
@@ -473,7 +474,7 @@ def test_anchors_and_merge_keys_work(write, tmp_path):
     from dativo_infra.jobs import load_job
 
     path = write("merge.yaml", "tenant_id: acme\nenvironment: prod\nx-base: &base\n  cpu: '1'\n  memory: 2Gi\ninfrastructure:\n  provider: aws\n"
-                               "  runtime: {type: kubernetes}\n  compute:\n    <<: *base\n    memory: 4Gi\n  tags: {Team: &team data}\n"
+                               "  runtime: {type: kubernetes, cluster_name: eks-main}\n  compute:\n    <<: *base\n    memory: 4Gi\n  tags: {Team: &team data}\n"
                                "finops: {project: *team}\n")
     job = load_job(str(path))
     assert (job.infrastructure.compute.cpu, job.infrastructure.compute.memory_mib) == ("1", 4096)

@@ -161,7 +161,7 @@ def test_canonical_keys_in_the_doc_are_the_ones_produced(tmp_path):
         "name": "a", "compliance": {"classification": ["PII"], "regulations": ["GDPR"], "retention_days": 1},
         "finops": {"cost_center": "c", "project": "p", "business_tags": ["b"]}}}))
     (tmp_path / "job.yaml").write_text("tenant_id: acme\nenvironment: prod\nasset_path: assets/a.yaml\nfinops: {environment: production}\n"
-                                       "infrastructure: {provider: aws, runtime: {type: kubernetes}}\n")
+                                       "infrastructure: {provider: aws, runtime: {type: kubernetes, cluster_name: eks}}\n")
     job = load_job(str(tmp_path / "job.yaml"))
     keys = set(re.findall(r"`(dativo:[a-z-]+)`", read("tags.md")))
     assert set(job.tag_sets["aws"].tags) == keys
@@ -179,7 +179,8 @@ def test_documented_messages_are_the_real_ones(cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     text = read("tags.md")
     (limit_line,) = [b.strip() for b in blocks(text, "text")]
-    Path("job.yaml").write_text("tenant_id: acme\nenvironment: prod\ninfrastructure:\n  provider: aws\n  runtime:\n    type: kubernetes\n  tags:\n"
+    Path("job.yaml").write_text("tenant_id: acme\nenvironment: prod\ninfrastructure:\n  provider: aws\n  runtime: {type: kubernetes, cluster_name: eks}\n"
+                                "  compute: {cpu: 1}\n  tags:\n"
                                 + "".join(f"    t{i:02d}: v\n" for i in range(47)))
     code, out, _ = cli("validate", "job.yaml")
     assert code == 2 and out.splitlines()[0] == limit_line

@@ -29,7 +29,7 @@ EXAMPLES = load_jobs([str(JOBS)], assets_dir=str(JOBS / "assets"))
 EXPORTABLE = [j for j in EXAMPLES.jobs if j.infrastructure is not None]
 IDS = [f"{j.tenant}-{j.environment}-{j.name}" for j in EXPORTABLE]
 
-K8S = "tenant_id: acme\nenvironment: prod\ninfrastructure:\n  provider: aws\n  runtime:\n    type: kubernetes\n"
+K8S = "tenant_id: acme\nenvironment: prod\ninfrastructure:\n  provider: aws\n  runtime:\n    type: kubernetes\n    cluster_name: eks-main\n"
 
 
 def hcl2_value(raw):
@@ -322,6 +322,14 @@ def test_a_failed_backend_write_names_the_backend_file(tmp_path):
     with pytest.raises(ExportError) as info:
         exporter.export_job(job, str(tmp_path / "t.tfvars"), "hcl", str(blocked / "backend.hcl"))  # a file is not a folder
     assert info.value.problems[0].file == str(blocked / "backend.hcl")
+
+
+def test_written_files_get_the_usual_permissions(tmp_path):
+    """As open(path, "w") would create them (not mkstemp's owner-only 0600): terraform may run as another user."""
+    plain = tmp_path / "plain.txt"
+    plain.write_text("x")
+    exporter.write_atomic(str(tmp_path / "x.tfvars"), "x = 1\n")
+    assert (tmp_path / "x.tfvars").stat().st_mode & 0o777 == plain.stat().st_mode & 0o777
 
 
 def test_a_successful_write_replaces_the_file_whole(tmp_path):

@@ -35,7 +35,7 @@ def make_job(tmp_path: Path, *, compliance: Optional[dict] = None, asset_finops:
     (tmp_path / "assets").mkdir(exist_ok=True)
     (tmp_path / "assets" / "orders.yaml").write_text(yaml.safe_dump({"asset": asset}))
     job: dict = {"tenant_id": "acme", "environment": "prod", "asset_path": "assets/orders.yaml",
-                 "infrastructure": {"provider": provider, "runtime": {"type": "kubernetes"}, "tags": tags or {}}}
+                 "infrastructure": {"provider": provider, "runtime": {"type": "kubernetes", "cluster_name": "main"}, "tags": tags or {}}}
     if provider == "azure":
         job["infrastructure"]["resource_group"] = "rg"
     if job_finops is not None:
@@ -250,7 +250,7 @@ def test_tags_of_a_job_without_infrastructure(tmp_path, cli, write):
 
 
 def test_tags_of_an_invalid_job_exit_2(tmp_path, cli, write):
-    job = write("bad.yaml", "tenant_id: acme\nenvironment: prod\ninfrastructure:\n  provider: gcp\n  runtime: {type: kubernetes}\n"
+    job = write("bad.yaml", "tenant_id: acme\nenvironment: prod\ninfrastructure:\n  provider: gcp\n  runtime: {type: kubernetes, cluster_name: gke}\n"
                             "  tags:\n    a_b: x\n    a-b: y\n")
     code, out, err = cli("tags", job, "--json")
     assert code == 2
