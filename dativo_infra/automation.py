@@ -87,7 +87,18 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Optional
 
 from .errors import DativoError, Problem
-from .program import NAMESPACE, StackError, StackSettings, pulumi_program
+
+# Importing this module stays light (no Pulumi SDK): the CLI check must answer in a blink. The program,
+# and with it the SDK, is imported when an operation runs; StackSettings is re-exported on first use.
+NAMESPACE = "dativo-infra"  # the program's config namespace (dativo_infra.program.NAMESPACE)
+
+
+def __getattr__(name: str):
+    if name == "StackSettings":
+        from .program import StackSettings
+
+        return StackSettings
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "AutomationError", "BackendError", "CliMissingError", "OperationFailedError", "OperationResult",
@@ -239,8 +250,9 @@ def find_pulumi_cli(pulumi_root: Optional[str] = None) -> Optional[str]:
     home = Path.home() / ".pulumi"
     places = [home / "bin" / "pulumi"]
     try:
-        from pulumi._version import version as sdk_version
-        places.append(home / "versions" / str(sdk_version) / "bin" / "pulumi")
+        from importlib.metadata import version
+
+        places.append(home / "versions" / version("pulumi") / "bin" / "pulumi")
     except ImportError:
         pass
     return next((str(p) for p in places if p.is_file() and os.access(p, os.X_OK)), None)
@@ -341,6 +353,8 @@ class _Program:
         self.__name__ = "pulumi_program"
 
     def __call__(self) -> None:
+        from .program import pulumi_program
+
         try:
             pulumi_program()
         except BaseException as exc:
@@ -356,6 +370,8 @@ def _tail(text: str, lines: int = 15) -> str:
 def _translated(stack: str, program: Optional[_Program] = None) -> Iterator[None]:
     """pulumi.automation's errors → ours."""
     from pulumi import automation as auto
+
+    from .program import StackError
 
     try:
         yield

@@ -195,6 +195,15 @@ def test_up_selects_the_tenant_stack_in_its_own_workspace_with_the_inline_progra
     assert result.as_dict()["ok"] is True and result.as_dict()["stack"] == "acme-prod"
 
 
+def test_the_config_namespace_is_the_programs_and_importing_the_module_loads_no_pulumi_sdk():
+    from dativo_infra import program
+
+    assert automation.NAMESPACE == program.NAMESPACE and automation.StackSettings is program.StackSettings
+    code = "import sys, dativo_infra.automation; print(sorted(m for m in sys.modules if m.split('.')[0] == 'pulumi'))"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=20)
+    assert proc.returncode == 0 and proc.stdout.strip() == "[]", proc.stdout + proc.stderr
+
+
 def test_every_stack_gets_its_own_workspace_directory(fake, tmp_path):
     options = StackOptions(root=str(tmp_path))
     for tenant, environment in (("acme", "prod"), ("globex", "staging"), ("globex", "prod")):
@@ -370,6 +379,23 @@ def test_cli_up_in_process_with_the_fake_prints_the_result(fake, tmp_path, cli, 
     assert code == 1 and "stack acme-prod:" in err and "lock" in err
 
 
+def _timed(command, **kwargs) -> tuple[subprocess.CompletedProcess, float, float]:
+    """Run a command; return it with its wall-clock and CPU seconds."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    proc = subprocess.run(command, capture_output=True, text=True, timeout=20, **kwargs)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return proc, wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def _startup(tmp_path) -> float:
+    """Wall-clock seconds of the bare command line starting (`--version`) on this machine, right now."""
+    return _timed([str(Path(sys.executable).parent / "dativo-infra"), "--version"], cwd=tmp_path)[1]
+
+
 def _without_pulumi_env(tmp_path) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PULUMI_")}
     path_dirs = [d for d in env.get("PATH", "").split(os.pathsep) if not Path(d, "pulumi").exists()]
@@ -382,11 +408,12 @@ def _without_pulumi_env(tmp_path) -> dict:
 ])
 def test_without_the_pulumi_cli_the_command_fails_within_a_second(tmp_path, args):
     command = [str(Path(sys.executable).parent / "dativo-infra"), *args, "--jobs-dir", str(JOBS)]
-    started = time.perf_counter()
-    proc = subprocess.run(command, cwd=tmp_path, env=_without_pulumi_env(tmp_path), capture_output=True, text=True, timeout=20)
-    elapsed = time.perf_counter() - started
+    startup = _startup(tmp_path)
+    proc, wall, cpu = _timed(command, cwd=tmp_path, env=_without_pulumi_env(tmp_path))
     assert proc.returncode == 1, proc.stderr
-    assert elapsed < 1.0, f"took {elapsed:.2f} s"
+    # about 0.25 s on an idle machine; on a loaded CI machine interpreter start-up alone can take longer,
+    # so the bound is a second of CPU and a second of wall clock beyond the bare start-up measured just before
+    assert cpu < 1.0 and wall < startup + 1.0, f"took {wall:.2f} s wall, {cpu:.2f} s CPU (start-up {startup:.2f} s)"
     assert "Pulumi CLI was not found" in proc.stderr and "get.pulumi.com" in proc.stderr and "dativo-infra plan" in proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
     assert not (tmp_path / ".pulumi-workspaces").exists() and not (tmp_path / ".pulumi-state").exists()
@@ -428,10 +455,10 @@ def test_deploy_all_example_help_and_ci_event_choice():
 
 def test_deploy_all_example_without_the_pulumi_cli_stops_at_once(tmp_path):
     env = _without_pulumi_env(tmp_path)
-    started = time.perf_counter()
-    proc = subprocess.run([sys.executable, str(EXAMPLE), "--jobs-dir", str(JOBS)], cwd=tmp_path,
-                          env={**env, "GITHUB_EVENT_NAME": "push"}, capture_output=True, text=True, timeout=20)
-    assert proc.returncode == 1 and time.perf_counter() - started < 2.0
+    startup = _startup(tmp_path)
+    proc, wall, cpu = _timed([sys.executable, str(EXAMPLE), "--jobs-dir", str(JOBS)], cwd=tmp_path,
+                             env={**env, "GITHUB_EVENT_NAME": "push"})
+    assert proc.returncode == 1 and cpu < 1.0 and wall < startup + 1.0, (wall, cpu, startup)
     assert "Pulumi CLI was not found" in proc.stderr and "get.pulumi.com" in proc.stderr and "Traceback" not in proc.stderr
 
     proc = subprocess.run([sys.executable, str(EXAMPLE)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=20)
