@@ -139,7 +139,7 @@ def job_variables(job: Job, image: Optional[str] = None) -> dict[str, Any]:
         out.update(
             cpu_cores=_number(compute.cpu_millicores / 1000),
             environment_name=infra.runtime.cluster_name or "",
-            memory_size=format_memory(compute.memory_mib),
+            memory_size=f"{compute.memory_mib / 1024:g}Gi",  # Azure's own spelling: 0.5Gi, 1.5Gi, 2Gi
             resource_group=infra.resource_group or "",
             storage_account=account,
             storage_container=container,

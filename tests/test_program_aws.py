@@ -144,15 +144,31 @@ def test_shared_job_gives_each_tenant_its_own_role_and_prefix(aws_tree):
 def test_dagster_outputs(acme):
     out = acme.outputs["stripe-customers-aws"]["dagster"]
     assert out["container_name"] == "dativo-runner"
-    assert out["run_tags"] == {"ecs/cpu": "2048", "ecs/memory": "4096"}
+    assert out["run_tags"] == {"ecs/cpu": "2048", "ecs/memory": "4096", "dagster/max_runtime": "3600"}
     assert out["retry_policy"] == {"max_retries": 3, "delay": 60}
     assert out["subnets"] == ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]
     assert out["task_definition"].startswith("arn:aws:ecs:")
 
 
+def test_schedule_tags_the_tasks_it_starts_and_may_only_run_this_family(acme):
+    resources = acme.for_job("stripe-customers-aws")
+    schedule = next(r for r in resources if r.type == "aws:scheduler/schedule:Schedule")
+    ecs = schedule.inputs["target"]["ecsParameters"]
+    assert (ecs["propagateTags"], ecs["enableEcsManagedTags"]) == ("TASK_DEFINITION", True)
+    policy = next(json.loads(r.inputs["policy"]) for r in resources if r.name.endswith("schedule-policy"))
+    run = next(s for s in policy["Statement"] if s["Action"] == "ecs:RunTask")
+    assert run["Resource"].endswith(":task-definition/" + ecs["taskDefinitionArn"].split("/")[-1].rsplit(":", 1)[0] + ":*")
+    assert run["Condition"] == {"ArnEquals": {"ecs:cluster": "arn:aws:ecs:us-east-1:123456789012:cluster/dativo-prod-cluster"}}
+    tag = next(s for s in policy["Statement"] if s["Action"] == "ecs:TagResource")
+    assert tag["Resource"] == "arn:aws:ecs:us-east-1:123456789012:task/dativo-prod-cluster/*"
+
+
 def test_task_definition_runs_this_job_file(acme):
     task = next(r for r in acme.for_job("stripe-customers-aws") if r.type == "aws:ecs/taskDefinition:TaskDefinition")
     container = json.loads(task.inputs["containerDefinitions"])[0]
+    assert container["readonlyRootFilesystem"] is True
+    assert container["mountPoints"] == [{"sourceVolume": "scratch", "containerPath": "/tmp", "readOnly": False}]
+    assert task.inputs["volumes"] == [{"name": "scratch"}]
     assert container["command"] == ["dativo", "run", "--config", "/app/jobs/acme/stripe_customers_aws.yaml", "--mode", "self_hosted"]
     assert (task.inputs["cpu"], task.inputs["memory"], task.inputs["networkMode"]) == ("2048", "4096", "awsvpc")
     assert container["logConfiguration"]["options"]["awslogs-group"] == "/dativo/acme/prod/stripe-customers-aws"

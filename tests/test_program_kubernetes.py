@@ -410,7 +410,8 @@ def test_a_cluster_the_identity_must_trust_is_required(tmp_path):
     with pytest.raises(StackError) as caught:
         plan_stack(StackSettings("acme", "prod", jobs_dir=str(tmp_path)))
     [problem] = caught.value.problems
-    assert problem.field == "infrastructure.runtime.cluster_name" and "EKS cluster's OIDC provider" in problem.message
+    assert problem.field == "infrastructure.runtime.cluster_name" and "name the EKS cluster in cluster_name" in problem.message
+    assert problem.line == 5  # found by the job rules, before any resource is registered
     assert problem.file.endswith("no_cluster.yaml")
 
 

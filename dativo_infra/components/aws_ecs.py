@@ -68,8 +68,11 @@ class EcsJob(JobComponent):
             "image": v["image"],
             "command": v["command"],
             "essential": True,
-            "readonlyRootFilesystem": False,  # the runner writes staging files under /tmp
+            "readonlyRootFilesystem": True,
             "stopTimeout": v["stop_timeout_seconds"],
+            # the runner's caches and staging files go to /tmp, a writable bind mount on the task's ephemeral storage
+            "mountPoints": [{"sourceVolume": "scratch", "containerPath": "/tmp", "readOnly": False}],
+            "environment": [{"name": "HOME", "value": "/tmp"}, {"name": "TMPDIR", "value": "/tmp"}],
             "logConfiguration": {"logDriver": "awslogs", "options": {
                 "awslogs-group": args[0], "awslogs-region": args[1], "awslogs-stream-prefix": v["job_name"]}},
         }]))
@@ -77,6 +80,7 @@ class EcsJob(JobComponent):
             *self.child("task"), family=prefix, requires_compatibilities=["FARGATE"], network_mode="awsvpc",
             cpu=str(v["cpu_units"]), memory=str(v["compute_memory"]),
             execution_role_arn=execution_role.arn, task_role_arn=task_role_arn, container_definitions=container,
+            volumes=[{"name": "scratch"}],
             runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": "X86_64"})
 
         schedule_arn = None
@@ -101,7 +105,9 @@ class EcsJob(JobComponent):
                 "subnets": v["subnet_ids"],
                 "security_groups": security_groups,
                 "assign_public_ip": v["assign_public_ip"],
-                "run_tags": {"ecs/cpu": str(v["cpu_units"]), "ecs/memory": str(v["compute_memory"])},
+                # EcsRunLauncher reads ecs/cpu and ecs/memory; Fargate has no task timeout, so run monitoring enforces max_runtime
+                "run_tags": {"ecs/cpu": str(v["cpu_units"]), "ecs/memory": str(v["compute_memory"]),
+                             "dagster/max_runtime": str(v["max_runtime_seconds"])},
                 "retry_policy": {"max_retries": v["max_retries"], "delay": v["retry_delay_seconds"]},
             },
         }
@@ -112,12 +118,14 @@ class EcsJob(JobComponent):
             assume_role_policy=json.dumps(aws_iam.assume_role("scheduler.amazonaws.com")))
         aws.iam.RolePolicy(
             *self.child("schedule-policy"), name=f"{v['name_prefix']}-run-task", role=role.id,
-            policy=pulumi.Output.all(task.arn, *role_arns).apply(lambda a: json.dumps(aws_iam.run_task(a[0], list(a[1:])))))
+            policy=pulumi.Output.all(task.arn, cluster_arn, *role_arns).apply(lambda a: json.dumps(aws_iam.run_task(a[0], a[1], list(a[2:])))))
         schedule = aws.scheduler.Schedule(
             *self.child("schedule"), name=v["name_prefix"], schedule_expression=v["schedule_expression"],
             schedule_expression_timezone=v["schedule_timezone"], flexible_time_window={"mode": "OFF"},
             target={"arn": cluster_arn, "role_arn": role.arn, "retry_policy": {"maximum_retry_attempts": v["max_retries"]},
+                    # the tasks it starts carry the job's tags (cost allocation), copied from the task definition
                     "ecs_parameters": {"task_definition_arn": task.arn, "launch_type": "FARGATE", "task_count": 1,
+                                       "propagate_tags": "TASK_DEFINITION", "enable_ecs_managed_tags": True,
                                        "network_configuration": {"subnets": v["subnet_ids"], "assign_public_ip": v["assign_public_ip"],
                                                                  "security_groups": [security_group.id, *v["security_group_ids"]]}}})
         return schedule.arn

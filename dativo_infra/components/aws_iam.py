@@ -42,14 +42,18 @@ def storage_access(v: Mapping[str, Any]) -> dict:
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def run_task(task_definition_arn: str, role_arns: list[str]) -> dict:
-    """What the EventBridge Scheduler role may do: run this task definition and pass its two roles."""
-    family_any_revision = task_definition_arn.rsplit(":", 1)[0] + ":*" if task_definition_arn.count(":") >= 6 else task_definition_arn
+def run_task(task_definition_arn: str, cluster_arn: str, role_arns: list[str]) -> dict:
+    """What the EventBridge Scheduler role may do: run this task family in this cluster, tag those tasks, pass their roles."""
+    family = task_definition_arn.rsplit(":", 1)[0] + ":*"  # any revision of this family
+    tasks = cluster_arn.replace(":cluster/", ":task/", 1) + "/*"
     return {
         "Version": "2012-10-17",
         "Statement": [
-            {"Sid": "RunThisTask", "Effect": "Allow", "Action": "ecs:RunTask", "Resource": [task_definition_arn, family_any_revision]},
-            {"Sid": "PassTaskRoles", "Effect": "Allow", "Action": "iam:PassRole", "Resource": role_arns,
-             "Condition": {"StringLike": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}},
+            {"Sid": "RunThisTaskFamily", "Effect": "Allow", "Action": "ecs:RunTask", "Resource": family,
+             "Condition": {"ArnEquals": {"ecs:cluster": cluster_arn}}},
+            # propagate_tags tags the task at launch, which ECS authorizes as ecs:TagResource on RunTask
+            {"Sid": "TagTheTasksItStarts", "Effect": "Allow", "Action": "ecs:TagResource", "Resource": tasks,
+             "Condition": {"StringEquals": {"ecs:CreateAction": "RunTask"}}},
+            {"Sid": "PassTheTaskRoles", "Effect": "Allow", "Action": "iam:PassRole", "Resource": role_arns},
         ],
     }

@@ -14,7 +14,6 @@ from typing import Any, Mapping, Optional
 import pulumi
 import pulumi_azure_native as azure_native
 
-from .checks import require
 
 STORAGE_BLOB_DATA_CONTRIBUTOR = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
 WORKLOAD_IDENTITY_AUDIENCE = "api://AzureADTokenExchange"
@@ -56,8 +55,6 @@ def assignment_name(v: Mapping[str, Any], account: str, container: str) -> str:
 def grant_container(component, v: Mapping[str, Any], subscription: pulumi.Input[str], account: str, container: str,
                     principal_id: pulumi.Input[str], depends_on: Optional[list] = None) -> azure_native.authorization.RoleAssignment:
     """Storage Blob Data Contributor on the job's container, limited to its prefix."""
-    require(component, "'" not in v["storage_prefix"], "infrastructure.storage.prefix",
-            "an Azure access condition quotes the prefix in single quotes: the prefix may not contain one")
     sub = pulumi.Output.from_input(subscription)
     condition = prefix_condition(container, v["storage_prefix"])
     return azure_native.authorization.RoleAssignment(
@@ -80,10 +77,7 @@ def existing_identity(component, resource_id: str) -> pulumi.Output:
     """The identity named by ``service_account`` (its resource ID), looked up for its principal and client IDs."""
     parts = resource_id.strip("/").split("/")
     lowered = [p.lower() for p in parts]
-    require(component, "resourcegroups" in lowered[:-1] and "userassignedidentities" in lowered[:-1],
-            "infrastructure.runtime.service_account",
-            "on Azure service_account is a user-assigned identity's resource ID: /subscriptions/SUB/resourceGroups/RG"
-            f"/providers/Microsoft.ManagedIdentity/userAssignedIdentities/NAME, got {resource_id!r}")
+    # the job rules checked the shape: /subscriptions/SUB/resourceGroups/RG/providers/Microsoft.ManagedIdentity/userAssignedIdentities/NAME
     group = parts[lowered.index("resourcegroups") + 1]
     name = parts[lowered.index("userassignedidentities") + 1]
     return azure_native.managedidentity.get_user_assigned_identity_output(resource_group_name=group, resource_name=name)

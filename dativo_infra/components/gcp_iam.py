@@ -14,7 +14,6 @@ from typing import Any, Mapping, Optional
 import pulumi
 import pulumi_gcp as gcp
 
-from .checks import require
 
 OBJECT_ADMIN = "roles/storage.objectAdmin"
 BUCKET_LISTER = "roles/storage.legacyBucketReader"
@@ -49,7 +48,6 @@ def grant_storage(component, v: Mapping[str, Any], member: pulumi.Input[str], bu
 
 def create_bucket(component, v: Mapping[str, Any]) -> pulumi.Output[str]:
     """The job's bucket, when this stack owns it: private, versioned, CMEK when a key is given, never destroyed."""
-    require(component, bool(v["region"]), "infrastructure.region", "the job creates its bucket: set region (the bucket's location)")
     key = v["storage_kms_key_id"]
     depends = []
     if key:

@@ -13,7 +13,6 @@ from typing import Any, Callable, Mapping
 import pulumi
 
 from . import aws_iam, azure_roles, gcp_iam
-from .checks import require
 
 EKS_ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
 GKE_SERVICE_ACCOUNT_ANNOTATION = "iam.gke.io/gcp-service-account"
@@ -47,8 +46,6 @@ def irsa_trust(issuer_url: str, account: str, namespace: str, service_account: s
 def aws_identity(component, v: Mapping[str, Any], namespace: str, service_account: str) -> CloudIdentity:
     import pulumi_aws as aws
 
-    require(component, bool(v["cluster_name"]), "infrastructure.runtime.cluster_name",
-            "IRSA trusts the EKS cluster's OIDC provider: name the cluster in cluster_name")
     issuer = aws.eks.get_cluster_output(name=v["cluster_name"]).identities[0].oidcs[0].issuer
     account = aws.get_caller_identity_output().account_id
     role = aws.iam.Role(
@@ -84,8 +81,6 @@ def gcp_identity(component, v: Mapping[str, Any], namespace: str, service_accoun
 def azure_identity(component, v: Mapping[str, Any], namespace: str, service_account: str) -> CloudIdentity:
     import pulumi_azure_native as azure_native
 
-    require(component, bool(v["cluster_name"]), "infrastructure.runtime.cluster_name",
-            "the federated credential trusts the AKS cluster's OIDC issuer: name the cluster in cluster_name")
     group = v["resource_group"]
     cluster = azure_native.containerservice.get_managed_cluster_output(resource_group_name=group, resource_name=v["cluster_name"])
     identity = azure_native.managedidentity.UserAssignedIdentity(

@@ -57,6 +57,7 @@ def check_identifier(value: str, what: str) -> Iterator[str]:
                "ending with a hyphen (it is part of stack names, resource names and paths)")
 
 
+_AZ_IDENTITY = re.compile(r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.ManagedIdentity/userAssignedIdentities/[^/]+$", re.IGNORECASE)
 _S3 = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\Z")
 _GCS = re.compile(r"^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]\Z")
 _AZ_ACCOUNT = re.compile(r"^[a-z0-9]{3,24}\Z")
@@ -122,6 +123,17 @@ def check_job(job: JobConfig) -> list[tuple[str, str]]:
         problems.append(("infrastructure.resource_group", "Azure resources live in a resource group: set resource_group"))
     if runtime in ("cloud_run", "container_apps") and not region_of(infra):
         problems.append(("infrastructure.region", f"{runtime} jobs need a location: set region (e.g. us-central1, westeurope)"))
+    if runtime == "kubernetes" and infra.provider in ("aws", "azure") and not infra.runtime.cluster_name:
+        problems.append(("infrastructure.runtime.cluster_name",
+                         f"the job's {infra.provider} identity trusts the cluster's OIDC issuer: name the {'EKS' if infra.provider == 'aws' else 'AKS'} cluster in cluster_name"))
+    if infra.provider == "azure" and infra.storage is not None and "'" in infra.storage.prefix:
+        problems.append(("infrastructure.storage.prefix", "an Azure access condition quotes the prefix in single quotes: the prefix may not contain one"))
+    if runtime == "container_apps" and infra.runtime.service_account and not _AZ_IDENTITY.match(infra.runtime.service_account):
+        problems.append(("infrastructure.runtime.service_account",
+                         "on Azure service_account is a user-assigned identity's resource ID: /subscriptions/SUB/resourceGroups/RG"
+                         f"/providers/Microsoft.ManagedIdentity/userAssignedIdentities/NAME, got {infra.runtime.service_account!r}"))
+    if infra.provider == "gcp" and infra.storage is not None and infra.storage.create_bucket and not region_of(infra):
+        problems.append(("infrastructure.region", "the job creates its bucket: set region (the bucket's location)"))
     if runtime == "container_apps" and not infra.runtime.cluster_name:
         problems.append(("infrastructure.runtime.cluster_name", "Container Apps jobs run in an existing managed environment: name it in cluster_name"))
     if runtime == "ecs" and not infra.runtime.cluster_name:
