@@ -264,25 +264,13 @@ def test_a_failure_mid_write_keeps_the_old_file(tmp_path, monkeypatch, write):
     target = tmp_path / "out" / "job.tfvars"
     target.parent.mkdir()
     target.write_text("old = true\n")
-    real_fdopen = os.fdopen
+    real_write = os.write
 
-    class HalfWriter:
-        def __init__(self, handle):
-            self.handle = handle
+    def half_then_disk_full(fd, data):
+        real_write(fd, bytes(data[: len(data) // 2]))
+        raise DiskFull(28, "No space left on device")
 
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            self.handle.close()
-            return False
-
-        def write(self, text):
-            self.handle.write(text[: len(text) // 2])
-            self.handle.flush()
-            raise DiskFull(28, "No space left on device")
-
-    monkeypatch.setattr(os, "fdopen", lambda fd, *a, **k: HalfWriter(real_fdopen(fd, *a, **k)))
+    monkeypatch.setattr(os, "write", half_then_disk_full)
     with pytest.raises(ExportError) as info:
         exporter.export_job(job, str(target))
     assert info.value.problems[0].render() == f"{target}: cannot write: No space left on device"

@@ -63,8 +63,10 @@ def resolve(data: dict, lookup: Callable[[str], Optional[str]]) -> tuple[dict, l
     missing: list[UnsetVariable] = []
     out = dict(data)
     for key in RESOLVED_FIELDS:
-        if key in out:
-            out[key] = _walk(out[key], (key,), lookup, missing)
+        value = out.get(key)
+        # repr is one C call over the whole subtree; most fields hold no reference at all
+        if value is not None and "${" in (value if isinstance(value, str) else repr(value)):
+            out[key] = _walk(value, (key,), lookup, missing)
     return out, missing
 
 

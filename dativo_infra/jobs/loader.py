@@ -1,8 +1,10 @@
 """Job files → validated :class:`Job` objects, with every problem of a file reported at once."""
 from __future__ import annotations
 
+import gc
 import os
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping, Optional
@@ -219,7 +221,46 @@ def load_jobs(
     the other files (or for ``--var TENANT_ID``). A file that fails keeps all
     its problems; the others still load.
     """
-    variables = dict(variables or {})
+    with paused_gc():
+        return _load(paths, tenant, environment, dict(variables or {}), assets_dir, environ)
+
+
+@contextmanager
+def paused_gc():
+    """Loading allocates many objects and frees none in cycles: the cyclic GC would only rescan them, again and again."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _literal(value: object) -> Optional[str]:
+    return value if isinstance(value, str) and "${" not in value else None
+
+
+_TENANT_LINE = re.compile(r"^tenant_id:[ \t]*[\"']?([a-z0-9-]+)[\"']?[ \t]*(?:#.*)?$", re.MULTILINE)
+
+
+def _other_scope(parsed: Optional[ParsedFile], text: Optional[str], tenant: Optional[str], environment: Optional[str]) -> bool:
+    """True when a file plainly belongs to another tenant or environment than the one asked for.
+
+    Those files are not built (a fleet plans each tenant over one shared tree),
+    and their problems are not this tenant's: one broken tenant never fails another.
+    """
+    if parsed is not None:
+        other_tenant = tenant is not None and _literal(parsed.data.get("tenant_id")) not in (None, tenant)
+        other_env = environment is not None and _literal(parsed.data.get("environment")) not in (None, environment)
+        return other_tenant or other_env
+    if tenant is not None and text is not None:  # unparseable: read tenant_id off its line if it is plain
+        found = _TENANT_LINE.findall(text)
+        return len(found) == 1 and found[0] != tenant
+    return False
+
+
+def _load(paths, tenant, environment, variables, assets_dir, environ) -> LoadResult:
     if tenant is not None:
         variables[TENANT_VARIABLE] = tenant
     assets = AssetCache(assets_dir)
@@ -227,12 +268,16 @@ def load_jobs(
     shared: list[tuple[FileResult, ParsedFile]] = []
     for path in discover(paths):
         result = FileResult(path)
-        results.append(result)
         try:
             parsed = parse_file(path)
         except ConfigError as exc:
-            result.problems = exc.problems
+            if not _other_scope(None, _read_text(path), tenant, environment):
+                result.problems = exc.problems
+                results.append(result)
             continue
+        if _other_scope(parsed, None, tenant, environment):
+            continue
+        results.append(result)
         if parsed.is_shared and TENANT_VARIABLE not in variables:
             shared.append((result, parsed))
             continue
@@ -266,6 +311,13 @@ def load_jobs(
     for result in results:
         result.jobs = [j for j in result.jobs if (tenant is None or j.tenant == tenant) and (environment is None or j.environment == environment)]
     return LoadResult(results)
+
+
+def _read_text(path: str) -> Optional[str]:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def _build_into(result: FileResult, parsed: ParsedFile, assets: AssetCache, variables, environ) -> None:
