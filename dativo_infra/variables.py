@@ -27,8 +27,8 @@ JOB_FILES_ROOT = "/app/jobs"  # where the runner image carries job files: /app/j
 
 # variables every job has; the rest depend on the runtime (see RUNTIME_VARIABLES)
 COMMON_VARIABLES = (
-    "command", "compute_cpu", "compute_memory", "container_name", "environment", "image", "job_name",
-    "max_retries", "max_runtime_seconds", "name_prefix", "provider", "region", "retry_delay_seconds",
+    "cloud_provider", "command", "compute_cpu", "compute_memory", "container_name", "environment", "image",
+    "job_name", "max_retries", "max_runtime_seconds", "name_prefix", "region", "retry_delay_seconds",
     "runtime_type", "schedule_cron", "schedule_timezone", "service_account", "storage_bucket",
     "storage_create_bucket", "storage_kms_key_id", "storage_prefix", "tags", "tenant_id",
 )
@@ -88,6 +88,7 @@ def job_variables(job: Job, image: Optional[str] = None) -> dict[str, Any]:
     if retry_delay is None and config.retry_config and config.retry_config.initial_delay_seconds is not None:
         retry_delay = config.retry_config.initial_delay_seconds
     out: dict[str, Any] = {
+        "cloud_provider": infra.provider,
         "command": ["dativo", "run", "--config", f"{JOB_FILES_ROOT}/{config.tenant_id}/{os.path.basename(job.path)}", "--mode", "self_hosted"],
         "compute_cpu": _number(compute.cpu_millicores / 1000),
         "compute_memory": compute.memory_mib,
@@ -98,7 +99,6 @@ def job_variables(job: Job, image: Optional[str] = None) -> dict[str, Any]:
         "max_retries": max_retries(config),
         "max_runtime_seconds": compute.max_runtime_seconds,
         "name_prefix": name_prefix(config.tenant_id, config.environment, job.name),
-        "provider": infra.provider,
         "region": region_of(infra),
         "retry_delay_seconds": _number(retry_delay or 0),
         "runtime_type": runtime,

@@ -67,12 +67,10 @@ def test_exported_example_is_read_back_exactly(job, tmp_path):
 
     if terraform_missing(f"the export of {job.path}"):
         return
-    # `provider` is exported (the Pulumi components read it) but Terraform reserves the name: no module can declare
-    # it, and Terraform only warns about it as an undeclared variable (docs/variables.md)
-    declared = {k: v for k, v in from_json.items() if k not in TERRAFORM_RESERVED}
-    assert set(from_json) - set(declared) == {"provider"}
-    got = read_back(tmp_path / "module", hcl_file, list(declared), declarations(declared))
-    assert got == declared
+    # every exported name can be declared by a module: none is a name Terraform reserves (the cloud is `cloud_provider`)
+    assert not set(from_json) & TERRAFORM_RESERVED
+    got = read_back(tmp_path / "module", hcl_file, list(from_json), declarations(from_json))
+    assert got == from_json
     assert fmt_check(hcl_file) is None
 
 
@@ -126,7 +124,7 @@ def test_format_follows_the_output_suffix(cli, tmp_path):
     assert json.loads((tmp_path / "vars.tfvars.json").read_text())["runtime_type"] == "cloud_run"
     code, _, err = cli("terraform", "export", "--config", job, "--output", tmp_path / "vars.txt", "--format", "json", "--assets-dir", JOBS / "assets")
     assert code == 0, err
-    assert json.loads((tmp_path / "vars.txt").read_text())["provider"] == "gcp"
+    assert json.loads((tmp_path / "vars.txt").read_text())["cloud_provider"] == "gcp"
 
 
 def test_json_report_names_module_and_workspace(cli, tmp_path):

@@ -6,11 +6,6 @@ default is exported, and the types agree. Both sides are parsed with python-hcl2
 the variable. Then Terraform itself reads each exported file (`terraform console -var-file` in a
 folder holding only the module's variables.tf and locals.tf, FACTS.md §5): it converts the values
 to the declared types and evaluates every validation block, and echoes values back.
-
-One name is special: Terraform reserves the variable name `provider` ("reserved due to its special
-meaning inside module blocks"), so no module can declare the exported `provider`. The modules call
-it `cloud_provider`; until dativo_infra/variables.py exports that name, the test reads the exported
-`provider` as `cloud_provider` (RENAMED) and Terraform is given it with -var.
 """
 from __future__ import annotations
 
@@ -38,7 +33,6 @@ MODULE_BY_RUNTIME = {
     "container_apps": "azure-container-apps-job",
     "kubernetes": "kubernetes-job",
 }
-RENAMED = {"provider": "cloud_provider"}  # exported name Terraform cannot declare → the modules' name
 LOCAL_MODULE = re.compile(r"(?:^|/)terraform_compat/modules/([a-z0-9-]+)/?$")
 
 
@@ -180,14 +174,6 @@ def contract_problems(exported: dict[str, Any], declared: dict[str, Variable], m
     return problems
 
 
-def renamed(variables: dict[str, Any]) -> dict[str, Any]:
-    out = dict(variables)
-    for old, new in RENAMED.items():
-        if old in out and new not in out:
-            out[new] = out.pop(old)
-    return out
-
-
 # --- the jobs --------------------------------------------------------------------------------------
 
 
@@ -214,7 +200,7 @@ def _id(job: Job) -> str:
 class Case:
     job: Job
     module: str
-    variables: dict[str, Any]  # as exported (before RENAMED)
+    variables: dict[str, Any]  # as exported
     tfvars: str
 
 
@@ -250,7 +236,7 @@ def test_every_module_is_exercised_by_an_example_job():
 def test_example_job_satisfies_its_module_contract(job):
     case = example_case(job)
     declared = module_variables(MODULES_DIR / case.module)
-    problems = contract_problems(renamed(case.variables), declared, case.module)
+    problems = contract_problems(case.variables, declared, case.module)
     assert not problems, f"{job.path} → {case.module}:\n" + "\n".join(problems)
 
 
@@ -286,10 +272,10 @@ def test_a_free_form_variable_reaches_the_module(tmp_path):
     assert free_form_problems(job) == []
     case = example_case(job)
     assert case.variables["enable_container_insights"] is False
-    assert not contract_problems(renamed(case.variables), module_variables(MODULES_DIR / case.module), case.module)
+    assert not contract_problems(case.variables, module_variables(MODULES_DIR / case.module), case.module)
     workdir = tmp_path / "console"
     workdir.mkdir()
-    assert console(case.module, case.tfvars, workdir, {}, "{flag = var.enable_container_insights}") == {"flag": False}
+    assert console(case.module, case.tfvars, workdir, "{flag = var.enable_container_insights}") == {"flag": False}
     # and a free-form name the module does not declare is reported by name
     job.infrastructure.terraform.variables["enable_spot"] = True
     assert free_form_problems(job) == [f"{job.path}: terraform.variables.enable_spot is not declared by aws-ecs-job"]
@@ -300,7 +286,7 @@ def test_reference_jobs_satisfy_the_module_of_their_runtime():
     assert {c.module for c in cases} >= {"aws-ecs-job", "gcp-cloud-run-job", "kubernetes-job"}
     failures = []
     for case in cases:
-        problems = contract_problems(renamed(case.variables), module_variables(MODULES_DIR / case.module), case.module)
+        problems = contract_problems(case.variables, module_variables(MODULES_DIR / case.module), case.module)
         failures += [f"{case.job.path} → {case.module}: {p}" for p in problems]
     assert not failures, "\n".join(failures)
 
@@ -347,29 +333,27 @@ ECHO = {
 UNDECLARED = re.compile(r'does not declare a variable named "([^"]+)"')
 
 
-def console(module: str, tfvars: str, workdir: Path, extra_vars: dict[str, str], echo: str = "") -> dict:
+def console(module: str, tfvars: str, workdir: Path, echo: str = "") -> dict:
     """``terraform console -var-file`` in a folder holding only the module's variables.tf and locals.tf."""
     assert TERRAFORM, "terraform is not on PATH (FACTS.md §5: /usr/local/bin/terraform)"
     for name in ("variables.tf", "locals.tf"):
         shutil.copy(MODULES_DIR / module / name, workdir / name)
     (workdir / "job.tfvars").write_text(tfvars, encoding="utf-8")
     args = [TERRAFORM, "console", "-no-color", "-var-file=job.tfvars"]
-    args += [f"-var={k}={v}" for k, v in extra_vars.items()]
     proc = subprocess.run(args, cwd=workdir, input=f"jsonencode({echo or ECHO[module]})\n", capture_output=True, text=True, timeout=120)
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output
     # the console reports a rejected value as an error yet exits 0: read what it printed
     assert "Error:" not in output, output
     undeclared = set(UNDECLARED.findall(output))
-    assert undeclared <= set(RENAMED), f"{module}: Terraform found undeclared variables {sorted(undeclared - set(RENAMED))}"
+    assert not undeclared, f"{module}: Terraform found undeclared variables {sorted(undeclared)}"
     printed = [line for line in proc.stdout.splitlines() if line.startswith('"')]
     assert len(printed) == 1, output
     return json.loads(json.loads(printed[0]))
 
 
 def check_with_terraform(case: Case, tmp_path: Path) -> dict:
-    extra = {new: case.variables[old] for old, new in RENAMED.items() if old in case.variables and new not in case.variables}
-    echoed = console(case.module, case.tfvars, tmp_path, extra)
+    echoed = console(case.module, case.tfvars, tmp_path)
     assert echoed["name_prefix"] == case.variables["name_prefix"]
     assert echoed["tags"] == case.variables["tags"]
     return echoed
@@ -397,7 +381,7 @@ def test_terraform_accepts_the_exported_file(job, tmp_path):
         assert f"StringEquals '{v['storage_container']}'" in echoed["abac_condition"]
     else:
         assert echoed["labels"] == v["labels"]
-        assert echoed["cloud_provider"] == v.get("cloud_provider", v["provider"])
+        assert echoed["cloud_provider"] == v["cloud_provider"]
         check_dagster_k8s_config(echoed["dagster_k8s_config"], v)
         assert echoed["pod_selector"] and all(v["labels"][k] == val for k, val in echoed["pod_selector"].items())
 
@@ -436,11 +420,10 @@ def test_terraform_rejects_values_the_cloud_would_reject(module, change, message
     """The validation blocks run: one broken value per module, Terraform's own error names it."""
     job = next(j for j in EXAMPLES if module_of(j) == module)
     variables = {**terraform_variables(job), **change}
-    extra = {"cloud_provider": variables["provider"]} if module == "kubernetes-job" else {}
     for name in ("variables.tf", "locals.tf"):
         shutil.copy(MODULES_DIR / module / name, tmp_path / name)
     (tmp_path / "job.tfvars").write_text(hcl.dumps(variables), encoding="utf-8")
-    args = [TERRAFORM, "console", "-no-color", "-var-file=job.tfvars", *[f"-var={k}={v}" for k, v in extra.items()]]
+    args = [TERRAFORM, "console", "-no-color", "-var-file=job.tfvars"]
     proc = subprocess.run(args, cwd=tmp_path, input="var.name_prefix\n", capture_output=True, text=True, timeout=120)
     output = " ".join((proc.stdout + proc.stderr).split())  # Terraform wraps its messages
     assert "Error: Invalid value for variable" in output

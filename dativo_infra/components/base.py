@@ -33,7 +33,7 @@ class JobComponent(pulumi.ComponentResource):
         """The job's tags in ``cloud``'s format (Kubernetes labels for Kubernetes objects)."""
         if cloud == "kubernetes":
             return self.variables.get("labels", {})
-        if cloud == self.variables["provider"]:
+        if cloud == self.variables["cloud_provider"]:
             return self.variables["tags"]
         return {}
 

@@ -94,7 +94,7 @@ class KubernetesJob(JobComponent):
         if v["create_namespace"]:
             after_namespace.append(k8s.core.v1.Namespace(*self.child("namespace"), metadata={"name": namespace}))
 
-        cloud = IDENTITIES[v["provider"]](self, v, namespace, service_account)
+        cloud = IDENTITIES[v["cloud_provider"]](self, v, namespace, service_account)
         account = k8s.core.v1.ServiceAccount(
             *self.child("service-account", depends_on=after_namespace),
             metadata={"name": service_account, "namespace": namespace, "annotations": cloud.annotations},

@@ -9,7 +9,7 @@ variable "assign_public_ip" {
 }
 
 variable "cloud_provider" {
-  description = "Cloud of the job (the exported `provider`: Terraform reserves that name); this module serves aws."
+  description = "Cloud of the job (the job file's infrastructure.provider); this module serves aws."
   type        = string
   default     = "aws"
 }

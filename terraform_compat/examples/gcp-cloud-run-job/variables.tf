@@ -3,7 +3,7 @@
 # tests/test_tf_modules.py keeps this list equal to the module's.
 
 variable "cloud_provider" {
-  description = "Cloud of the job (the exported `provider`: Terraform reserves that name); this module serves gcp."
+  description = "Cloud of the job (the job file's infrastructure.provider); this module serves gcp."
   type        = string
   default     = "gcp"
 }

@@ -3,7 +3,7 @@
 # of this module. tests/test_tf_contract.py keeps both sides equal.
 
 variable "cloud_provider" {
-  description = "Cloud of the job (the exported `provider`: Terraform reserves that name); this module serves azure."
+  description = "Cloud of the job (the job file's infrastructure.provider); this module serves azure."
   type        = string
   default     = "azure"
   nullable    = false

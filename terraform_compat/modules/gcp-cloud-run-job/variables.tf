@@ -3,7 +3,7 @@
 # this module. tests/test_tf_contract.py keeps both sides equal.
 
 variable "cloud_provider" {
-  description = "Cloud of the job (the exported `provider`: Terraform reserves that name); this module serves gcp."
+  description = "Cloud of the job (the job file's infrastructure.provider); this module serves gcp."
   type        = string
   default     = "gcp"
   nullable    = false

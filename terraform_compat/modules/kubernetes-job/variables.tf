@@ -3,7 +3,7 @@
 # of this module. tests/test_tf_contract.py keeps both sides equal.
 
 variable "cloud_provider" {
-  description = "Cloud behind the cluster (aws, gcp or azure): its workload identity and storage. The exported `provider` under a name Terraform allows."
+  description = "Cloud behind the cluster (aws, gcp or azure; the job file's infrastructure.provider): its workload identity and storage."
   type        = string
   nullable    = false
 

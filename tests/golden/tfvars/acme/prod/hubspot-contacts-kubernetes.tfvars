@@ -2,7 +2,8 @@
 # tenant acme, environment prod, job hubspot-contacts-kubernetes
 # module_source: ./terraform_compat/modules/kubernetes-job
 # workspace: acme-prod
-cluster_name = "dativo-prod-eks"
+cloud_provider = "aws"
+cluster_name   = "dativo-prod-eks"
 command = [
   "dativo",
   "run",
@@ -35,7 +36,6 @@ max_retries           = 3
 max_runtime_seconds   = 3600
 name_prefix           = "acme-prod-hubspot-b42edcc8"
 namespace             = "data-engineering"
-provider              = "aws"
 region                = ""
 request_cpu           = "2"
 request_memory        = "4Gi"

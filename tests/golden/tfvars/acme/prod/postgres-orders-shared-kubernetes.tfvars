@@ -2,7 +2,8 @@
 # tenant acme, environment prod, job postgres-orders-shared-kubernetes
 # module_source: ./terraform_compat/modules/kubernetes-job
 # workspace: shared-prod
-cluster_name = "dativo-shared-prod-eks"
+cloud_provider = "aws"
+cluster_name   = "dativo-shared-prod-eks"
 command = [
   "dativo",
   "run",
@@ -38,7 +39,6 @@ max_retries           = 2
 max_runtime_seconds   = 1800
 name_prefix           = "acme-prod-postgre-578979ed"
 namespace             = "acme-etl"
-provider              = "aws"
 region                = ""
 request_cpu           = "1"
 request_memory        = "2Gi"

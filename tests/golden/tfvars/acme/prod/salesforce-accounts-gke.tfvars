@@ -2,7 +2,8 @@
 # tenant acme, environment prod, job salesforce-accounts-gke
 # module_source: ./terraform_compat/modules/kubernetes-job
 # workspace: acme-prod
-cluster_name = "dativo-prod-gke"
+cloud_provider = "gcp"
+cluster_name   = "dativo-prod-gke"
 command = [
   "dativo",
   "run",
@@ -37,7 +38,6 @@ max_retries           = 1
 max_runtime_seconds   = 2700
 name_prefix           = "acme-prod-salesfo-f4e03d31"
 namespace             = "data-engineering"
-provider              = "gcp"
 region                = "europe-west3"
 request_cpu           = "0.5"
 request_memory        = "1Gi"

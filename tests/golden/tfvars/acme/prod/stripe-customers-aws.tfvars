@@ -3,6 +3,7 @@
 # module_source: ./terraform_compat/modules/aws-ecs-job
 # workspace: acme-prod
 assign_public_ip = false
+cloud_provider   = "aws"
 cluster_name     = "dativo-prod-cluster"
 command = [
   "dativo",
@@ -25,7 +26,6 @@ log_retention_days    = 30
 max_retries           = 3
 max_runtime_seconds   = 3600
 name_prefix           = "acme-prod-stripe-bd69ac53"
-provider              = "aws"
 region                = ""
 retry_delay_seconds   = 60
 runtime_type          = "ecs"

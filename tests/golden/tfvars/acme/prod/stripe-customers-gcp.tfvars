@@ -2,6 +2,7 @@
 # tenant acme, environment prod, job stripe-customers-gcp
 # module_source: ./terraform_compat/modules/gcp-cloud-run-job
 # workspace: acme-prod
+cloud_provider = "gcp"
 command = [
   "dativo",
   "run",
@@ -22,7 +23,6 @@ max_runtime_seconds   = 3600
 memory_limit          = "4096Mi"
 name_prefix           = "acme-prod-stripe-68e8a6cc"
 network               = "projects/acme-project/global/networks/dativo-vpc"
-provider              = "gcp"
 region                = "us-central1"
 retry_delay_seconds   = 0
 runtime_type          = "cloud_run"

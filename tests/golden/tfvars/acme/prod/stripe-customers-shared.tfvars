@@ -3,6 +3,7 @@
 # module_source: ./terraform_compat/modules/aws-ecs-job
 # workspace: shared-prod
 assign_public_ip = false
+cloud_provider   = "aws"
 cluster_name     = "dativo-shared-prod-cluster"
 command = [
   "dativo",
@@ -25,7 +26,6 @@ log_retention_days    = 30
 max_retries           = 0
 max_runtime_seconds   = 3600
 name_prefix           = "acme-prod-stripe-a23c3682"
-provider              = "aws"
 region                = ""
 retry_delay_seconds   = 0
 runtime_type          = "ecs"

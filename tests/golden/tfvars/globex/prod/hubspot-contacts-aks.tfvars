@@ -2,7 +2,8 @@
 # tenant globex, environment prod, job hubspot-contacts-aks
 # module_source: ./terraform_compat/modules/kubernetes-job
 # workspace: globex-prod
-cluster_name = "aks-globex-prod"
+cloud_provider = "azure"
+cluster_name   = "aks-globex-prod"
 command = [
   "dativo",
   "run",
@@ -33,7 +34,6 @@ max_retries           = 3
 max_runtime_seconds   = 3600
 name_prefix           = "globex-prod-hubsp-3ccf5b64"
 namespace             = "globex-etl"
-provider              = "azure"
 region                = ""
 request_cpu           = "0.5"
 request_memory        = "1Gi"

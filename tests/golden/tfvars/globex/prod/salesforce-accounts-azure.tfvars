@@ -2,6 +2,7 @@
 # tenant globex, environment prod, job salesforce-accounts-azure
 # module_source: ./terraform_compat/modules/azure-container-apps-job
 # workspace: globex-prod
+cloud_provider = "azure"
 command = [
   "dativo",
   "run",
@@ -22,7 +23,6 @@ max_retries           = 1
 max_runtime_seconds   = 5400
 memory_size           = "2Gi"
 name_prefix           = "globex-prod-sales-7bbf0097"
-provider              = "azure"
 region                = "westeurope"
 resource_group        = "rg-globex-data"
 retry_delay_seconds   = 0
