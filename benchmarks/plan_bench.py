@@ -22,7 +22,9 @@ _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 
 
 def _snake(name: str) -> str:
-    return _CAMEL.sub("_", name).lower()
+    snake = _CAMEL.sub("_", name).lower()
+    # the SDKs rename inputs that clash with their own parameters (azure-native's resourceName → resource_name_)
+    return snake + "_" if snake in ("resource_name", "opts") else snake
 
 
 def bare_program(recorded: list[dict[str, Any]]):

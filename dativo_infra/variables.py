@@ -8,7 +8,6 @@ Names are documented in docs/variables.md (kept in sync by a test).
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from typing import Any, Optional
@@ -47,6 +46,8 @@ def name_prefix(tenant: str, environment: str, job: str) -> str:
     full = f"{tenant}-{environment}-{job}"
     if len(full) <= NAME_PREFIX_LIMIT:
         return full
+    import hashlib  # here, not at the top: loading OpenSSL costs start-up time and most runs shorten nothing
+
     digest = hashlib.sha256(full.encode()).hexdigest()[:8]
     return f"{full[: NAME_PREFIX_LIMIT - 9].rstrip('-')}-{digest}"
 

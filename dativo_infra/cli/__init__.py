@@ -1,6 +1,7 @@
 """The ``dativo-infra`` command line. Subcommands live one per module and import heavy SDKs lazily."""
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -29,6 +30,9 @@ for _command in (preview, up, refresh, destroy):
 
 def main(argv=None) -> None:
     """Entry point: bad input is a message and an exit code, never a traceback."""
+    # pydantic looks for plugins through every installed distribution's entry points when the first
+    # model is built (~15 ms at each start); the CLI's own models need none. Set the variable to opt back in.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     try:
         cli.main(args=argv, prog_name="dativo-infra", standalone_mode=True)
     except KeyboardInterrupt:

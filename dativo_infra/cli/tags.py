@@ -4,7 +4,6 @@ from __future__ import annotations
 import click
 
 from ..errors import DativoError, Problem
-from ..jobs import load_job
 from ..tags import CLOUDS, tag_set
 from .common import emit_json, fail, job_options, parse_vars
 
@@ -18,6 +17,8 @@ from .common import emit_json, fail, job_options, parse_vars
 @click.option("--json", "as_json", is_flag=True, help="Print {provider, tags, provenance} as JSON.")
 def tags(job_file, assets_dir, variables, tenant, provider, explain, as_json):
     """Show a job's final, merged tags formatted for its cloud."""
+    from ..jobs import load_job  # the models load pydantic: only when a command needs them, not for --help
+
     try:
         job = load_job(job_file, tenant=tenant, variables=parse_vars(variables), assets_dir=assets_dir)
         if job.infrastructure is None and provider is None:

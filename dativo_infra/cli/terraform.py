@@ -6,7 +6,6 @@ import sys
 import click
 
 from ..errors import DativoError, Problem
-from ..jobs import load_job, load_jobs
 from .common import EXIT_INVALID, emit_json, fail, job_options, parse_vars
 
 
@@ -28,6 +27,7 @@ def terraform():
 @job_options
 def export(config, output, tree, output_dir, fmt, backend_config, image, tenant, as_json, assets_dir, variables):
     """Write .tfvars / .tfvars.json for one job (--config) or a whole tree (--all)."""
+    from ..jobs import load_job, load_jobs  # the models load pydantic: only when a command needs them
     from terraform_compat import export_job, tree_output_path
 
     values = parse_vars(variables)

@@ -5,7 +5,6 @@ import sys
 
 import click
 
-from ..jobs import load_jobs
 from .common import EXIT_INVALID, emit_json, job_options, parse_vars
 
 
@@ -38,6 +37,8 @@ def _tenant_summary(jobs) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON record per file.")
 def validate(paths, assets_dir, variables, tenant, as_json):
     """Validate job files (files or folders, recursively); exit 2 if any is invalid."""
+    from ..jobs import load_jobs  # the models load pydantic: only when a command needs them, not for --help
+
     result = load_jobs(paths, tenant=tenant, variables=parse_vars(variables), assets_dir=assets_dir)
     if as_json:
         emit_json([

@@ -8,7 +8,6 @@ different values stay different; nothing is dropped.
 """
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -32,6 +31,8 @@ class EmptyKey(ValueError):
 def shorten(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
+    import hashlib  # here, not at the top: loading OpenSSL costs start-up time and most runs shorten nothing
+
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:HASH_LENGTH]
     return f"{text[: limit - HASH_LENGTH - 1]}-{digest}"
 

@@ -16,8 +16,7 @@ every cloud's tag values (a comma is not, on many AWS services).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Iterable, Optional
+from typing import Iterable, NamedTuple, Optional
 
 LIST_SEPARATOR = "_"
 MANAGED_BY = "dativo-infra"
@@ -27,8 +26,7 @@ DEFAULTS, ASSET_COMPLIANCE, ASSET_FINOPS, JOB_FINOPS, INFRASTRUCTURE = (
 LEVELS = (DEFAULTS, ASSET_COMPLIANCE, ASSET_FINOPS, JOB_FINOPS, INFRASTRUCTURE)  # lowest → highest
 
 
-@dataclass(frozen=True)
-class TagCandidate:
+class TagCandidate(NamedTuple):
     """One tag as one level proposes it, before formatting."""
 
     key: str

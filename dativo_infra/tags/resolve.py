@@ -8,22 +8,22 @@ one level, where no precedence can decide.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ..errors import Problem, TagError
 from .formats import FORMATS, EmptyKey, ReservedKey
 from .merge import LEVELS, TagCandidate, candidates
 
 
-@dataclass(frozen=True)
-class Override:
+# NamedTuples, not dataclasses: a fleet creates one per tag per job, and tuples are built in C
+class Override(NamedTuple):
     level: str
     source: str
     key: str
     value: str
 
 
-@dataclass(frozen=True)
-class Provenance:
+class Provenance(NamedTuple):
     level: str
     source: str
     key: str  # the key as written, before formatting
