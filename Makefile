@@ -33,6 +33,15 @@ demo: install
 	@echo
 	@echo "== Terraform variables of every example (build/tfvars)"
 	$(CLI) terraform export --all jobs --output-dir build/tfvars
+	@echo
+	@echo "== offline plan of every example tenant stack (the Pulumi program under the SDK's mock runtime)"
+	$(CLI) plan --all --parallel 2 --output-dir build/plans
+	@echo
+	@echo "== the plan of one stack, resource by resource"
+	$(CLI) plan --tenant globex --environment staging
+	@echo
+	@echo "== without the Pulumi CLI, deployments say what to install (exit code shown)"
+	-$(CLI) up --tenant acme --environment prod; echo "exit code $$?"
 
 unit: install
 	$(BIN)/python -m pytest -q

@@ -135,12 +135,14 @@ def machine() -> str:
                 break
     except OSError:
         pass
+    from importlib.metadata import PackageNotFoundError, version
+
     versions = {}
-    for name in ("pulumi", "pulumi_aws", "pydantic", "yaml"):
+    for name in ("pulumi", "pulumi-aws", "pulumi-gcp", "pulumi-azure-native", "pulumi-kubernetes", "pydantic", "PyYAML"):
         try:
-            versions[name] = __import__(name).__version__
-        except Exception:  # noqa: BLE001 - a description, not a check
-            versions[name] = "?"
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            versions[name] = "not installed"
     return (f"{platform.platform()}; {cpu}; {os.cpu_count()} cores; Python {platform.python_version()}; "
             + ", ".join(f"{k} {v}" for k, v in versions.items()))
 

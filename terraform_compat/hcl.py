@@ -67,7 +67,15 @@ def _scalar(value: Any) -> str:
 
 
 def _expression(value: Any, depth: int) -> str:
+    cls = value.__class__
+    if cls is str:  # the common shapes first: strings, and maps of strings (tags, labels)
+        return quote(value)
     pad = INDENT * (depth + 1)
+    if cls is dict and value and all(k.__class__ is str and v.__class__ is str for k, v in value.items()):
+        keys = [quote(k, ascii_only=True) for k in value]
+        width = max(len(k) for k in keys)
+        lines = [f"{pad}{k.ljust(width)} = {quote(v)}" for k, v in zip(keys, value.values())]
+        return "{\n" + "\n".join(lines) + "\n" + INDENT * depth + "}"
     if isinstance(value, dict):
         if not value:
             return "{}"
