@@ -82,12 +82,24 @@ def export_all(root: str, out: str) -> Callable[[], None]:
     return run
 
 
+def validate_all(root: str) -> Callable[[], None]:
+    """What `dativo-infra validate ROOT` does, in-process."""
+    from dativo_infra.jobs import load_jobs
+
+    def run() -> None:
+        assert load_jobs([root]).ok
+    return run
+
+
 def bench_export(sizes: list[int], runs: int, work: Path) -> tuple[list[Line], dict[int, float]]:
     lines, per_size = [], {}
     for size in sizes:
         tenants = max(1, size // 100)
         root = work / f"fleet-{size}"
         files = generate(str(root), tenants, size // tenants)
+        if size == 1000:  # issue 2's own target: validation alone
+            ours, floor = median_pair(validate_all(str(root)), yaml_floor(files), runs)
+            lines.append(Line("validate 1,000 jobs", ours, floor, "s", "≤ 1.5× YAML floor", ours / floor <= 1.5, f"{size / ours:,.0f} jobs/s"))
         out = work / f"tfvars-{size}"
         ours, floor = median_pair(export_all(str(root), str(out)), yaml_floor(files), runs if size < 10000 else max(3, runs // 2))
         per_size[size] = ours
