@@ -120,7 +120,7 @@ data "aws_iam_policy_document" "task" {
 }
 
 resource "aws_iam_role_policy" "task" {
-  count = local.create_task_role && (var.storage_bucket != "" || var.storage_kms_key_id != "") ? 1 : 0
+  count = local.create_task_role && var.storage_bucket != "" ? 1 : 0
 
   name   = "${var.name_prefix}-storage"
   role   = aws_iam_role.task[0].id

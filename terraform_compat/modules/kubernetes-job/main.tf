@@ -265,7 +265,7 @@ data "aws_iam_policy_document" "storage" {
 }
 
 resource "aws_iam_role_policy" "this" {
-  count = local.aws && (var.storage_bucket != "" || var.storage_kms_key_id != "") ? 1 : 0
+  count = local.aws && var.storage_bucket != "" ? 1 : 0
 
   name   = "${var.name_prefix}-storage"
   role   = aws_iam_role.this[0].id
