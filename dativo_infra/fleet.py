@@ -1,18 +1,24 @@
 """Run one operation over many tenant stacks: bounded, in separate processes, failures isolated.
 
 The Pulumi SDK keeps process-global state (the mock runtime of ``plan``, the
-runtime settings of an inline program) and ``Stack.up`` blocks, so every
-stack runs in a worker *process* (``spawn`` context), at most ``parallel`` at
-a time. A stack that fails — bad job file, program error, Pulumi error, even
-a worker that dies — is reported with its errors; the others carry on::
+runtime settings of an inline program) and ``Stack.up`` blocks, so stacks run
+in worker *processes* (``spawn`` context), at most ``parallel`` at a time. A
+stack that fails — bad job file, program error, Pulumi error, even a worker
+that dies — is reported with its errors; the others carry on::
 
     from dativo_infra.fleet import discover_stacks, run_fleet
 
     found = discover_stacks("jobs")
     result = run_fleet("plan", found.stacks, jobs_dir="jobs", parallel=2,
-                       on_start=lambda s: print("start", s.name),
+                       on_start=lambda stack, pid: print("start", stack.name, pid),
                        on_finish=lambda r: print(r.stack, "ok" if r.ok else r.errors))
     result.ok, [r.as_dict() for r in result.records]
+
+Workers are long-lived: each imports Pulumi and the provider SDKs once (most
+of a second, the cost of its first stack) and then takes stack after stack,
+one at a time, from the parent, which hands the next stack to whichever worker
+is free (``--parallel 1`` is one such worker). A worker that dies takes only
+the stack it was running with it; a fresh worker carries on with the rest.
 
 Operations: ``plan`` (offline, :func:`dativo_infra.plan.plan_stack`) and
 ``preview``, ``up``, ``refresh``, ``destroy`` (:mod:`dativo_infra.automation`,
@@ -21,23 +27,21 @@ neither Pulumi nor the provider SDKs; the workers do.
 """
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
-import queue as queue_module
+import sys
 import time
+from collections import deque
 from contextlib import contextmanager
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Optional
 
 from .errors import ConfigError, DativoError, Problem
-from .jobs import discover
-from .jobs.interpolation import make_lookup, resolve
-from .jobs.loader import parse_file
 
-__all__ = ["OPERATIONS", "Discovery", "FleetResult", "StackRecord", "StackRef", "discover_stacks", "run_fleet"]
+__all__ = ["OPERATIONS", "Discovery", "FleetResult", "StackRecord", "StackRef", "Workers", "discover_stacks", "run_fleet"]
 
 OPERATIONS = ("plan", "preview", "up", "refresh", "destroy")
 LOGS_DIR = ".pulumi-workspaces"
@@ -47,6 +51,9 @@ LOGS_DIR = ".pulumi-workspaces"
 class StackRef:
     tenant: str
     environment: str
+    # the job files of the jobs folder that can be this stack's (known to a discovery): a plan reads only
+    # those, not the whole tree again for every stack; None: every file under the jobs folder
+    files: Optional[tuple[str, ...]] = field(default=None, compare=False, repr=False)
 
     @property
     def name(self) -> str:
@@ -71,16 +78,24 @@ def discover_stacks(jobs_dir: str, *, variables: Optional[Mapping[str, str]] = N
     (and its stack reports the file's problems). A file that cannot be parsed,
     or whose tenant or environment cannot be read, is a problem of the discovery.
     """
+    # imported here: starting workers (:class:`Workers`) must not wait for the job models to load
+    from .jobs import discover
+    from .jobs.interpolation import make_lookup, resolve
+    from .jobs.loader import parse_file
+
     lookup = make_lookup(dict(variables or {}))
     own: set[StackRef] = set()
     shared_envs: set[str] = set()
     problems: list[Problem] = []
+    scopes: list[tuple[str, Optional[str], Optional[str]]] = []  # every file, with the tenant and environment it plainly names
     for path in discover([jobs_dir]):
         try:
             parsed = parse_file(path)
         except ConfigError as exc:
             problems.extend(exc.problems)
+            scopes.append((path, None, None))  # its stack, if any, is for the loader to tell
             continue
+        scopes.append((path, _literal(parsed.data.get("tenant_id")), _literal(parsed.data.get("environment"))))
         if "infrastructure" not in parsed.data:
             continue  # a valid Dativo job with nothing to provision
         raw = {k: parsed.data.get(k) for k in ("tenant_id", "environment")}
@@ -98,7 +113,29 @@ def discover_stacks(jobs_dir: str, *, variables: Optional[Mapping[str, str]] = N
     tenants = {s.tenant for s in own}
     stacks = own | {StackRef(t, e) for t in tenants for e in shared_envs}
     stacks = {s for s in stacks if (tenant is None or s.tenant == tenant) and (environment is None or s.environment == environment)}
-    return Discovery(sorted(stacks), problems)
+    by_tenant: dict[Optional[str], list[int]] = {}
+    for index, (_, file_tenant, _) in enumerate(scopes):
+        by_tenant.setdefault(file_tenant, []).append(index)
+    return Discovery([_with_files(s, scopes, by_tenant) for s in sorted(stacks)], problems)
+
+
+def _literal(value: Any) -> Optional[str]:
+    return value if isinstance(value, str) and "${" not in value else None
+
+
+def _with_files(stack: StackRef, scopes: list[tuple[str, Optional[str], Optional[str]]],
+                by_tenant: dict[Optional[str], list[int]]) -> StackRef:
+    """``stack`` with the files that can be its own: all but those whose tenant_id or environment plainly names another.
+
+    The loader leaves those out of a stack too (and never reports their problems
+    there), so the stack's jobs and problems are the same as from the whole
+    folder; the plan just does not parse every other tenant's files again.
+    Files keep the folder's order (the loader's, which decides which of two
+    same-named jobs is reported).
+    """
+    candidates = sorted(by_tenant.get(stack.tenant, []) + by_tenant.get(None, []))
+    files = tuple(scopes[i][0] for i in candidates if scopes[i][2] in (None, stack.environment))
+    return StackRef(stack.tenant, stack.environment, files)
 
 
 @dataclass
@@ -169,18 +206,56 @@ class _Task:
 
 # -- in the worker process ----------------------------------------------------------------------------------
 
-_events: Any = None
+def _worker_main(conn, operation: str) -> None:
+    """A worker's life: run the stacks the parent sends, one at a time, until it sends ``None``.
+
+    Messages to the parent: ``("start", stack, pid)`` as a stack begins, ``("done", record)``
+    when it ends. The first plan imports Pulumi and the provider SDKs: hundreds of
+    modules and about a million objects that live as long as the worker. The cyclic
+    garbage collector would scan them again and again while they load (a third of a
+    worker's start-up) and then on every full collection (a fifth of a second every few
+    stacks), so it is off until the first stack has planned, and what exists then is
+    frozen out of its sight (``gc.freeze``); it runs as usual on what each stack creates.
+    """
+    modules = len(sys.modules)
+    warm = False
+    try:
+        if operation == "plan":
+            gc.disable()
+            if not conn.poll():  # no stack yet (the parent is still reading the jobs folder): load Pulumi meanwhile
+                from . import plan  # noqa: F401
+        while True:
+            try:
+                task = conn.recv()
+            except EOFError:  # the parent is gone
+                break
+            if task is None:
+                break
+            if task.operation == "plan" and not warm:
+                gc.disable()
+            record = _run_task(task, announce=lambda stack, pid: conn.send(("start", stack, pid)))
+            if len(sys.modules) != modules:  # this stack loaded modules (SDKs): they stay until the worker ends
+                gc.freeze()
+                modules = len(sys.modules)
+            gc.enable()
+            warm = warm or record.ok
+            conn.send(("done", record))
+    finally:
+        # everything is sent; tearing down the interpreter would only free the SDKs' objects one by one
+        # (most of a second, in both the worker and the parent waiting for it)
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:  # noqa: BLE001 - a closed stream must not keep the worker alive
+                pass
+        os._exit(0)
 
 
-def _init_worker(events) -> None:
-    global _events
-    _events = events
-
-
-def _settings(task: _Task):
+def _settings(task: _Task, job_files: Optional[tuple[str, ...]] = None):
     from .program import StackSettings
 
-    return StackSettings(task.stack.tenant, task.stack.environment, task.jobs_dir, task.assets_dir, task.image, dict(task.variables))
+    return StackSettings(task.stack.tenant, task.stack.environment, task.jobs_dir, task.assets_dir, task.image, dict(task.variables),
+                         job_files)
 
 
 def _plan(task: _Task, record: StackRecord) -> None:
@@ -189,7 +264,7 @@ def _plan(task: _Task, record: StackRecord) -> None:
     from .plan import plan_stack
 
     with _event_loop():
-        plan = plan_stack(_settings(task))
+        plan = plan_stack(_settings(task, task.stack.files))
     record.resources = sum(1 for r in plan.resources if r.custom)
     record.jobs = sorted({r.job for r in plan.resources if r.job})
     record.summary = f"{record.resources} resources in {len(record.jobs)} jobs"
@@ -237,12 +312,12 @@ def _automation(task: _Task, record: StackRecord) -> None:
     record.notes.extend(result.notes)
 
 
-def _run_task(task: _Task) -> StackRecord:
+def _run_task(task: _Task, announce: Optional[Callable[[StackRef, int], Any]] = None) -> StackRecord:
     """One stack, in a worker: never raises, every failure becomes the record's errors."""
     record = StackRecord(task.stack.tenant, task.stack.environment, task.operation, ok=False, pid=os.getpid())
     record.started_at = time.time()
-    if _events is not None:
-        _events.put((task.stack, record.pid, record.started_at))
+    if announce is not None:
+        announce(task.stack, record.pid)
     clock = time.perf_counter()
     try:
         (_plan if task.operation == "plan" else _automation)(task, record)
@@ -262,17 +337,87 @@ def _run_task(task: _Task) -> StackRecord:
 
 # -- in the parent process ----------------------------------------------------------------------------------
 
+class _Worker:
+    """A worker process, the parent's end of its pipe, and the stack it is running (if any)."""
+
+    def __init__(self, context, operation: str) -> None:
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=_worker_main, args=(child, operation), name="dativo-fleet-worker")
+        self.process.start()
+        child.close()  # the worker holds the only other end: when it dies, recv() here ends with EOFError
+        self.task: Optional[_Task] = None
+        self.started = False
+
+    def assign(self, task: _Task) -> None:
+        self.task, self.started = task, False
+        self.conn.send(task)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Ask the worker to finish (it exits as soon as it reads this), then make sure it has."""
+        try:
+            self.conn.send(None)
+        except (OSError, ValueError):
+            pass
+        self.process.join(timeout)
+        self.kill()
+
+    def kill(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join()
+        self.conn.close()
+
+
+class Workers:
+    """Worker processes started ahead of the stacks they will run, for :func:`run_fleet`.
+
+    A worker's start-up (a Python interpreter, then Pulumi and the job models)
+    need not wait for the jobs folder to be read: start them first, discover
+    the stacks meanwhile, then pass them to ``run_fleet(..., workers=...)``.
+    At most one per CPU is started ahead; ``run_fleet`` starts the rest if
+    ``parallel`` asks for more and there are stacks for them. Workers left
+    unused are ended on leaving the ``with`` block::
+
+        with Workers(parallel, "plan") as workers:
+            found = discover_stacks("jobs")
+            result = run_fleet("plan", found.stacks, parallel=parallel, workers=workers)
+    """
+
+    def __init__(self, parallel: int, operation: str) -> None:
+        if operation not in OPERATIONS:
+            raise ValueError(f"operation must be one of {', '.join(OPERATIONS)}")
+        self.operation = operation
+        self.context = multiprocessing.get_context("spawn")
+        self.idle: list[_Worker] = [_Worker(self.context, operation) for _ in range(max(1, min(parallel, os.cpu_count() or 1)))]
+
+    def take(self) -> Optional[_Worker]:
+        return self.idle.pop(0) if self.idle else None
+
+    def close(self) -> None:
+        while self.idle:  # never given a stack: nothing of theirs to wait for
+            self.idle.pop().kill()
+
+    def __enter__(self) -> "Workers":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
 def run_fleet(operation: str, stacks: Iterable[StackRef], *, jobs_dir: str = "jobs", assets_dir: Optional[str] = None,
               image: Optional[str] = None, variables: Optional[Mapping[str, str]] = None, options: Any = None,
               parallel: int = 1, output_dir: Optional[str] = None, problems: Iterable[Problem] = (),
               on_start: Optional[Callable[[StackRef, int], Any]] = None,
-              on_finish: Optional[Callable[[StackRecord], Any]] = None) -> FleetResult:
-    """Run ``operation`` on every stack, at most ``parallel`` worker processes at once.
+              on_finish: Optional[Callable[[StackRecord], Any]] = None,
+              workers: Optional[Workers] = None) -> FleetResult:
+    """Run ``operation`` on every stack, in at most ``parallel`` worker processes at once.
 
-    ``on_start(stack, pid)`` is called when a worker begins a stack, ``on_finish(record)``
-    when it is done (both in the calling thread). ``problems`` (e.g. a discovery's)
-    are carried into the result and make it fail. Records come back in the
-    order of ``stacks``.
+    Each worker runs one stack at a time and is handed the next one when it is
+    done, so at most ``parallel`` stacks run at once. ``on_start(stack, pid)`` is
+    called when a worker begins a stack, ``on_finish(record)`` when it is done
+    (both in the calling thread). ``problems`` (e.g. a discovery's) are carried
+    into the result and make it fail. Records come back in the order of ``stacks``.
+    ``workers``: processes started ahead (:class:`Workers`) for this operation.
     """
     if operation not in OPERATIONS:
         raise ValueError(f"operation must be one of {', '.join(OPERATIONS)}")
@@ -282,60 +427,85 @@ def run_fleet(operation: str, stacks: Iterable[StackRef], *, jobs_dir: str = "jo
     stacks = list(stacks)
     if output_dir:
         Path(output_dir).mkdir(parents=True, exist_ok=True)
-    tasks = [_Task(operation, s, jobs_dir, assets_dir, image, tuple(sorted((variables or {}).items())), options, output_dir)
-             for s in stacks]
+    todo = deque(_Task(operation, s, jobs_dir, assets_dir, image, tuple(sorted((variables or {}).items())), options, output_dir)
+                 for s in stacks)
     records: dict[StackRef, StackRecord] = {}
-    started: set[StackRef] = set()
     attempts: dict[StackRef, int] = {}
+    if workers is not None and workers.operation != operation:
+        raise ValueError(f"these workers were started for {workers.operation}, not {operation}")
     context = multiprocessing.get_context("spawn")
-    events = context.Queue()
+    running: list[_Worker] = []  # each with a stack (or just handed one)
 
-    def drain() -> None:
-        while True:
-            try:
-                stack, pid, _ = events.get_nowait()
-            except queue_module.Empty:
-                return
-            if stack not in started:
-                started.add(stack)
-                if on_start:
-                    on_start(stack, pid)
+    def new_worker() -> _Worker:
+        return (workers.take() if workers is not None else None) or _Worker(context, operation)
 
-    def finish(record: StackRecord) -> None:
-        stack = StackRef(record.tenant, record.environment)
-        if stack not in started:  # the start event may trail the result
-            started.add(stack)
+    def started(worker: _Worker, pid: int) -> None:
+        if not worker.started:
+            worker.started = True
             if on_start:
-                on_start(stack, record.pid or 0)
-        records[stack] = record
+                on_start(worker.task.stack, pid)
+
+    def finish(worker: _Worker, record: StackRecord) -> None:
+        worker.task = None
+        records[StackRef(record.tenant, record.environment)] = record
         if on_finish:
             on_finish(record)
 
-    todo = tasks
-    while todo:
-        with ProcessPoolExecutor(max_workers=min(parallel, len(todo)), mp_context=context,
-                                 initializer=_init_worker, initargs=(events,)) as pool:
-            futures = {pool.submit(_run_task, task): task for task in todo}
-            todo = []
-            pending = set(futures)
-            while pending:
-                done, pending = wait(pending, timeout=0.05, return_when=FIRST_COMPLETED)
-                drain()
-                for future in done:
-                    task = futures[future]
-                    try:
-                        record = future.result()
-                    except BrokenProcessPool:
-                        # a worker died (killed, out of memory): the stack it ran fails, the others are run again
-                        attempts[task.stack] = attempts.get(task.stack, 0) + 1
-                        if task.stack not in started and attempts[task.stack] < 2:
-                            todo.append(task)
-                            continue
-                        record = StackRecord(task.stack.tenant, task.stack.environment, operation, ok=False, errors=[
-                            Problem(f"stack {task.stack.name}", "the worker process running this stack died "
-                                                                "(killed or out of memory); nothing is known of its outcome").as_dict()])
-                    finish(record)
-        drain()
-    events.close()
-    events.join_thread()
+    def died(worker: _Worker) -> None:
+        """The worker ended without finishing its stack (killed, out of memory)."""
+        task = worker.task
+        running.remove(worker)
+        worker.process.join()
+        worker.conn.close()
+        attempts[task.stack] = attempts.get(task.stack, 0) + 1
+        if not worker.started and attempts[task.stack] < 2:
+            todo.appendleft(task)  # it never began this stack: a fresh worker runs it
+            return
+        finish(worker, StackRecord(task.stack.tenant, task.stack.environment, operation, ok=False, errors=[
+            Problem(f"stack {task.stack.name}", "the worker process running this stack died "
+                                                "(killed or out of memory); nothing is known of its outcome").as_dict()]))
+
+    def assign(worker: _Worker) -> None:
+        try:
+            worker.assign(todo.popleft())
+        except (OSError, ValueError):  # it died between two stacks
+            died(worker)
+
+    try:
+        while todo or running:
+            for worker in list(running):
+                if worker.task is None and todo:
+                    assign(worker)
+            while todo and len(running) < parallel:
+                running.append(new_worker())
+                assign(running[-1])
+            idle = [w for w in running if w.task is None]
+            if idle and not todo:  # nothing left for them
+                for worker in idle:
+                    running.remove(worker)
+                    worker.stop()
+                continue
+            ready = set(wait([w.conn for w in running] + [w.process.sentinel for w in running]))
+            for worker in list(running):
+                if worker.conn not in ready and worker.process.sentinel not in ready:
+                    continue
+                try:
+                    while worker.task is not None and worker.conn.poll():
+                        message = worker.conn.recv()
+                        if message[0] == "start":
+                            started(worker, message[2])
+                        else:
+                            record = message[1]
+                            started(worker, record.pid or 0)  # the start message always comes first; this is a guard
+                            finish(worker, record)
+                except (EOFError, OSError):
+                    died(worker)
+                    continue
+                if worker.task is not None and not worker.process.is_alive() and not worker.conn.poll():
+                    died(worker)
+    finally:
+        for worker in running:  # normally none are left; after an exception (Ctrl-C) none must outlive us
+            worker.kill()
+        if workers is not None:
+            workers.close()  # started ahead for stacks there turned out not to be
     return FleetResult(operation, parallel, [records[s] for s in stacks], list(problems), time.perf_counter() - clock)

@@ -10,7 +10,9 @@ Azure subscription, ``MOCKOIDCISSUER``...).
 """
 from __future__ import annotations
 
+import asyncio
 import contextvars
+import functools
 import hashlib
 import time
 import uuid
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import pulumi
+from pulumi.output import contains_unknowns
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime.settings import ROOT
 from pulumi.runtime.stack import run_pulumi_func
@@ -243,8 +246,41 @@ def _config(settings: StackSettings) -> dict[str, str]:
     return config
 
 
+class _Unsettled(Exception):
+    """A value :func:`_settled` cannot read directly (an unknown, an input class, a pending output)."""
+
+
+def _settled(value: Any) -> Any:
+    """``value`` with every output replaced by its value, read from outputs that have already resolved.
+
+    After ``run_pulumi_func`` every output is settled, so their values can be read
+    without scheduling one ``Output.all``/``apply`` per nested dict and list and
+    running the event loop again (what ``Output.from_input(value).future()`` does).
+    """
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if type(value) is dict:
+        return {k: _settled(v) for k, v in value.items()}
+    if type(value) is list:
+        return [_settled(v) for v in value]
+    if type(value) is tuple:
+        return tuple(_settled(v) for v in value)
+    if isinstance(value, pulumi.Output):
+        data = getattr(value, "_data", None)  # the SDK's single future of (value, known, secret, resources)
+        if not (isinstance(data, asyncio.Future) and data.done()) or data.cancelled() or data.exception() is not None:
+            raise _Unsettled
+        result = data.result()
+        if not getattr(result, "is_known", False) or contains_unknowns(result.value):
+            raise _Unsettled
+        return _settled(result.value)
+    raise _Unsettled
+
+
 def _resolve(value: Any) -> Any:
-    return _sync_await(pulumi.Output.from_input(value).future())
+    try:
+        return _settled(value)
+    except _Unsettled:  # what the SDK itself would answer, at the cost of another turn of the event loop
+        return _sync_await(pulumi.Output.from_input(value).future())
 
 
 def _run(settings: StackSettings) -> Plan:
@@ -254,8 +290,8 @@ def _run(settings: StackSettings) -> Plan:
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project="dativo-infra", stack=settings.stack_name, preview=False, monitor=monitor)
     pulumi.runtime.set_all_config(_config(settings))
-    # the same entry point as `pulumi up`, reading the stack config set above
-    _sync_await(run_pulumi_func(pulumi_program))
+    # the same entry point as `pulumi up`, reading the stack config set above (a fleet also says which files to read)
+    _sync_await(run_pulumi_func(functools.partial(pulumi_program, job_files=settings.job_files)))
     root = pulumi.runtime.get_root_resource()
     outputs = {name: _resolve(value) for name, value in sorted(getattr(root, "outputs", {}).items())}
     parents = {urn: parent for urn, parent, *_ in monitor.registrations}

@@ -13,12 +13,12 @@ as the Automation API's inline program, and under the SDK's mock runtime for
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Optional
 
 import pulumi
 
-from .components import component_class
+from .components import component_class, lookups
 from .errors import DativoError, Problem, ProgramError
 from .jobs import Job, load_jobs
 from .tags import format_levels
@@ -45,6 +45,9 @@ class StackSettings:
     assets_dir: Optional[str] = None
     image: Optional[str] = None
     variables: dict = field(default_factory=dict)
+    # the files of jobs_dir that can hold this stack's jobs, when a fleet's discovery already knows them
+    # (the loader skips the others anyway); None: every file under jobs_dir
+    job_files: Optional[tuple[str, ...]] = None
 
     @property
     def stack_name(self) -> str:
@@ -72,7 +75,8 @@ def settings_from_config() -> StackSettings:
 
 def load_stack_jobs(settings: StackSettings) -> list[Job]:
     """The tenant's jobs for the environment; every problem of every file, before any resource exists."""
-    result = load_jobs([settings.jobs_dir], tenant=settings.tenant, environment=settings.environment,
+    paths = list(settings.job_files) if settings.job_files is not None else [settings.jobs_dir]
+    result = load_jobs(paths, tenant=settings.tenant, environment=settings.environment,
                        variables=settings.variables, assets_dir=settings.assets_dir)
     if not result.ok:
         raise ProgramError(result.problems)
@@ -95,16 +99,20 @@ def build_stack(settings: StackSettings) -> dict[str, Any]:
 
     register_tag_transformation(tenant_tags)
     outputs = {}
-    for job in jobs:
-        component = component_class(job.runtime)(job.name, job, variables[job.name])
-        outputs[job.name] = component.outputs
-        pulumi.export(job.name, component.outputs)
+    with lookups.per_stack():  # the provider's region, account, client config... looked up once, not per job
+        for job in jobs:
+            component = component_class(job.runtime)(job.name, job, variables[job.name])
+            outputs[job.name] = component.outputs
+            pulumi.export(job.name, component.outputs)
     return outputs
 
 
-def pulumi_program(settings: Optional[StackSettings] = None) -> None:
-    """The program: settings from the stack config unless given."""
+def pulumi_program(settings: Optional[StackSettings] = None, *, job_files: Optional[tuple[str, ...]] = None) -> None:
+    """The program: settings from the stack config unless given; ``job_files`` as in :class:`StackSettings`."""
     try:
-        build_stack(settings or settings_from_config())
+        settings = settings or settings_from_config()
+        if job_files is not None:
+            settings = replace(settings, job_files=job_files)
+        build_stack(settings)
     except DativoError as exc:
         raise StackError(exc) from None

@@ -3,6 +3,7 @@ runtime in worker processes. The jobs tree is generated per test from the AWS EC
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import re
 import signal
@@ -168,3 +169,65 @@ def test_a_worker_that_dies_fails_only_its_stack(tmp_path):
     assert not result.ok and [r.stack for r in result.failed] == [victim.name]
     assert "worker process running this stack died" in records[victim.name].errors[0]["message"]
     assert all(r.ok and r.resources for name, r in records.items() if name != victim.name)
+
+
+def test_a_worker_that_dies_takes_only_its_own_stack_while_another_worker_carries_on(tmp_path):
+    jobs = make_tree(tmp_path, tenants=("globex", "hooli", "umbrella"))
+    found = discover_stacks(str(jobs))
+    victim = found.stacks[0]
+
+    def kill_victim(stack, pid):
+        if stack == victim:
+            os.kill(pid, signal.SIGKILL)
+
+    result = run_fleet("plan", found.stacks, jobs_dir=str(jobs), parallel=2, on_start=kill_victim)
+    records = {r.stack: r for r in result.records}
+    assert [r.stack for r in result.failed] == [victim.name]
+    assert "worker process running this stack died" in records[victim.name].errors[0]["message"]
+    survivors = [r.as_dict() for name, r in records.items() if name != victim.name]
+    assert all(r["ok"] and r["resources"] for r in survivors) and max_overlap(survivors) <= 2
+    assert not multiprocessing.active_children()
+
+
+def test_workers_are_long_lived_and_none_outlives_the_run(tmp_path, cli):
+    jobs = make_tree(tmp_path, tenants=("globex", "hooli", "umbrella", "initech", "soylent"))
+    code, out, err = cli("plan", "--all", "--parallel", 2, "--jobs-dir", jobs, "--json")
+    records = json.loads(out)["stacks"]
+    assert code == 0, err
+    # six stacks, two workers: each worker plans several stacks, one after another
+    by_pid: dict[int, list] = {}
+    for r in records:
+        by_pid.setdefault(r["pid"], []).append(r)
+    assert len(records) == 6 and len(by_pid) <= 2 and max(len(rs) for rs in by_pid.values()) >= 3
+    for rs in by_pid.values():
+        rs.sort(key=lambda r: r["started_at"])
+        assert all(a["finished_at"] <= b["started_at"] for a, b in zip(rs, rs[1:]))
+    assert not multiprocessing.active_children()
+    # workers started ahead of a discovery that finds nothing are ended too
+    assert cli("plan", "--all", "--parallel", 2, "--tenant", "nobody", "--jobs-dir", jobs)[0] == 2
+    assert not multiprocessing.active_children()
+
+
+def test_each_stack_reads_only_the_files_that_can_be_its_own_and_plans_as_from_the_whole_folder(tmp_path):
+    from dativo_infra.plan import StackError, plan_stack
+    from dativo_infra.program import StackSettings
+
+    jobs = make_tree(tmp_path, tenants=("globex", "hooli"), broken="initech")
+    (jobs / "shared").mkdir()
+    shutil.copy(JOBS / "shared" / "stripe_customers_shared.yaml", jobs / "shared")
+    (jobs / "acme" / "no_infra.yaml").write_text("tenant_id: acme\nenvironment: dev\nsource_connector: stripe\n")
+    (jobs / "globex" / "garbled.yaml").write_text("tenant_id: [unclosed\n")  # no tenant can be read: every stack's problem
+    found = {s.name: s for s in discover_stacks(str(jobs)).stacks}
+    relative = {name: [str(Path(f).relative_to(jobs)) for f in s.files] for name, s in found.items()}
+    assert relative["globex-staging"] == ["globex/garbled.yaml", "globex/postgres_orders_aws.yaml"]
+    assert relative["acme-prod"] == ["acme/stripe_customers_aws.yaml", "globex/garbled.yaml", "shared/stripe_customers_shared.yaml"]
+
+    def outcome(settings):
+        try:
+            return plan_stack(settings).as_dict()
+        except StackError as exc:
+            return [p.as_dict() for p in exc.problems]
+
+    for stack in found.values():  # the same plan, or the same problems, as reading the whole folder
+        whole = outcome(StackSettings(stack.tenant, stack.environment, str(jobs)))
+        assert outcome(StackSettings(stack.tenant, stack.environment, str(jobs), job_files=stack.files)) == whole

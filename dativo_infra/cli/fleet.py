@@ -104,14 +104,15 @@ def render_summary(result) -> None:
 def run_all(operation: str, *, jobs_dir, assets_dir, image, variables, tenant, environment, parallel, as_json,
             options=None, output_dir=None, notice: Optional[str] = None) -> None:
     """Discover, run every stack in worker processes, report; exits 0 or 1."""
-    from ..fleet import run_fleet
+    from ..fleet import Workers, run_fleet
 
-    found = discover(jobs_dir, variables, tenant, environment, as_json)
-    for problem in found.problems:
-        click.echo(f"[{operation}] no stack: {problem.render()}", err=True)
-    result = run_fleet(operation, found.stacks, jobs_dir=jobs_dir, assets_dir=assets_dir, image=image, variables=variables,
-                       options=options, parallel=parallel, output_dir=output_dir, problems=found.problems,
-                       on_start=_progress_start(operation, len(found.stacks)), on_finish=on_finish)
+    with Workers(parallel, operation) as workers:  # started first: they load Pulumi while the jobs folder is read
+        found = discover(jobs_dir, variables, tenant, environment, as_json)
+        for problem in found.problems:
+            click.echo(f"[{operation}] no stack: {problem.render()}", err=True)
+        result = run_fleet(operation, found.stacks, jobs_dir=jobs_dir, assets_dir=assets_dir, image=image, variables=variables,
+                           options=options, parallel=parallel, output_dir=output_dir, problems=found.problems,
+                           on_start=_progress_start(operation, len(found.stacks)), on_finish=on_finish, workers=workers)
     if as_json:
         emit_json({**result.as_dict(), **({"notice": notice} if notice else {})})
     else:

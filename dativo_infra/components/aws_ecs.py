@@ -7,7 +7,7 @@ from typing import Any, Mapping
 import pulumi
 import pulumi_aws as aws
 
-from . import aws_iam, aws_storage
+from . import aws_iam, aws_storage, lookups
 from .base import JobComponent
 
 PRIVATE_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
@@ -18,7 +18,7 @@ class EcsJob(JobComponent):
 
     def build(self, v: Mapping[str, Any]) -> dict[str, Any]:
         prefix = v["name_prefix"]
-        region = aws.get_region_output().region
+        region = lookups.aws_region()
 
         log_group = aws.cloudwatch.LogGroup(
             *self.child("logs"), name=v["log_group_name"], retention_in_days=v["log_retention_days"],
@@ -59,7 +59,7 @@ class EcsJob(JobComponent):
                 settings=[{"name": "containerInsights", "value": "enabled"}])
             cluster_arn: pulumi.Input[str] = cluster.arn
         else:
-            cluster_arn = aws.ecs.get_cluster_output(cluster_name=v["cluster_name"]).arn
+            cluster_arn = lookups.ecs_cluster_arn(v["cluster_name"])
 
         bucket_name = aws_storage.create_bucket(self, v) if v["storage_create_bucket"] else v["storage_bucket"]
 

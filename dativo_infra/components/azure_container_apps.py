@@ -6,7 +6,7 @@ from typing import Any, Mapping
 import pulumi
 import pulumi_azure_native as azure_native
 
-from . import azure_roles
+from . import azure_roles, lookups
 from .base import JobComponent
 
 
@@ -15,7 +15,7 @@ class ContainerAppsJob(JobComponent):
 
     def build(self, v: Mapping[str, Any]) -> dict[str, Any]:
         prefix, group = v["name_prefix"], v["resource_group"]
-        subscription = azure_native.authorization.get_client_config_output().subscription_id
+        subscription = lookups.azure_subscription_id()
 
         if v["service_account"]:
             found = azure_roles.existing_identity(self, v["service_account"])

@@ -14,6 +14,8 @@ from typing import Any, Mapping, Optional
 import pulumi
 import pulumi_azure_native as azure_native
 
+from . import lookups
+
 
 STORAGE_BLOB_DATA_CONTRIBUTOR = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
 WORKLOAD_IDENTITY_AUDIENCE = "api://AzureADTokenExchange"
@@ -80,4 +82,4 @@ def existing_identity(component, resource_id: str) -> pulumi.Output:
     # the job rules checked the shape: /subscriptions/SUB/resourceGroups/RG/providers/Microsoft.ManagedIdentity/userAssignedIdentities/NAME
     group = parts[lowered.index("resourcegroups") + 1]
     name = parts[lowered.index("userassignedidentities") + 1]
-    return azure_native.managedidentity.get_user_assigned_identity_output(resource_group_name=group, resource_name=name)
+    return lookups.user_assigned_identity(group, name)

@@ -6,7 +6,7 @@ from typing import Any, Mapping
 import pulumi
 import pulumi_gcp as gcp
 
-from . import gcp_iam
+from . import gcp_iam, lookups
 from .base import JobComponent
 
 RUN_INVOKER = "roles/run.invoker"
@@ -18,7 +18,7 @@ class CloudRunJob(JobComponent):
 
     def build(self, v: Mapping[str, Any]) -> dict[str, Any]:
         prefix = v["name_prefix"]
-        project = gcp.organizations.get_client_config_output().project
+        project = lookups.gcp_project()
 
         if v["service_account"]:
             runner_email: pulumi.Input[str] = v["service_account"]

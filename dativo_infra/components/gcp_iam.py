@@ -14,6 +14,8 @@ from typing import Any, Mapping, Optional
 import pulumi
 import pulumi_gcp as gcp
 
+from . import lookups
+
 
 OBJECT_ADMIN = "roles/storage.objectAdmin"
 BUCKET_LISTER = "roles/storage.legacyBucketReader"
@@ -52,10 +54,9 @@ def create_bucket(component, v: Mapping[str, Any]) -> pulumi.Output[str]:
     depends = []
     if key:
         # Cloud Storage encrypts with the key as its own service agent, which must be allowed to use it
-        agent = gcp.storage.get_project_service_account_output()
         depends.append(gcp.kms.CryptoKeyIAMMember(
             *component.child("bucket-kms-iam"), crypto_key_id=key, role=KMS_USER,
-            member=agent.email_address.apply(lambda e: f"serviceAccount:{e}")))
+            member=lookups.gcs_service_agent_email().apply(lambda e: f"serviceAccount:{e}")))
     bucket = gcp.storage.Bucket(
         *component.child("bucket", protect=True, retain_on_delete=True, depends_on=depends),
         name=v["storage_bucket"], location=v["region"], uniform_bucket_level_access=True,

@@ -12,7 +12,7 @@ from typing import Any, Callable, Mapping
 
 import pulumi
 
-from . import aws_iam, azure_roles, gcp_iam
+from . import aws_iam, azure_roles, gcp_iam, lookups
 
 EKS_ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
 GKE_SERVICE_ACCOUNT_ANNOTATION = "iam.gke.io/gcp-service-account"
@@ -46,8 +46,8 @@ def irsa_trust(issuer_url: str, account: str, namespace: str, service_account: s
 def aws_identity(component, v: Mapping[str, Any], namespace: str, service_account: str) -> CloudIdentity:
     import pulumi_aws as aws
 
-    issuer = aws.eks.get_cluster_output(name=v["cluster_name"]).identities[0].oidcs[0].issuer
-    account = aws.get_caller_identity_output().account_id
+    issuer = lookups.eks_oidc_issuer(v["cluster_name"])
+    account = lookups.aws_account_id()
     role = aws.iam.Role(
         *component.child("role"), name=f"{v['name_prefix']}-k8s",
         assume_role_policy=pulumi.Output.all(issuer, account).apply(
@@ -65,7 +65,7 @@ def aws_identity(component, v: Mapping[str, Any], namespace: str, service_accoun
 def gcp_identity(component, v: Mapping[str, Any], namespace: str, service_account: str) -> CloudIdentity:
     import pulumi_gcp as gcp
 
-    project = gcp.organizations.get_client_config_output().project
+    project = lookups.gcp_project()
     account = gcp.serviceaccount.Account(
         *component.child("gsa"), account_id=f"{v['name_prefix']}-k8s",
         display_name=f"Dativo job {v['job_name']} ({v['tenant_id']}/{v['environment']}) on GKE")
@@ -82,7 +82,7 @@ def azure_identity(component, v: Mapping[str, Any], namespace: str, service_acco
     import pulumi_azure_native as azure_native
 
     group = v["resource_group"]
-    cluster = azure_native.containerservice.get_managed_cluster_output(resource_group_name=group, resource_name=v["cluster_name"])
+    cluster = lookups.aks_cluster(group, v["cluster_name"])
     identity = azure_native.managedidentity.UserAssignedIdentity(
         *component.child("identity"), resource_name_=f"{v['name_prefix']}-id", resource_group_name=group,
         location=v["region"] or cluster.location)
@@ -95,7 +95,7 @@ def azure_identity(component, v: Mapping[str, Any], namespace: str, service_acco
     account, _, container = v["storage_bucket"].partition("/")
     depends = [azure_roles.create_container(component, v, account, container)] if v["storage_create_bucket"] else []
     if account and container:
-        subscription = azure_native.authorization.get_client_config_output().subscription_id
+        subscription = lookups.azure_subscription_id()
         azure_roles.grant_container(component, v, subscription, account, container, identity.principal_id, depends)
     return CloudIdentity(identity.client_id, {AZURE_CLIENT_ID_ANNOTATION: identity.client_id}, {AZURE_USE_LABEL: "true"})
 
