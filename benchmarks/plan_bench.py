@@ -8,7 +8,9 @@ computing variables and the stack transformation.
 from __future__ import annotations
 
 import contextvars
+import json
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -94,15 +96,24 @@ def bench_fleet(runs: int, work: Path) -> list[Line]:
     generate(str(root), 50, 4, runtimes=runtimes)
     cli = str(Path(sys.executable).parent / "dativo-infra")
 
+    records: list[dict] = []
+
     def run(parallel: int):
         def go() -> None:
-            subprocess.run([cli, "plan", "--all", "--jobs-dir", str(root), "--parallel", str(parallel), "--json"],
-                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            out = subprocess.run([cli, "plan", "--all", "--jobs-dir", str(root), "--parallel", str(parallel), "--json"],
+                                 check=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout
+            if parallel == 1:
+                records[:] = json.loads(out)["stacks"]
         return go
 
     two, one = median_pair(run(2), run(1), max(3, runs // 2))
     speedup = one / two
-    return [Line("plan --all, 50 tenants: --parallel 2 vs 1", two, one, "s", "≥ 1.6× faster", speedup >= 1.6, f"speed-up {speedup:.2f}×")]
+    # what bounds the speed-up: each worker's first stack also loads Pulumi and the provider SDKs, which no
+    # second worker can shorten; the later stacks are the part that runs in parallel
+    ordered = sorted(records, key=lambda r: r["started_at"])
+    first, later = ordered[0]["seconds"], statistics.median(r["seconds"] for r in ordered[1:])
+    return [Line("plan --all, 50 tenants: --parallel 2 vs 1", two, one, "s", "≥ 1.6× faster", speedup >= 1.6,
+                 f"speed-up {speedup:.2f}×; a worker's first stack {first:.2f} s, later ones {later * 1000:.0f} ms")]
 
 
 def _fleet_available() -> bool:
