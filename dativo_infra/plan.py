@@ -63,6 +63,17 @@ def _sorted(value: Any) -> Any:
     return value
 
 
+def _whole_numbers(value: Any) -> Any:
+    """The wire carries every number as a double: give whole ones back as ints (443, not 443.0)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _whole_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_whole_numbers(v) for v in value]
+    return value
+
+
 @dataclass
 class Plan:
     tenant: str
@@ -297,10 +308,26 @@ def _run(settings: StackSettings) -> Plan:
     parents = {urn: parent for urn, parent, *_ in monitor.registrations}
     types = {urn: typ for urn, _, typ, *_ in monitor.registrations}
     resources = sorted(  # registration order depends on asyncio scheduling; the plan must not
-        (PlannedResource(_job_of(urn, parents, types), typ, name, urn, custom, protect, retain, mocks.inputs.get((typ, name), {}))
+        (PlannedResource(_job_of(urn, parents, types), typ, name, urn, custom, protect, retain, _whole_numbers(mocks.inputs.get((typ, name), {})))
          for urn, _, typ, name, custom, protect, retain in monitor.registrations),
         key=lambda r: (r.job or "", r.urn))
     return Plan(settings.tenant, settings.environment, resources, outputs, time.perf_counter() - started)
+
+
+def release_runtime() -> None:
+    """Join the SDK's worker threads and close its event loop, once no more plans will run in this process.
+
+    The mock monitor gives each executor thread an event loop of its own; left
+    to interpreter teardown, such a loop is collected after its selector and
+    prints an "Exception ignored ... Invalid file descriptor" traceback.
+    """
+    try:
+        loop = asyncio.get_event_loop()
+    except RuntimeError:
+        return
+    if not loop.is_closed() and not loop.is_running():
+        loop.run_until_complete(loop.shutdown_default_executor())
+        loop.close()
 
 
 def plan_stack(settings: StackSettings) -> Plan:
@@ -308,4 +335,4 @@ def plan_stack(settings: StackSettings) -> Plan:
     return contextvars.copy_context().run(_run, settings)
 
 
-__all__ = ["Plan", "PlannedResource", "StackError", "plan_stack", "sdk_class"]
+__all__ = ["Plan", "PlannedResource", "StackError", "plan_stack", "release_runtime", "sdk_class"]

@@ -43,3 +43,7 @@ def main(argv=None) -> None:
     except Exception as exc:  # a bug, not bad input: say so plainly
         click.echo(f"dativo-infra: internal error: {type(exc).__name__}: {exc} (please report this with the command you ran)", err=True)
         sys.exit(70)
+    finally:
+        plan = sys.modules.get("dativo_infra.plan")
+        if plan is not None:  # a plan ran in this process: close the SDK's event loops before teardown does it noisily
+            plan.release_runtime()
