@@ -24,3 +24,19 @@ def accepts(token: str, parameter: str) -> bool:
 def policy_documents(resources, key: str = "policy") -> list[dict]:
     """Identity policies (``policy``) or trust policies (``assumeRolePolicy``) in a plan."""
     return [json.loads(r.inputs[key]) for r in resources if isinstance(r.inputs.get(key), str)]
+
+
+def custom(resources) -> list:
+    """The cloud resources of a plan (not the dativo components)."""
+    return [r for r in resources if r.custom]
+
+
+def of_type(resources, typ: str) -> list:
+    return [r for r in resources if r.type == typ]
+
+
+def one(resources, typ: str):
+    """The single resource of type ``typ``; fails naming what was found otherwise."""
+    found = of_type(resources, typ)
+    assert len(found) == 1, (typ, [r.name for r in found])
+    return found[0]

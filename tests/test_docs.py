@@ -14,6 +14,7 @@ from dativo_infra.tags import FORMATS, LEVELS, LIST_SEPARATOR
 from dativo_infra.variables import COMMON_VARIABLES, RUNTIME_VARIABLES, job_variables
 
 from .conftest import JOBS, ROOT
+from .tfconsole import type_of
 
 DOCS = ROOT / "docs"
 
@@ -116,22 +117,6 @@ def test_variables_doc_lists_exactly_the_variables():
             assert runtimes == {r for r, names in RUNTIME_VARIABLES.items() if name in names}, name
 
 
-def terraform_type(value) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        assert all(isinstance(v, str) for v in value)
-        return "list(string)"
-    if isinstance(value, dict):
-        assert all(isinstance(v, str) for v in value.values())
-        return "map(string)"
-    raise AssertionError(value)
-
-
 def test_documented_types_match_the_exported_examples():
     documented = documented_variables()
     seen = set()
@@ -139,7 +124,7 @@ def test_documented_types_match_the_exported_examples():
         if job.infrastructure is None:
             continue
         for name, value in job_variables(job).items():
-            assert terraform_type(value) == documented[name][0], (job.path, name)
+            assert type_of(value) == documented[name][0], (job.path, name)
             seen.add(name)
     assert seen == set(documented)  # the examples exercise every variable
 

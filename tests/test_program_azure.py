@@ -12,7 +12,7 @@ from dativo_infra.plan import MOCK_SUBSCRIPTION, plan_stack
 from dativo_infra.program import StackSettings
 
 from .conftest import JOBS
-from .plans import accepts, plan
+from .plans import accepts, custom, one, plan
 
 JOB = "salesforce-accounts-azure"
 VARIANT = "orders-azure-owned"
@@ -54,20 +54,10 @@ def globex(azure_tree):
     return plan("globex", "prod", azure_tree)
 
 
-def _custom(resources):
-    return [r for r in resources if r.custom]
-
-
-def _one(resources, typ):
-    found = [r for r in resources if r.type == typ]
-    assert len(found) == 1, (typ, [r.name for r in found])
-    return found[0]
-
-
 def test_expected_resources(globex):
-    assert {r.type for r in _custom(globex.for_job(JOB))} == {
+    assert {r.type for r in custom(globex.for_job(JOB))} == {
         "azure-native:managedidentity:UserAssignedIdentity", "azure-native:authorization:RoleAssignment", "azure-native:app:Job"}
-    assert {r.type for r in _custom(globex.for_job(VARIANT))} == {
+    assert {r.type for r in custom(globex.for_job(VARIANT))} == {
         "azure-native:storage:BlobContainer", "azure-native:authorization:RoleAssignment", "azure-native:app:Job"}
 
 
@@ -80,7 +70,7 @@ def _azure_tags_ok(tags: dict) -> bool:
 
 def test_every_taggable_resource_has_exactly_the_jobs_tags_and_nothing_else_has_any(globex):
     checked = 0
-    for r in _custom(globex.resources):
+    for r in custom(globex.resources):
         job_tags = globex.outputs[r.job]["tags"]
         if accepts(r.type, "tags"):
             assert r.inputs.get("tags") == job_tags, r.name
@@ -92,8 +82,8 @@ def test_every_taggable_resource_has_exactly_the_jobs_tags_and_nothing_else_has_
 
 
 def test_role_assignment_is_scoped_to_the_container_and_limited_to_the_prefix(globex):
-    identity = _one(globex.for_job(JOB), "azure-native:managedidentity:UserAssignedIdentity")
-    role = _one(globex.for_job(JOB), "azure-native:authorization:RoleAssignment").inputs
+    identity = one(globex.for_job(JOB), "azure-native:managedidentity:UserAssignedIdentity")
+    role = one(globex.for_job(JOB), "azure-native:authorization:RoleAssignment").inputs
     assert role["scope"] == (f"/subscriptions/{MOCK_SUBSCRIPTION}/resourceGroups/{RG}/providers/Microsoft.Storage"
                              "/storageAccounts/globexlake/blobServices/default/containers/lake")
     assert role["roleDefinitionId"] == f"/subscriptions/{MOCK_SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/{CONTRIBUTOR}"
@@ -111,7 +101,7 @@ def test_role_assignment_is_scoped_to_the_container_and_limited_to_the_prefix(gl
 
 
 def test_job_in_the_managed_environment_with_schedule_limits_and_identity(globex):
-    job = _one(globex.for_job(JOB), "azure-native:app:Job").inputs
+    job = one(globex.for_job(JOB), "azure-native:app:Job").inputs
     assert job["environmentId"] == f"/subscriptions/{MOCK_SUBSCRIPTION}/resourceGroups/{RG}/providers/Microsoft.App/managedEnvironments/cae-globex-prod"
     assert (job["jobName"], job["resourceGroupName"], job["location"]) == ("globex-prod-sales-7bbf0097", RG, "westeurope")
     assert job["configuration"] == {
@@ -133,15 +123,15 @@ def test_every_job_has_a_valid_container_apps_cpu_memory_pair(globex):
 
 def test_manual_job_as_an_existing_identity_with_an_owned_container(globex):
     resources = globex.for_job(VARIANT)
-    job = _one(resources, "azure-native:app:Job").inputs
+    job = one(resources, "azure-native:app:Job").inputs
     assert job["configuration"]["triggerType"] == "Manual"
     assert job["configuration"]["manualTriggerConfig"] == {"parallelism": 1, "replicaCompletionCount": 1}
     assert "scheduleTriggerConfig" not in job["configuration"]
     assert job["identity"]["userAssignedIdentities"] == [EXISTING]
-    role = _one(resources, "azure-native:authorization:RoleAssignment").inputs
+    role = one(resources, "azure-native:authorization:RoleAssignment").inputs
     assert role["principalId"] == globex.outputs[VARIANT]["identity_principal_id"]  # looked up from the identity's ID
     assert role["scope"].endswith("/storageAccounts/globexlake/blobServices/default/containers/orders")
-    container = _one(resources, "azure-native:storage:BlobContainer")
+    container = one(resources, "azure-native:storage:BlobContainer")
     assert container.protect and container.retain_on_delete
     assert container.inputs == {"accountName": "globexlake", "containerName": "orders", "resourceGroupName": RG, "publicAccess": "None"}
 

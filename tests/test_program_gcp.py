@@ -13,7 +13,7 @@ from dativo_infra.plan import MOCK_PROJECT, plan_stack
 from dativo_infra.program import StackSettings
 
 from .conftest import JOBS
-from .plans import accepts, plan
+from .plans import accepts, custom, of_type, plan
 
 JOB = "stripe-customers-gcp"
 VARIANT = "orders-gcp-owned"
@@ -58,36 +58,28 @@ def acme(gcp_tree):
     return plan("acme", "prod", gcp_tree)
 
 
-def _custom(resources):
-    return [r for r in resources if r.custom]
-
-
-def _of(resources, typ):
-    return [r for r in resources if r.type == typ]
-
-
 def test_expected_resources_for_a_scheduled_job(acme):
-    resources = _custom(acme.for_job(JOB))
+    resources = custom(acme.for_job(JOB))
     assert {r.type for r in resources} == CLOUD_RUN_SCHEDULED
-    accounts = sorted(r.inputs["accountId"] for r in _of(resources, "gcp:serviceaccount/account:Account"))
+    accounts = sorted(r.inputs["accountId"] for r in of_type(resources, "gcp:serviceaccount/account:Account"))
     assert accounts == ["acme-prod-stripe-68e8a6cc-inv", "acme-prod-stripe-68e8a6cc-run"]
     for account_id in accounts:  # GCP service account IDs: 6–30 characters, [a-z][-a-z0-9]*[a-z0-9]
         assert re.fullmatch(r"[a-z][-a-z0-9]{4,28}[a-z0-9]", account_id)
 
 
 def test_owned_bucket_existing_identity_and_no_schedule(acme):
-    resources = _custom(acme.for_job(VARIANT))
+    resources = custom(acme.for_job(VARIANT))
     assert {r.type for r in resources} == {
         "gcp:storage/bucket:Bucket", "gcp:storage/bucketIAMMember:BucketIAMMember",
         "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", "gcp:cloudrunv2/job:Job"}
-    job = _of(resources, "gcp:cloudrunv2/job:Job")[0]
+    job = of_type(resources, "gcp:cloudrunv2/job:Job")[0]
     assert job.inputs["template"]["template"]["serviceAccount"] == EXISTING
     assert "vpcAccess" not in job.inputs["template"]["template"]
     assert acme.outputs[VARIANT]["scheduler_job_name"] is None
 
 
 def test_created_bucket_is_private_versioned_encrypted_and_protected(acme):
-    bucket = _of(acme.for_job(VARIANT), "gcp:storage/bucket:Bucket")[0]
+    bucket = of_type(acme.for_job(VARIANT), "gcp:storage/bucket:Bucket")[0]
     assert bucket.protect and bucket.retain_on_delete
     assert bucket.inputs["name"] == "acme-orders-gcp" and bucket.inputs["location"] == "europe-west1"
     assert bucket.inputs["uniformBucketLevelAccess"] is True
@@ -95,7 +87,7 @@ def test_created_bucket_is_private_versioned_encrypted_and_protected(acme):
     assert bucket.inputs["versioning"] == {"enabled": True}
     assert bucket.inputs["encryption"] == {"defaultKmsKeyName": KEY}
     # Cloud Storage's own service agent encrypts with the key, so it is granted the key too
-    kms = {r.inputs["member"] for r in _of(acme.for_job(VARIANT), "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")}
+    kms = {r.inputs["member"] for r in of_type(acme.for_job(VARIANT), "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")}
     assert kms == {f"serviceAccount:{EXISTING}", "serviceAccount:service-000000000000@gs-project-accounts.iam.gserviceaccount.com"}
 
 
@@ -109,7 +101,7 @@ def _gcp_label_ok(key: str, value: str) -> bool:
 
 def test_every_labelable_resource_has_exactly_the_jobs_labels_and_nothing_else_has_any(acme):
     checked = 0
-    for r in _custom(acme.resources):
+    for r in custom(acme.resources):
         job_labels = acme.outputs[r.job]["tags"]
         if accepts(r.type, "labels"):
             assert r.inputs.get("labels") == job_labels, r.name
@@ -128,7 +120,7 @@ def _condition_prefix(expression: str) -> str:
 
 
 def test_object_access_is_limited_to_the_prefix(acme):
-    grants = _of(acme.for_job(JOB), "gcp:storage/bucketIAMMember:BucketIAMMember")
+    grants = of_type(acme.for_job(JOB), "gcp:storage/bucketIAMMember:BucketIAMMember")
     assert {(g.inputs["bucket"], g.inputs["role"], g.inputs["member"]) for g in grants} == {
         ("acme-lake-gcp", "roles/storage.objectAdmin", f"serviceAccount:{RUNNER}"),
         ("acme-lake-gcp", "roles/storage.legacyBucketReader", f"serviceAccount:{RUNNER}"),
@@ -141,18 +133,18 @@ def test_object_access_is_limited_to_the_prefix(acme):
     assert not "projects/_/buckets/acme-lake-gcp/objects/raw/stripe/customers-archive/x".startswith(prefix)
     lister = next(g for g in grants if g.inputs["role"] == "roles/storage.legacyBucketReader")
     assert "condition" not in lister.inputs  # object listing is checked on the bucket (see gcp_iam)
-    kms = _of(acme.for_job(JOB), "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")
+    kms = of_type(acme.for_job(JOB), "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")
     assert [(k.inputs["cryptoKeyId"], k.inputs["role"]) for k in kms] == [(KEY, "roles/cloudkms.cryptoKeyEncrypterDecrypter")]
 
 
 def test_no_grant_to_the_public_or_to_a_whole_project(acme):
-    members = [r.inputs["member"] for r in _custom(acme.resources) if "member" in r.inputs]
+    members = [r.inputs["member"] for r in custom(acme.resources) if "member" in r.inputs]
     assert members and all(m.startswith("serviceAccount:") for m in members)
     assert not any(r.type.startswith(("gcp:projects/", "gcp:organizations/")) for r in acme.resources)
 
 
 def test_cloud_run_job_runs_this_job_file_within_cloud_run_limits(acme):
-    job = _of(acme.for_job(JOB), "gcp:cloudrunv2/job:Job")[0]
+    job = of_type(acme.for_job(JOB), "gcp:cloudrunv2/job:Job")[0]
     assert (job.inputs["name"], job.inputs["location"], job.inputs["deletionProtection"]) == ("acme-prod-stripe-68e8a6cc", "us-central1", False)
     template = job.inputs["template"]["template"]
     container = template["containers"][0]
@@ -161,26 +153,26 @@ def test_cloud_run_job_runs_this_job_file_within_cloud_run_limits(acme):
     assert template["vpcAccess"] == {"egress": "PRIVATE_RANGES_ONLY", "networkInterfaces": [{
         "network": "projects/acme-project/global/networks/dativo-vpc",
         "subnetwork": "projects/acme-project/regions/us-central1/subnetworks/dativo-subnet"}]}
-    for r in _of(acme.resources, "gcp:cloudrunv2/job:Job"):  # FACTS.md §2: CPU 1/2/4/6/8, 512 MiB–32 GiB, CPU floor per memory
+    for r in of_type(acme.resources, "gcp:cloudrunv2/job:Job"):  # FACTS.md §2: CPU 1/2/4/6/8, 512 MiB–32 GiB, CPU floor per memory
         limits = r.inputs["template"]["template"]["containers"][0]["resources"]["limits"]
         cpu, memory = int(limits["cpu"]), int(re.fullmatch(r"(\d+)Mi", limits["memory"]).group(1))
         assert cpu in CLOUD_RUN_CPUS and CLOUD_RUN_MEMORY_MIB[0] <= memory <= CLOUD_RUN_MEMORY_MIB[1]
         assert all(cpu >= need for above, need in CLOUD_RUN_MIN_CPU_FOR_MEMORY if memory > above)
-    variant = _of(acme.for_job(VARIANT), "gcp:cloudrunv2/job:Job")[0].inputs["template"]["template"]
+    variant = of_type(acme.for_job(VARIANT), "gcp:cloudrunv2/job:Job")[0].inputs["template"]["template"]
     assert variant["containers"][0]["resources"]["limits"] == {"cpu": "4", "memory": "10240Mi"}  # 10 GiB needs 4 CPUs
     assert (variant["timeout"], variant["maxRetries"]) == ("7200s", 0)
 
 
 def test_scheduler_runs_the_job_with_its_own_invoker(acme):
     resources = acme.for_job(JOB)
-    scheduler = _of(resources, "gcp:cloudscheduler/job:Job")[0].inputs
+    scheduler = of_type(resources, "gcp:cloudscheduler/job:Job")[0].inputs
     invoker = f"acme-prod-stripe-68e8a6cc-inv@{MOCK_PROJECT}.iam.gserviceaccount.com"
     assert (scheduler["schedule"], scheduler["timeZone"], scheduler["region"]) == ("15 * * * *", "UTC", "us-central1")
     assert scheduler["httpTarget"] == {
         "httpMethod": "POST",
         "uri": f"https://run.googleapis.com/v2/projects/{MOCK_PROJECT}/locations/us-central1/jobs/acme-prod-stripe-68e8a6cc:run",
         "oauthToken": {"serviceAccountEmail": invoker, "scope": "https://www.googleapis.com/auth/cloud-platform"}}
-    binding = _of(resources, "gcp:cloudrunv2/jobIamMember:JobIamMember")[0].inputs
+    binding = of_type(resources, "gcp:cloudrunv2/jobIamMember:JobIamMember")[0].inputs
     assert binding == {"name": "acme-prod-stripe-68e8a6cc", "location": "us-central1", "role": "roles/run.invoker",
                        "member": f"serviceAccount:{invoker}"}
     # the invoker can start the job and touch no data

@@ -20,8 +20,7 @@ from dativo_infra.plan import MOCK_AKS_ISSUER, MOCK_EKS_ISSUER, MOCK_PROJECT, pl
 from dativo_infra.program import StackError, StackSettings
 
 from .conftest import JOBS
-from .plans import accepts
-from .plans import plan
+from .plans import accepts, custom, one, plan
 
 K8S_VERSION = "1.33"
 EKS, GKE, AKS, SHARED = "hubspot-contacts-kubernetes", "salesforce-accounts-gke", "hubspot-contacts-aks", "postgres-orders-shared-kubernetes"
@@ -75,16 +74,6 @@ def _jobs(plans):
     return [(p, job) for p in plans.values() for job in sorted({r.job for r in p.resources if r.job}) if job != SHARED_ECS]
 
 
-def _custom(resources):
-    return [r for r in resources if r.custom]
-
-
-def _one(resources, typ):
-    found = [r for r in resources if r.type == typ]
-    assert len(found) == 1, (typ, [r.name for r in found])
-    return found[0]
-
-
 def _manifest(r) -> dict:
     """The object as `kubectl apply` would send it: the recorded inputs are its fields, apiVersion and kind included."""
     assert {"apiVersion", "kind", "metadata"} <= set(r.inputs), r.name
@@ -96,7 +85,7 @@ def _objects(plans):
 
 
 def _cron_job(p, job):
-    return _one(p.for_job(job), "kubernetes:batch/v1:CronJob").inputs
+    return one(p.for_job(job), "kubernetes:batch/v1:CronJob").inputs
 
 
 def _pod(p, job):
@@ -106,7 +95,7 @@ def _pod(p, job):
 def test_expected_resources_per_cloud(plans):
     seen = set()
     for p, job in _jobs(plans):
-        assert {r.type for r in _custom(p.for_job(job))} == EXPECTED[job], job
+        assert {r.type for r in custom(p.for_job(job))} == EXPECTED[job], job
         seen.add(job)
     assert seen == set(EXPECTED)
 
@@ -145,7 +134,7 @@ def test_every_object_and_pod_template_carries_the_jobs_labels_and_they_are_vali
     for p, job in _jobs(plans):
         labels = p.outputs[job]["labels"]
         assert labels and all(_label_ok(k, v) for k, v in labels.items()), labels
-        for r in _custom(p.for_job(job)):
+        for r in custom(p.for_job(job)):
             if r.type.startswith("kubernetes:") and accepts(r.type, "metadata"):
                 assert r.inputs["metadata"]["labels"] == labels, r.name
                 checked += 1
@@ -162,7 +151,7 @@ def test_cloud_side_resources_carry_the_jobs_cloud_tags(plans):
     checked = 0
     for p, job in _jobs(plans):
         tags = p.outputs[job]["tags"]
-        for r in _custom(p.for_job(job)):
+        for r in custom(p.for_job(job)):
             if r.type.startswith("kubernetes:"):
                 assert "tags" not in r.inputs
                 continue
@@ -212,7 +201,7 @@ def test_cron_jobs_schedule_deadline_and_retries(plans):
 
 def test_network_policy_denies_all_ingress_to_the_jobs_pods(plans):
     for p, job in _jobs(plans):
-        policy = _one(p.for_job(job), "kubernetes:networking.k8s.io/v1:NetworkPolicy").inputs
+        policy = one(p.for_job(job), "kubernetes:networking.k8s.io/v1:NetworkPolicy").inputs
         assert policy["spec"]["policyTypes"] == ["Ingress"] and "ingress" not in policy["spec"]
         selector = policy["spec"]["podSelector"]["matchLabels"]
         assert selector and selector.items() <= _pod(p, job)["metadata"]["labels"].items()
@@ -220,13 +209,13 @@ def test_network_policy_denies_all_ingress_to_the_jobs_pods(plans):
 
 
 def _trust(p, job) -> dict:
-    role = _one(p.for_job(job), "aws:iam/role:Role")
+    role = one(p.for_job(job), "aws:iam/role:Role")
     return json.loads(role.inputs["assumeRolePolicy"])
 
 
 def test_eks_role_is_assumable_only_by_the_jobs_service_account(plans):
     acme = plans["acme"]
-    account = _one(acme.for_job(EKS), "kubernetes:core/v1:ServiceAccount").inputs["metadata"]
+    account = one(acme.for_job(EKS), "kubernetes:core/v1:ServiceAccount").inputs["metadata"]
     role_arn = acme.outputs[EKS]["cloud_identity"]
     assert account["annotations"] == {"eks.amazonaws.com/role-arn": role_arn}
     [statement] = _trust(acme, EKS)["Statement"]
@@ -235,7 +224,7 @@ def test_eks_role_is_assumable_only_by_the_jobs_service_account(plans):
     assert statement["Condition"] == {"StringEquals": {
         f"{EKS_PROVIDER}:sub": f"system:serviceaccount:{account['namespace']}:{account['name']}",
         f"{EKS_PROVIDER}:aud": "sts.amazonaws.com"}}
-    storage = json.loads(_one(acme.for_job(EKS), "aws:iam/rolePolicy:RolePolicy").inputs["policy"])
+    storage = json.loads(one(acme.for_job(EKS), "aws:iam/rolePolicy:RolePolicy").inputs["policy"])
     resources = {s["Resource"] for s in storage["Statement"]}
     assert resources == {"arn:aws:s3:::acme-data-lake/raw/hubspot/contacts/*", "arn:aws:s3:::acme-data-lake",
                          "arn:aws:kms:us-east-1:123456789012:key/12345678-1234-1234-1234-123456789012"}
@@ -244,13 +233,13 @@ def test_eks_role_is_assumable_only_by_the_jobs_service_account(plans):
 def test_gke_service_account_acts_only_for_the_jobs_kubernetes_service_account(plans):
     acme = plans["acme"]
     resources = acme.for_job(GKE)
-    account = _one(resources, "kubernetes:core/v1:ServiceAccount").inputs["metadata"]
-    account_id = _one(resources, "gcp:serviceaccount/account:Account").inputs["accountId"]
+    account = one(resources, "kubernetes:core/v1:ServiceAccount").inputs["metadata"]
+    account_id = one(resources, "gcp:serviceaccount/account:Account").inputs["accountId"]
     assert account_id == f"{acme.outputs[GKE]['service_account_name']}-k8s" and len(account_id) <= 30
     email = f"{account_id}@{MOCK_PROJECT}.iam.gserviceaccount.com"
     assert acme.outputs[GKE]["cloud_identity"] == email
     assert account["annotations"] == {"iam.gke.io/gcp-service-account": email}
-    binding = _one(resources, "gcp:serviceaccount/iAMMember:IAMMember").inputs
+    binding = one(resources, "gcp:serviceaccount/iAMMember:IAMMember").inputs
     assert binding == {"serviceAccountId": f"projects/{MOCK_PROJECT}/serviceAccounts/{email}", "role": "roles/iam.workloadIdentityUser",
                        "member": f"serviceAccount:{MOCK_PROJECT}.svc.id.goog[{account['namespace']}/{account['name']}]"}
     grants = [r.inputs for r in resources if r.type == "gcp:storage/bucketIAMMember:BucketIAMMember"]
@@ -264,17 +253,17 @@ def test_gke_service_account_acts_only_for_the_jobs_kubernetes_service_account(p
 def test_aks_identity_is_federated_only_with_the_jobs_service_account(plans):
     globex = plans["globex"]
     resources = globex.for_job(AKS)
-    account = _one(resources, "kubernetes:core/v1:ServiceAccount").inputs["metadata"]
+    account = one(resources, "kubernetes:core/v1:ServiceAccount").inputs["metadata"]
     assert account["name"] == "hubspot-runner"  # runtime.service_account names the Kubernetes ServiceAccount
     client_id = globex.outputs[AKS]["cloud_identity"]
     assert account["annotations"] == {"azure.workload.identity/client-id": client_id}
-    identity = _one(resources, "azure-native:managedidentity:UserAssignedIdentity").inputs
+    identity = one(resources, "azure-native:managedidentity:UserAssignedIdentity").inputs
     assert identity["location"] == "mock-location"  # no region in the job: the AKS cluster's location
-    credential = _one(resources, "azure-native:managedidentity:FederatedIdentityCredential").inputs
+    credential = one(resources, "azure-native:managedidentity:FederatedIdentityCredential").inputs
     assert credential["resourceName"] == identity["resourceName"]
     assert (credential["issuer"], credential["subject"], credential["audiences"]) == (
         MOCK_AKS_ISSUER, "system:serviceaccount:globex-etl:hubspot-runner", ["api://AzureADTokenExchange"])
-    role = _one(resources, "azure-native:authorization:RoleAssignment").inputs
+    role = one(resources, "azure-native:authorization:RoleAssignment").inputs
     assert role["scope"].endswith("/storageAccounts/globexlake/blobServices/default/containers/lake")
     assert set(re.findall(r"StringStartsWith '([^']*)'", role["condition"])) == {"raw/hubspot/contacts/"}
 
@@ -315,11 +304,11 @@ def test_shared_kubernetes_job_gives_each_tenant_its_namespace_service_account_a
     seen = {}
     for tenant, other in (("acme", "globex"), ("globex", "acme")):
         p = plans[tenant]
-        namespace = _one(p.for_job(SHARED), "kubernetes:core/v1:Namespace").inputs["metadata"]["name"]
-        account = _one(p.for_job(SHARED), "kubernetes:core/v1:ServiceAccount").inputs["metadata"]
+        namespace = one(p.for_job(SHARED), "kubernetes:core/v1:Namespace").inputs["metadata"]["name"]
+        account = one(p.for_job(SHARED), "kubernetes:core/v1:ServiceAccount").inputs["metadata"]
         assert namespace == account["namespace"] == _cron_job(p, SHARED)["metadata"]["namespace"] == f"{tenant}-etl"
         assert account["name"].startswith(f"{tenant}-prod-")
-        role = _one(p.for_job(SHARED), "aws:iam/role:Role").inputs
+        role = one(p.for_job(SHARED), "aws:iam/role:Role").inputs
         assert role["name"].startswith(f"{tenant}-prod-")
         trust = IAMPolicy(role["assumeRolePolicy"])
         claims = {f"{EKS_PROVIDER}:aud": "sts.amazonaws.com"}
@@ -336,7 +325,7 @@ def test_storage_the_job_owns_is_created_private_and_protected_on_every_cloud(k8
     owned = {r.type: r for r in initech.resources if r.protect}
     assert set(owned) == {"aws:s3/bucket:Bucket", "gcp:storage/bucket:Bucket", "azure-native:storage:BlobContainer"}
     assert all(r.retain_on_delete for r in owned.values())
-    block = _one(initech.for_job("orders-eks-owned"), "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
+    block = one(initech.for_job("orders-eks-owned"), "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
     assert all(block[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))
     gcs = owned["gcp:storage/bucket:Bucket"].inputs
     assert (gcs["publicAccessPrevention"], gcs["uniformBucketLevelAccess"], gcs["location"]) == ("enforced", True, "europe-west1")
@@ -344,7 +333,7 @@ def test_storage_the_job_owns_is_created_private_and_protected_on_every_cloud(k8
     # the identities are granted the created storage, under the prefix
     gcs_grants = [r.inputs for r in initech.for_job("orders-gke-owned") if r.type == "gcp:storage/bucketIAMMember:BucketIAMMember"]
     assert {g["bucket"] for g in gcs_grants} == {"initech-orders-gcp"} and len(gcs_grants) == 2
-    role = _one(initech.for_job("orders-aks-owned"), "azure-native:authorization:RoleAssignment").inputs
+    role = one(initech.for_job("orders-aks-owned"), "azure-native:authorization:RoleAssignment").inputs
     assert role["scope"].endswith("/storageAccounts/initechlake/blobServices/default/containers/orders")
     [policy] = _granted_policies(initech, "orders-eks-owned")
     assert policy["Statement"][0]["Resource"] == "arn:aws:s3:::initech-orders/raw/orders/*"
@@ -378,7 +367,7 @@ def test_a_run_dagster_launches_is_valid_labelled_and_selected_by_the_network_po
         manifest = kubernetes.client.ApiClient().sanitize_for_serialization(built)
         assert kubernetes_validate.validate(manifest, K8S_VERSION, strict=True) == K8S_VERSION
         pod = manifest["spec"]["template"]
-        selector = _one(p.for_job(job), "kubernetes:networking.k8s.io/v1:NetworkPolicy").inputs["spec"]["podSelector"]["matchLabels"]
+        selector = one(p.for_job(job), "kubernetes:networking.k8s.io/v1:NetworkPolicy").inputs["spec"]["podSelector"]["matchLabels"]
         assert selector.items() <= pod["metadata"]["labels"].items()
         assert pod["spec"]["serviceAccountName"] == p.outputs[job]["service_account_name"]
 
