@@ -44,7 +44,6 @@ from .errors import ConfigError, DativoError, Problem
 __all__ = ["OPERATIONS", "Discovery", "FleetResult", "StackRecord", "StackRef", "Workers", "discover_stacks", "run_fleet"]
 
 OPERATIONS = ("plan", "preview", "up", "refresh", "destroy")
-LOGS_DIR = ".pulumi-workspaces"
 
 
 @dataclass(frozen=True, order=True)

@@ -68,22 +68,3 @@ def resolve(data: dict, lookup: Callable[[str], Optional[str]]) -> tuple[dict, l
         if value is not None and "${" in (value if isinstance(value, str) else repr(value)):
             out[key] = _walk(value, (key,), lookup, missing)
     return out, missing
-
-
-def references(data: dict) -> set[str]:
-    """Names of the variables referenced in the resolved fields (e.g. TENANT_ID)."""
-    found: set[str] = set()
-
-    def visit(value: Any) -> None:
-        if isinstance(value, str) and "${" in value:
-            found.update(m.group(1) for m in _REFERENCE.finditer(value))
-        elif isinstance(value, dict):
-            for v in value.values():
-                visit(v)
-        elif isinstance(value, list):
-            for v in value:
-                visit(v)
-
-    for key in RESOLVED_FIELDS:
-        visit(data.get(key))
-    return found
