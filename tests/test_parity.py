@@ -525,3 +525,22 @@ def test_the_checks_catch_drift():
     assert problems == ["mod-a: docs/parity.md line 9: the Pulumi side says 'none:' without a reason"]
     _, problems = parse_doc(SAMPLE.replace("`!create_cluster`", "when there is no cluster"))
     assert problems == ["mod-a: docs/parity.md line 9: When 'when there is no cluster' is neither 'always' nor one backticked condition"]
+
+
+def terraform_outputs(module: str) -> set[str]:
+    with open(MODULES_DIR / module / "outputs.tf", encoding="utf-8") as handle:
+        return {name.strip('"') for block in hcl2.load(handle).get("output", []) for name in block}
+
+
+def test_every_pulumi_output_has_a_terraform_output_of_the_same_name():
+    """Dagster and scripts read the same names from either path. The Pulumi side nests the launch settings
+    under `dagster`; the modules give them as flat outputs (run_tags, dagster_k8s_config, ...)."""
+    seen: dict[str, set[str]] = defaultdict(set)
+    for tenant, environment in (("acme", "prod"), ("globex", "prod"), ("globex", "staging")):
+        jobs = {j.name: j for j in load_jobs([str(JOBS)], tenant=tenant, environment=environment).jobs if j.infrastructure}
+        for name, outputs in plan(tenant, environment).outputs.items():
+            seen[MODULE_OF[jobs[name].runtime]] |= set(outputs) - {"dagster"}
+    assert set(seen) == set(MODULE_OF.values())
+    for module, names in sorted(seen.items()):
+        missing = sorted(names - terraform_outputs(module))
+        assert not missing, f"{module}: Pulumi outputs {missing} have no Terraform output of that name in outputs.tf"

@@ -181,7 +181,7 @@ def test_scheduler_runs_the_job_with_its_own_invoker(acme):
 
 def test_outputs(acme):
     out = acme.outputs[JOB]
-    assert out["service_account"] == RUNNER and out["bucket_name"] == "acme-lake-gcp"
+    assert out["service_account_email"] == RUNNER and out["bucket_name"] == "acme-lake-gcp"
     assert out["job_id"] == f"projects/{MOCK_PROJECT}/locations/us-central1/jobs/acme-prod-stripe-68e8a6cc"
     assert out["dagster"] == {"project": MOCK_PROJECT, "region": "us-central1", "job_name": "acme-prod-stripe-68e8a6cc",
                               "retry_policy": {"max_retries": 2, "delay": 0}}

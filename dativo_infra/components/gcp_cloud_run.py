@@ -58,10 +58,10 @@ class CloudRunJob(JobComponent):
             "job_name": job.name,
             "job_id": job.id,
             "region": v["region"],
-            "service_account": runner_email,
+            "service_account_email": runner_email,
             "bucket_name": bucket_name,
             "scheduler_job_name": scheduler_name,
-            "invoker_service_account": invoker_email,
+            "invoker_service_account_email": invoker_email,
             "tags": v["tags"],
             # what a Dagster op (or `gcloud run jobs execute`) needs to start a run
             "dagster": {

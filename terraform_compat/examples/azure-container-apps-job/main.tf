@@ -113,6 +113,16 @@ output "role_assignment_id" {
   value       = module.job.role_assignment_id
 }
 
+output "storage_account" {
+  description = "Storage account of the job's container (storage.bucket's account part)."
+  value       = module.job.storage_account
+}
+
+output "storage_container" {
+  description = "Container the job may use under its prefix (storage.bucket's container part)."
+  value       = module.job.storage_container
+}
+
 output "tags" {
   description = "Tags applied to every taggable resource."
   value       = module.job.tags

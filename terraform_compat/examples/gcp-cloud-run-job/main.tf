@@ -71,6 +71,11 @@ output "dagster_retry_policy" {
   value       = module.job.dagster_retry_policy
 }
 
+output "invoker_service_account_email" {
+  description = "Service account Cloud Scheduler runs the job as (null without a schedule)."
+  value       = module.job.invoker_service_account_email
+}
+
 output "job_id" {
   description = "ID of the Cloud Run job (projects/P/locations/L/jobs/NAME)."
   value       = module.job.job_id

@@ -48,6 +48,16 @@ output "role_assignment_id" {
   value       = try(azurerm_role_assignment.storage[0].id, null)
 }
 
+output "storage_account" {
+  description = "Storage account of the job's container (storage.bucket's account part)."
+  value       = var.storage_account
+}
+
+output "storage_container" {
+  description = "Container the job may use under its prefix (storage.bucket's container part)."
+  value       = var.storage_container
+}
+
 output "tags" {
   description = "Tags applied to every taggable resource."
   value       = var.tags

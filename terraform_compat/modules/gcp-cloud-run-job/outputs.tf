@@ -8,6 +8,11 @@ output "dagster_retry_policy" {
   value       = { max_retries = var.max_retries, delay = var.retry_delay_seconds }
 }
 
+output "invoker_service_account_email" {
+  description = "Service account Cloud Scheduler runs the job as (null without a schedule)."
+  value       = try(google_service_account.invoker[0].email, null)
+}
+
 output "job_id" {
   description = "ID of the Cloud Run job (projects/P/locations/L/jobs/NAME)."
   value       = google_cloud_run_v2_job.this.id
