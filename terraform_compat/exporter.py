@@ -64,8 +64,6 @@ def render_backend(job: Job) -> Optional[str]:
     return hcl.dumps(dict(sorted(tf.backend_config.items())), header=f"terraform init -backend-config=<this file>; from {job.path}")
 
 
-
-
 def write_atomic(path: str, text: str) -> None:
     """Write ``text`` to a temporary file beside ``path``, then rename it over ``path``.
 
@@ -111,29 +109,39 @@ class ExportResult:
         return {"job": self.job, "tenant": self.tenant, "environment": self.environment, "output": self.output, "backend_config": self.backend, **self.module}
 
 
-def export_job(job: Job, output: str, fmt: str = "hcl", backend_config: Optional[str] = None, image: Optional[str] = None) -> ExportResult:
-    """Write one job's variables (and optionally its backend file).
+@dataclass
+class Prepared:
+    """A job's files, rendered and not yet written: an invalid job never writes anything."""
 
-    Everything is rendered before anything is written, so an invalid job writes
-    nothing; each file is replaced atomically, so none is ever half-written.
-    """
+    result: ExportResult
+    text: str
+    backend_text: Optional[str] = None
+
+
+def prepare_export(job: Job, output: str, fmt: str = "hcl", backend_config: Optional[str] = None, image: Optional[str] = None) -> Prepared:
     if job.infrastructure is None:
         raise ExportError([Problem(job.path, "job has no infrastructure block: there is nothing to export")])
     text = render(job, fmt, image)
     backend_text = render_backend(job) if backend_config else None
     if backend_config and backend_text is None:
         raise ExportError([Problem(job.path, "--backend-config was given but the job has no terraform.backend_config", field="infrastructure.terraform.backend_config")])
-    target = output
+    return Prepared(ExportResult(job.name, job.tenant, job.environment, output, backend_config, module_reference(job)), text, backend_text)
+
+
+def write_export(prepared: Prepared) -> ExportResult:
+    """Replace each file atomically, so none is ever half-written."""
+    result = prepared.result
+    target = result.output
     try:
-        write_atomic(output, text)
-        if backend_config:
-            target = backend_config
-            write_atomic(backend_config, backend_text or "")
+        write_atomic(result.output, prepared.text)
+        if result.backend:
+            target = result.backend
+            write_atomic(result.backend, prepared.backend_text or "")
     except OSError as exc:  # name the file that could not be written
         raise ExportError([Problem(target, f"cannot write: {exc.strerror or exc}")]) from None
-    return ExportResult(job.name, job.tenant, job.environment, output, backend_config, module_reference(job))
+    return result
 
 
-def tree_output_path(output_dir: str, job: Job, fmt: str) -> str:
-    """One file per job under its tenant's folder: ``<dir>/<tenant>/<environment>/<job>.tfvars``."""
-    return os.path.join(output_dir, job.tenant, job.environment, job.name + SUFFIX[fmt])
+def export_job(job: Job, output: str, fmt: str = "hcl", backend_config: Optional[str] = None, image: Optional[str] = None) -> ExportResult:
+    """Write one job's variables (and optionally its backend file)."""
+    return write_export(prepare_export(job, output, fmt, backend_config, image))

@@ -40,7 +40,7 @@ def render_all() -> dict[str, str]:
     """Golden path (relative to the repository root) → the text the exporter writes today."""
     from dativo_infra.jobs import load_jobs
     from dativo_infra.variables import DEFAULT_IMAGE
-    from terraform_compat import render, render_backend, tree_output_path
+    from terraform_compat import backend_output_path, render, render_backend, tree_output_path
 
     with at_root():
         result = load_jobs([JOBS_DIR], assets_dir=ASSETS_DIR, environ={})
@@ -54,7 +54,7 @@ def render_all() -> dict[str, str]:
                 files[tree_output_path(str(GOLDEN), job, fmt)] = render(job, fmt, image=DEFAULT_IMAGE)
             backend = render_backend(job)
             if backend is not None:
-                files[tree_output_path(str(GOLDEN), job, "hcl")[: -len(".tfvars")] + ".backend.hcl"] = backend
+                files[backend_output_path(tree_output_path(str(GOLDEN), job, "hcl"), "hcl")] = backend
     return files
 
 

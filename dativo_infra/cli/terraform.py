@@ -6,7 +6,7 @@ import sys
 import click
 
 from ..errors import DativoError, Problem
-from .common import EXIT_INVALID, emit_json, fail, job_options, parse_vars
+from .common import EXIT_FAILED, EXIT_INVALID, emit_json, fail, job_options, parse_vars
 
 
 @click.group()
@@ -23,12 +23,15 @@ def terraform():
 @click.option("--backend-config", type=click.Path(dir_okay=False), default=None, help="Also write terraform.backend_config here (for terraform init -backend-config=FILE).")
 @click.option("--image", envvar="DATIVO_IMAGE", default=None, help="Runner image when the job names none (env DATIVO_IMAGE).")
 @click.option("--tenant", default=None, help="Tenant for shared ${TENANT_ID} job files.")
+@click.option("--parallel", type=click.IntRange(min=1), default=None,
+              help="With --all: processes to use (default: one per CPU for trees of 200+ files; 1 = this process only).")
 @click.option("--json", "as_json", is_flag=True, help="Report what was written as JSON.")
 @job_options
-def export(config, output, tree, output_dir, fmt, backend_config, image, tenant, as_json, assets_dir, variables):
+def export(config, output, tree, output_dir, fmt, backend_config, image, tenant, parallel, as_json, assets_dir, variables):
     """Write .tfvars / .tfvars.json for one job (--config) or a whole tree (--all)."""
-    from ..jobs import load_job, load_jobs  # the models load pydantic: only when a command needs them
-    from terraform_compat import export_job, tree_output_path
+    from ..jobs import load_job  # the models load pydantic: only when a command needs them
+    from ..jobs.parallel import WorkerError
+    from terraform_compat import export_job, export_tree
 
     values = parse_vars(variables)
     if bool(config) == bool(tree):
@@ -54,23 +57,17 @@ def export(config, output, tree, output_dir, fmt, backend_config, image, tenant,
     if backend_config:
         raise click.UsageError("--backend-config goes with --config; with --all every job's backend file is written next to its variables")
     fmt = fmt or "hcl"
-    loaded = load_jobs([tree], tenant=tenant, variables=values, assets_dir=assets_dir)
-    if not loaded.files:  # as `validate`: an empty tree is a mistake (wrong folder), not a success
+    try:
+        done = export_tree([tree], output_dir, fmt, image=image, tenant=tenant, variables=values, assets_dir=assets_dir, parallel=parallel)
+    except WorkerError as exc:
+        fail([Problem(tree, str(exc))], as_json, code=EXIT_FAILED)
+        return
+    if not done.files:  # as `validate`: an empty tree is a mistake (wrong folder), not a success
         fail([Problem(tree, "no job files found (looked for *.yaml and *.yml)")], as_json)
-    exported, skipped, problems = [], [], list(loaded.problems)
-    for job in loaded.jobs:
-        if job.infrastructure is None:
-            skipped.append({"path": job.path, "reason": "no infrastructure block"})
-            continue
-        target = tree_output_path(output_dir, job, fmt)
-        backend = target[: -len(".tfvars.json" if fmt == "json" else ".tfvars")] + ".backend.hcl"
-        has_backend = bool(job.infrastructure.terraform and job.infrastructure.terraform.backend_config)
-        try:
-            exported.append(export_job(job, target, fmt, backend if has_backend else None, image))
-        except DativoError as exc:
-            problems.extend(exc.problems)
+    exported, skipped, problems = done.exported, done.skipped, done.problems
     if as_json:
-        emit_json({"ok": not problems, "exported": [r.as_dict() for r in exported], "skipped": skipped, "errors": [p.as_dict() for p in problems]})
+        emit_json({"ok": not problems, "exported": [r.as_dict() for r in exported], "skipped": skipped, "errors": [p.as_dict() for p in problems],
+                   "processes": done.workers})
     else:
         for r in exported:
             click.echo(f"wrote {r.output}" + (f" (+ {r.backend})" if r.backend else ""))

@@ -1,0 +1,88 @@
+"""``terraform export --all``: every job under a folder, one file each, on every core when the tree is big."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping, Optional, Union
+
+from dativo_infra.errors import ExportError, Problem
+from dativo_infra.jobs import Job
+from dativo_infra.jobs.parallel import load_and_apply
+
+from .exporter import SUFFIX, ExportResult, Prepared, prepare_export, write_export
+
+
+@dataclass
+class TreeExport:
+    files: int  # job files found, whether they exported or not
+    exported: list[ExportResult] = field(default_factory=list)
+    skipped: list[dict] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    workers: int = 1
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def tree_output_path(output_dir: str, job: Job, fmt: str) -> str:
+    """One file per job under its tenant's folder: ``<dir>/<tenant>/<environment>/<job>.tfvars``."""
+    return os.path.join(output_dir, job.tenant, job.environment, job.name + SUFFIX[fmt])
+
+
+def backend_output_path(variables_file: str, fmt: str) -> str:
+    """The job's backend file sits next to its variables: ``<job>.backend.hcl``."""
+    return variables_file[: -len(SUFFIX[fmt])] + ".backend.hcl"
+
+
+Outcome = Union[Prepared, ExportResult, dict, list]  # prepared or written; a skip note; problems
+
+
+def export_tree(
+    paths: Iterable[str],
+    output_dir: str,
+    fmt: str = "hcl",
+    *,
+    image: Optional[str] = None,
+    tenant: Optional[str] = None,
+    variables: Optional[Mapping[str, str]] = None,
+    assets_dir: Optional[str] = None,
+    parallel: Optional[int] = None,
+) -> TreeExport:
+    """Validate every job file under ``paths`` and write each valid job's variables under ``output_dir``.
+
+    A job without an ``infrastructure`` block is skipped with a note; a file
+    that fails keeps its problems and writes nothing, the others still export.
+    ``parallel``: processes to use (``None``: one per CPU when the tree is big).
+    """
+    paths = list(paths)
+
+    def prepare(job: Job) -> Outcome:
+        if job.infrastructure is None:
+            return {"path": job.path, "reason": "no infrastructure block"}
+        target = tree_output_path(output_dir, job, fmt)
+        tf = job.infrastructure.terraform
+        backend = backend_output_path(target, fmt) if tf and tf.backend_config else None
+        try:
+            return prepare_export(job, target, fmt, backend, image)
+        except ExportError as exc:
+            return exc.problems
+
+    def apply(outcome: Outcome) -> Outcome:
+        if not isinstance(outcome, Prepared):
+            return outcome
+        try:
+            return write_export(outcome)
+        except ExportError as exc:
+            return exc.problems
+
+    loaded, outcomes, workers = load_and_apply(paths, prepare, apply, workers=parallel, tenant=tenant, variables=variables, assets_dir=assets_dir)
+    result = TreeExport(files=len(loaded.files), problems=loaded.problems, workers=workers)
+    for outcome in outcomes:
+        if isinstance(outcome, ExportResult):
+            result.exported.append(outcome)
+        elif isinstance(outcome, dict):
+            result.skipped.append(outcome)
+        else:
+            result.problems.extend(outcome)
+    return result

@@ -1,0 +1,181 @@
+"""`terraform export --all` on several processes writes exactly what one process writes.
+
+The parallel runs happen in a fresh interpreter (a subprocess): workers are
+forked, and the test process may have threads of its own, in which case
+dativo-infra rightly refuses to fork. Each such run asserts it really used
+the processes asked for, so a silent fallback to one process cannot pass.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dativo_infra.jobs import parallel
+from terraform_compat import export_tree
+
+from .conftest import ROOT
+
+JOB = """tenant_id: {tenant}
+environment: {env}
+infrastructure:
+  provider: aws
+  runtime:
+    type: ecs
+    cluster_name: {tenant}-cluster
+  networking:
+    vpc_id: vpc-0123456789abcdef0
+    subnet_ids: [subnet-0123456789abcdef0]
+  storage:
+    bucket: {tenant}-lake
+  tags:
+    team: data-{n}
+"""
+
+# runs export_tree in a clean interpreter, CHUNK files per message so every worker gets several chunks
+RUN = """
+import json, sys
+from dativo_infra.jobs import parallel
+parallel.CHUNK = 2
+from terraform_compat import export_tree
+root, out, workers = sys.argv[1], sys.argv[2], int(sys.argv[3])
+done = export_tree([root], out, "hcl", parallel=workers)
+print(json.dumps({"workers": done.workers, "files": done.files, "exported": [r.as_dict() for r in done.exported],
+                  "skipped": done.skipped, "problems": [p.as_dict() for p in done.problems]}))
+"""
+
+
+def tricky_tree(write) -> Path:
+    """Every case that needs the whole tree at once, spread over many chunks."""
+    for n in range(12):
+        tenant = f"t{n % 4}"
+        write(f"tree/{tenant}/job_{n:02d}.yaml", JOB.format(tenant=tenant, env="prod", n=n))
+    write("tree/t0/no_infra.yaml", "tenant_id: t0\nenvironment: prod\n")
+    write("tree/t1/broken.yaml", "tenant_id: t1\nenvironment: prod\nsource: [unclosed\n")
+    write("tree/t2/bad_model.yaml", "tenant_id: t2\nenvironment: prod\ninfrastructure: {provider: ibm}\n")
+    write("tree/t3/clash.yaml", JOB.format(tenant="t3", env="prod", n=99) + "  terraform:\n    variables: {tenant_id: x}\n")
+    write("tree/t3/with_backend.yaml", JOB.format(tenant="t3", env="staging", n=98) + "  terraform:\n    backend_config: {bucket: state}\n")
+    # the same tenant, environment and name in two folders: the first in discovery order wins, in any mode
+    write("tree/t1/zz/job_01.yaml", JOB.format(tenant="t1", env="prod", n=1))
+    # a shared file is built in the parent, once for every tenant the workers found
+    write("tree/shared/common.yaml", JOB.format(tenant="${TENANT_ID}", env="prod", n=0))
+    return Path(write("tree/t0/job_00.yaml", JOB.format(tenant="t0", env="prod", n=0))).parent.parent
+
+
+def run_in_fresh_process(root: Path, out: Path, workers: int) -> dict:
+    done = subprocess.run([sys.executable, "-c", RUN, str(root), str(out), str(workers)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def in_this_process(root: Path, out: Path) -> dict:
+    done = export_tree([str(root)], str(out), "hcl", parallel=1)
+    return {"workers": done.workers, "files": done.files, "exported": [r.as_dict() for r in done.exported],
+            "skipped": done.skipped, "problems": [p.as_dict() for p in done.problems]}
+
+
+def files_under(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def relative(report: dict, out: Path) -> dict:
+    for entry in report["exported"]:
+        for key in ("output", "backend_config"):
+            if entry[key]:
+                entry[key] = str(Path(entry[key]).relative_to(out))
+    return report
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_several_processes_write_what_one_writes(write, tmp_path, workers):
+    root = tricky_tree(write)
+    one = relative(in_this_process(root, tmp_path / "one"), tmp_path / "one")
+    many = relative(run_in_fresh_process(root, tmp_path / "many", workers), tmp_path / "many")
+    assert (one["workers"], many["workers"]) == (1, workers)
+    assert many == {**one, "workers": workers}
+    assert files_under(tmp_path / "many") == files_under(tmp_path / "one")
+    # the tree really has every case: the comparison above is not between two empty reports
+    messages = " ".join(p["message"] for p in one["problems"])
+    assert "already defined by" in messages and "cannot be set here" in messages and "'ibm'" in messages
+    assert any(p["file"].endswith("broken.yaml") for p in one["problems"])
+    assert one["skipped"] == [{"path": str(root / "t0" / "no_infra.yaml"), "reason": "no infrastructure block"}]
+    assert sum(e["job"] == "common" for e in one["exported"]) == 4  # the shared file, for t0..t3
+    assert any(e["backend_config"] for e in one["exported"])
+
+
+def test_a_worker_that_dies_is_reported_not_hung(tmp_path, write):
+    write("tree/a/job.yaml", JOB.format(tenant="a", env="prod", n=1))
+    write("tree/b/job.yaml", JOB.format(tenant="b", env="prod", n=2))
+    script = """
+import os, sys
+from dativo_infra.jobs.parallel import WorkerError, load_and_apply
+def prepare(job):
+    if job.tenant == "b":
+        os._exit(9)
+try:
+    load_and_apply([sys.argv[1]], prepare, lambda p: p, workers=2)
+except WorkerError as exc:
+    print(exc)
+"""
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "tree")], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "a worker process ended without an answer" in done.stdout and "--parallel 1" in done.stdout
+
+
+def test_a_bug_in_a_worker_names_the_exception(tmp_path, write):
+    write("tree/a/job.yaml", JOB.format(tenant="a", env="prod", n=1))
+    write("tree/b/job.yaml", JOB.format(tenant="b", env="prod", n=2))
+    script = """
+import sys
+from dativo_infra.jobs.parallel import WorkerError, load_and_apply
+def prepare(job):
+    raise ValueError("boom in " + job.tenant)
+try:
+    load_and_apply([sys.argv[1]], prepare, lambda p: p, workers=2)
+except WorkerError as exc:
+    print(exc)
+    print("detail has the traceback:", "Traceback" in exc.detail)
+"""
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "tree")], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "a worker process failed: ValueError: boom in" in done.stdout
+    assert "detail has the traceback: True" in done.stdout
+
+
+def test_the_cli_reports_the_processes_it_used(tmp_path, write):
+    for n in range(4):
+        write(f"tree/t{n}/job.yaml", JOB.format(tenant=f"t{n}", env="prod", n=n))
+    argv = [str(Path(sys.executable).parent / "dativo-infra"), "terraform", "export", "--all", str(tmp_path / "tree"), "--output-dir", str(tmp_path / "out"), "--json"]
+    for workers in (1, 2):
+        done = subprocess.run([*argv, "--parallel", str(workers)], cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        report = json.loads(done.stdout)
+        assert report["processes"] == workers and len(report["exported"]) == 4
+
+
+def test_parallel_must_be_a_positive_count(cli, tmp_path):
+    code, out, err = cli("terraform", "export", "--all", tmp_path, "--output-dir", tmp_path / "out", "--parallel", "0")
+    assert code == 2 and "--parallel" in err and "Traceback" not in out + err
+
+
+def test_how_many_processes(monkeypatch):
+    monkeypatch.setattr(parallel, "can_fork", lambda: True)
+    monkeypatch.setattr(parallel, "usable_cpus", lambda: 2)
+    small, big = parallel.MIN_FILES_PER_WORKER * 2 - 1, parallel.MIN_FILES_PER_WORKER * 2
+    assert parallel.choose_workers(None, small) == 1  # a small tree: not worth a second process
+    assert parallel.choose_workers(None, big) == 2
+    assert parallel.choose_workers(None, 100_000) == 2  # never more than the CPUs by default
+    assert parallel.choose_workers(4, 3) == 3  # never more processes than files
+    assert parallel.choose_workers(1, 100_000) == 1
+    monkeypatch.setattr(parallel, "can_fork", lambda: False)
+    assert parallel.choose_workers(8, 100_000) == 1  # threads alive, or not Linux: the work stays in this process
+
+
+def test_the_docs_state_the_size_that_goes_parallel(cli):
+    smallest = 2 * parallel.MIN_FILES_PER_WORKER  # two workers on a two-CPU machine
+    _, out, _ = cli("terraform", "export", "--help")
+    assert f"trees of {smallest}+ files" in " ".join(out.split())
+    assert f"Trees of {smallest} files or more" in " ".join((ROOT / "terraform_compat" / "README.md").read_text().split())
