@@ -5,26 +5,33 @@ import sys
 
 import click
 
-from .common import EXIT_INVALID, emit_json, job_options, parse_vars
+from .common import EXIT_FAILED, EXIT_INVALID, emit_json, job_options, parse_vars
 
 
-def _describe(job) -> str:
+def summary(job) -> dict:
+    """What `validate` reports of a valid job; computed where the job was built (maybe a worker process)."""
     infra = job.infrastructure
-    if infra is None:
-        return f"tenant {job.tenant}, {job.environment}: no infrastructure block, nothing to provision"
-    return f"tenant {job.tenant}, {job.environment}: {infra.provider}/{job.runtime}, {len(job.tag_sets[infra.provider].tags)} tags"
+    return {"tenant": job.tenant, "environment": job.environment, "job": job.name,
+            "provider": infra.provider if infra else None, "runtime": job.runtime,
+            "tags": len(job.tag_sets[infra.provider].tags) if infra else 0}
 
 
-def _tenant_summary(jobs) -> None:
+def _describe(job: dict) -> str:
+    if job["provider"] is None:
+        return f"tenant {job['tenant']}, {job['environment']}: no infrastructure block, nothing to provision"
+    return f"tenant {job['tenant']}, {job['environment']}: {job['provider']}/{job['runtime']}, {job['tags']} tags"
+
+
+def _tenant_summary(jobs: list[dict]) -> None:
     by_tenant: dict[tuple[str, str], list] = {}
     for job in jobs:
-        by_tenant.setdefault((job.tenant, job.environment), []).append(job)
+        by_tenant.setdefault((job["tenant"], job["environment"]), []).append(job)
     if by_tenant:
         click.echo("")
     for (tenant, env), group in sorted(by_tenant.items()):
         kinds: dict[str, int] = {}
         for job in group:
-            kind = f"{job.infrastructure.provider}/{job.runtime}" if job.infrastructure else "no infrastructure"
+            kind = f"{job['provider']}/{job['runtime']}" if job["provider"] else "no infrastructure"
             kinds[kind] = kinds.get(kind, 0) + 1
         detail = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
         click.echo(f"tenant {tenant} ({env}): {len(group)} jobs: {detail}")
@@ -34,34 +41,42 @@ def _tenant_summary(jobs) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @job_options
 @click.option("--tenant", default=None, help="Load shared ${TENANT_ID} files for this tenant only.")
+@click.option("--parallel", type=click.IntRange(min=1), default=None,
+              help="Processes to use (default: one per CPU for trees of 200+ files; 1 = this process only).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON record per file.")
-def validate(paths, assets_dir, variables, tenant, as_json):
+def validate(paths, assets_dir, variables, tenant, parallel, as_json):
     """Validate job files (files or folders, recursively); exit 2 if any is invalid."""
-    from ..jobs import load_jobs  # the models load pydantic: only when a command needs them, not for --help
+    from ..jobs.parallel import WorkerError, load_and_apply  # the models load pydantic: only when a command needs them, not for --help
 
-    result = load_jobs(paths, tenant=tenant, variables=parse_vars(variables), assets_dir=assets_dir)
+    try:
+        result, summaries, _ = load_and_apply(paths, summary, lambda s: s, workers=parallel, tenant=tenant,
+                                              variables=parse_vars(variables), assets_dir=assets_dir)
+    except WorkerError as exc:
+        click.echo(f"dativo-infra: {exc}", err=True)
+        sys.exit(EXIT_FAILED)
+    rest = iter(summaries)  # one per job, in the order of the files' jobs
+    per_file = [(f, [next(rest) for _ in f.jobs]) for f in result.files]
     if as_json:
         emit_json([
             {
                 "path": f.path,
                 "ok": f.ok,
-                "jobs": [{"tenant": j.tenant, "environment": j.environment, "job": j.name,
-                          "provider": j.infrastructure.provider if j.infrastructure else None, "runtime": j.runtime} for j in f.jobs],
+                "jobs": [{k: v for k, v in j.items() if k != "tags"} for j in jobs],
                 "errors": [{k: v for k, v in p.as_dict().items() if k != "file"} | {"file": p.file} for p in f.problems],
             }
-            for f in result.files
+            for f, jobs in per_file
         ])
     else:
-        for f in result.files:
+        for f, jobs in per_file:
             if f.ok:
-                for job in f.jobs:
+                for job in jobs:
                     click.echo(f"ok   {f.path}: {_describe(job)}")
             else:
                 for p in f.problems:
                     click.echo(p.render())
-        _tenant_summary(result.jobs)
+        _tenant_summary(summaries)
         bad = sum(1 for f in result.files if not f.ok)
-        click.echo(f"{len(result.files)} files, {len(result.jobs)} jobs valid, {bad} files with errors", err=True)
+        click.echo(f"{len(result.files)} files, {len(summaries)} jobs valid, {bad} files with errors", err=True)
     if not result.files:
         click.echo("no job files found (looked for *.yaml and *.yml)", err=True)
         sys.exit(EXIT_INVALID)

@@ -14,17 +14,19 @@ OS) or the tree is small, the same work runs in this process instead.
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 import sys
 import threading
-import traceback
 from dataclasses import dataclass
-from multiprocessing.connection import Connection, wait
-from typing import Any, Callable, Iterable, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Optional
 
 from .assets import AssetCache
 from .loader import Job, LoadResult, collect, discover, load_file, load_files, paused_gc, scoped_variables
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
+# multiprocessing is imported only when a run forks: `validate FILE` should not pay ~6 ms for it
 
 # below this many files per worker, forking and messaging cost more than a second core saves (benchmarks/NOTES.md)
 MIN_FILES_PER_WORKER = 100
@@ -57,6 +59,8 @@ def usable_cpus() -> int:
 
 def can_fork() -> bool:
     """Forking copies only the calling thread: with other threads alive, a lock they hold would never be released."""
+    import multiprocessing
+
     return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
@@ -126,6 +130,8 @@ def _work(conn: Connection, inherited: list[Connection], worker: int, prepare: P
             conn.send(("loaded", replies))
         conn.send(("applied", [(key, apply(prepared[key])) for key in conn.recv()]))
     except BaseException:  # noqa: BLE001 - the parent reports it; a worker must never die silently
+        import traceback
+
         try:
             conn.send(("error", traceback.format_exc()))
         except OSError:
@@ -143,6 +149,8 @@ class WorkerError(RuntimeError):
 
 
 def _in_workers(files, prepare, apply, count, tenant, environment, variables, assets_dir, environ):
+    import multiprocessing
+
     context = multiprocessing.get_context("fork")
     conns, procs = [], []
     try:
@@ -183,6 +191,8 @@ def _in_workers(files, prepare, apply, count, tenant, environment, variables, as
 
 def _phase_one(files: list[str], conns: list[Connection]) -> dict[int, Any]:
     """Hand out chunks of files to whichever worker is free; two in flight each, so none waits for the parent."""
+    from multiprocessing.connection import wait
+
     numbered = list(enumerate(files))
     size = max(1, min(CHUNK, len(numbered) // (4 * len(conns))))  # a small tree: smaller chunks, so both workers get a share
     chunks = [numbered[i:i + size] for i in range(0, len(numbered), size)][::-1]  # popped from the end: in order

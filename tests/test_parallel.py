@@ -1,4 +1,4 @@
-"""`terraform export --all` on several processes writes exactly what one process writes.
+"""Big trees on several processes: `terraform export --all` writes, and `validate` reports, exactly what one process does.
 
 The parallel runs happen in a fresh interpreter (a subprocess): workers are
 forked, and the test process may have threads of its own, in which case
@@ -176,6 +176,34 @@ def test_how_many_processes(monkeypatch):
 
 def test_the_docs_state_the_size_that_goes_parallel(cli):
     smallest = 2 * parallel.MIN_FILES_PER_WORKER  # two workers on a two-CPU machine
-    _, out, _ = cli("terraform", "export", "--help")
-    assert f"trees of {smallest}+ files" in " ".join(out.split())
+    for command in (("terraform", "export"), ("validate",)):
+        _, out, _ = cli(*command, "--help")
+        assert f"trees of {smallest}+ files" in " ".join(out.split()), command
     assert f"Trees of {smallest} files or more" in " ".join((ROOT / "terraform_compat" / "README.md").read_text().split())
+
+
+VALIDATE = """
+import json, sys
+from dativo_infra.cli.validate import summary
+from dativo_infra.jobs import parallel
+parallel.CHUNK = 2
+result, summaries, count = parallel.load_and_apply([sys.argv[1]], summary, lambda s: s, workers=int(sys.argv[2]))
+print(json.dumps({"processes": count, "summaries": summaries, "files": [[f.path, [p.as_dict() for p in f.problems]] for f in result.files]}))
+"""
+
+
+def test_validate_on_several_processes_reports_what_one_does(write):
+    root = tricky_tree(write)
+    runs = {}
+    for workers in (1, 2):
+        done = subprocess.run([sys.executable, "-c", VALIDATE, str(root), str(workers)], cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        runs[workers] = json.loads(done.stdout)
+    assert (runs[1].pop("processes"), runs[2].pop("processes")) == (1, 2)
+    assert runs[1] == runs[2]
+    assert len(runs[1]["summaries"]) >= 16 and any(problems for _, problems in runs[1]["files"])
+    # and the command line prints the same either way
+    cli = [str(Path(sys.executable).parent / "dativo-infra"), "validate", str(root)]
+    outputs = [subprocess.run([*cli, "--parallel", n], cwd=ROOT, capture_output=True, text=True, timeout=60) for n in ("1", "2")]
+    assert outputs[0].returncode == outputs[1].returncode == 2
+    assert (outputs[0].stdout, outputs[0].stderr) == (outputs[1].stdout, outputs[1].stderr)
