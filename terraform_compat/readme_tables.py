@@ -8,7 +8,8 @@ This reads the module with python-hcl2 and rewrites them::
     .venv/bin/python -m terraform_compat.readme_tables --check   # exit 1 when one is stale
 
 The parsed variables are also what tests/test_tf_contract.py compares with the exported
-tfvars (:func:`module_variables`).
+tfvars (:func:`module_variables`), and :func:`job_modules` / :func:`example_calls` say which
+modules take a job's variables and which example root configuration calls them.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 MODULES_DIR = Path(__file__).resolve().parent / "modules"
+EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
 REGENERATE = ".venv/bin/python -m terraform_compat.readme_tables"
 _NO_DEFAULT = object()
 _ESCAPES = re.compile(r'\\(["\\nt])')
@@ -86,6 +88,35 @@ def module_outputs(module_dir: Path) -> dict[str, Output]:
     """The module's outputs in file order: name → description."""
     return {name: Output(name, _text(body.get("description", "")))
             for name, body in _blocks(_load(Path(module_dir) / "outputs.tf"), "output")}
+
+
+# --- which modules take a job's variables ----------------------------------------------------------
+
+# One module per runtime; a Kubernetes job is two: kubernetes-job (the Kubernetes objects, kubernetes
+# provider only) and the identity module of the cloud behind its cluster, so that a root configuration
+# names the provider of that cloud and no other.
+RUNTIME_MODULE = {"ecs": "aws-ecs-job", "cloud_run": "gcp-cloud-run-job", "container_apps": "azure-container-apps-job",
+                  "kubernetes": "kubernetes-job"}
+IDENTITY_MODULE = {"aws": "kubernetes-identity-aws", "gcp": "kubernetes-identity-gcp", "azure": "kubernetes-identity-azure"}
+
+
+def composition(module: str, cloud: str) -> tuple[str, ...]:
+    """The modules used together with ``module`` for a job on ``cloud``: ``module`` first."""
+    return (module, IDENTITY_MODULE[cloud]) if module == RUNTIME_MODULE["kubernetes"] else (module,)
+
+
+def job_modules(runtime: str, cloud: str) -> tuple[str, ...]:
+    """The modules that together declare the exported variables of a job of this runtime and cloud."""
+    return composition(RUNTIME_MODULE[runtime], cloud)
+
+
+def example_calls(example_dir: Path) -> dict[str, str]:
+    """The module calls of an example root configuration: call name → module folder name."""
+    calls = {}
+    for name, body in _blocks(_load(Path(example_dir) / "main.tf"), "module"):
+        source = str(body["source"])
+        calls[name] = source.rsplit("/", 1)[-1] if source.startswith("../../modules/") else source
+    return calls
 
 
 def _cell(text: str) -> str:

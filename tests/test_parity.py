@@ -8,6 +8,10 @@
   python-hcl2 (``data`` blocks look things up and create nothing).
 - Doc side: the tables between the parity-table markers, one section per module.
 
+A job's resources go to the modules of its runtime (``job_modules``): one module, or for a Kubernetes
+job two, kubernetes-job (the ``kubernetes`` package's resources) and the identity module of the cloud
+behind the cluster (that cloud's package's resources); each module's table lists its share.
+
 Each drift names the module, the type and the side it is missing from.
 """
 from __future__ import annotations
@@ -26,18 +30,21 @@ import yaml
 from dativo_infra.components import COMPONENTS
 from dativo_infra.jobs import load_jobs
 from dativo_infra.variables import job_variables
+from terraform_compat.readme_tables import IDENTITY_MODULE, MODULES_DIR, RUNTIME_MODULE, job_modules
 
 from .conftest import JOBS, ROOT
 from .plans import plan
 
 DOC = ROOT / "docs" / "parity.md"
-MODULES_DIR = ROOT / "terraform_compat" / "modules"
 START, END = "<!-- parity-table:start -->", "<!-- parity-table:end -->"
 HEADER = ["Role", "Pulumi type", "Terraform type", "When"]
 
-# effective runtime (dativo_infra.components.COMPONENTS) → the Terraform module of the same resources
-MODULE_OF = {"ecs": "aws-ecs-job", "cloud_run": "gcp-cloud-run-job", "container_apps": "azure-container-apps-job", "kubernetes": "kubernetes-job"}
-MODULES = sorted(MODULE_OF.values())
+# effective runtime (dativo_infra.components.COMPONENTS) and cloud → the Terraform modules of the same resources
+CLOUDS = sorted(IDENTITY_MODULE)
+MODULES = sorted({m for runtime in RUNTIME_MODULE for cloud in CLOUDS for m in job_modules(runtime, cloud)})
+# the Pulumi package whose resources each module provisions (how a Kubernetes job's resources split)
+PACKAGE_OF = {"aws-ecs-job": "aws", "gcp-cloud-run-job": "gcp", "azure-container-apps-job": "azure-native", "kubernetes-job": "kubernetes",
+              "kubernetes-identity-aws": "aws", "kubernetes-identity-gcp": "gcp", "kubernetes-identity-azure": "azure-native"}
 
 # A row pairs its types in order; the n-th Pulumi type and the n-th Terraform type are one cloud resource.
 # The Terraform type is the provider's prefix and the Pulumi class name in snake case (``aws:iam/rolePolicy:RolePolicy``
@@ -293,15 +300,24 @@ def plan_jobs(jobs_dir: Path, orphans: list[str]) -> list[PlannedJob]:
                 orphans.append(f"{stack}: {resource.type} {resource.name} belongs to no job (job={resource.job!r}), so to no table")
         for name, job in sorted(jobs.items()):
             assert job.runtime in COMPONENTS, f"{job.path}: runtime {job.runtime!r} has no component in COMPONENTS"
-            out.append(PlannedJob(stack, name, MODULE_OF[job.runtime], job_variables(job),
-                                  frozenset(r.type for r in resources[name] if r.custom),
-                                  frozenset(r.type for r in resources[name] if not r.custom)))
+            modules = job_modules(job.runtime, job.infrastructure.provider)
+            custom = {r.type for r in resources[name] if r.custom}
+            components = frozenset(r.type for r in resources[name] if not r.custom)
+            for module in modules:
+                share = frozenset(t for t in custom if package_of(t) == PACKAGE_OF[module])
+                out.append(PlannedJob(stack, name, module, job_variables(job), share, components))
+            orphans += [f"{stack}: {t} of job {name} is of no package of its modules {list(modules)}, so in no table"
+                        for t in sorted(custom) if package_of(t) not in {PACKAGE_OF[m] for m in modules}]
     return out
+
+
+def package_of(pulumi_type: str) -> str:
+    return pulumi_type.split(":", 1)[0]
 
 
 @dataclass
 class Planned:
-    jobs: list[PlannedJob]
+    jobs: list[PlannedJob]  # one per job and module: a Kubernetes job is two, each with its module's share of the types
     orphans: list[str]
 
     def of(self, module: str) -> list[PlannedJob]:
@@ -367,10 +383,10 @@ def corresponds(pulumi_type: str, terraform_type: str) -> bool:
 def test_doc_modules_are_the_module_folders_and_the_runtimes(doc):
     sections, _ = doc
     folders = sorted(p.name for p in MODULES_DIR.iterdir() if p.is_dir() and any(p.glob("*.tf")))
-    assert sorted(MODULE_OF) == sorted(COMPONENTS), (
-        f"runtimes with a component {sorted(COMPONENTS)} differ from the runtimes this test maps to modules {sorted(MODULE_OF)}")
-    assert sorted(MODULE_OF[runtime] for runtime in COMPONENTS) == folders, (
-        f"the modules of the runtimes in COMPONENTS {sorted(MODULE_OF[r] for r in COMPONENTS)} differ from terraform_compat/modules {folders}")
+    assert sorted(RUNTIME_MODULE) == sorted(COMPONENTS), (
+        f"runtimes with a component {sorted(COMPONENTS)} differ from the runtimes mapped to modules {sorted(RUNTIME_MODULE)}")
+    assert MODULES == folders, f"the modules of the runtimes in COMPONENTS {MODULES} differ from terraform_compat/modules {folders}"
+    assert sorted(PACKAGE_OF) == MODULES
     assert sorted(sections) == folders, (
         f"docs/parity.md has tables for {sorted(sections)}; terraform_compat/modules has {folders} "
         f"(missing from the doc: {sorted(set(folders) - set(sections))}, not a module: {sorted(set(sections) - set(folders))})")
@@ -408,7 +424,7 @@ def test_heading_names_the_component_type(module, doc, planned):
         f"{module}: the heading names component `{section.component}`, the plans register {sorted(components)}")
 
 
-def test_every_planned_resource_belongs_to_a_job(planned):
+def test_every_planned_resource_belongs_to_a_job_and_a_module(planned):
     assert planned.jobs
     assert not planned.orphans, "\n".join(planned.orphans)
 
@@ -534,13 +550,14 @@ def terraform_outputs(module: str) -> set[str]:
 
 def test_every_pulumi_output_has_a_terraform_output_of_the_same_name():
     """Dagster and scripts read the same names from either path. The Pulumi side nests the launch settings
-    under `dagster`; the modules give them as flat outputs (run_tags, dagster_k8s_config, ...)."""
-    seen: dict[str, set[str]] = defaultdict(set)
+    under `dagster`; the modules give them as flat outputs (run_tags, dagster_k8s_config, ...). A Kubernetes
+    job's outputs come from its two modules (cloud_identity and tags from the identity module)."""
+    seen: dict[tuple[str, ...], set[str]] = defaultdict(set)
     for tenant, environment in (("acme", "prod"), ("globex", "prod"), ("globex", "staging")):
         jobs = {j.name: j for j in load_jobs([str(JOBS)], tenant=tenant, environment=environment).jobs if j.infrastructure}
         for name, outputs in plan(tenant, environment).outputs.items():
-            seen[MODULE_OF[jobs[name].runtime]] |= set(outputs) - {"dagster"}
-    assert set(seen) == set(MODULE_OF.values())
-    for module, names in sorted(seen.items()):
-        missing = sorted(names - terraform_outputs(module))
-        assert not missing, f"{module}: Pulumi outputs {missing} have no Terraform output of that name in outputs.tf"
+            seen[job_modules(jobs[name].runtime, jobs[name].infrastructure.provider)] |= set(outputs) - {"dagster"}
+    assert {m for modules in seen for m in modules} == set(MODULES)
+    for modules, names in sorted(seen.items()):
+        missing = sorted(names - {name for module in modules for name in terraform_outputs(module)})
+        assert not missing, f"{' + '.join(modules)}: Pulumi outputs {missing} have no Terraform output of that name in their outputs.tf"

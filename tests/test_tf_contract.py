@@ -1,11 +1,15 @@
 """The variables contract between `dativo-infra terraform export` and the Terraform modules.
 
 For every example job (and every upstream reference job), the exported variables are exactly what
-the job's module declares: every exported variable is declared, every declared variable without a
-default is exported, and the types agree. Both sides are parsed with python-hcl2; a failure names
-the variable. Then Terraform itself reads each exported file (`terraform console -var-file` in a
-folder holding only the module's variables.tf and locals.tf, FACTS.md §5): it converts the values
-to the declared types and evaluates every validation block, and echoes values back.
+the job's modules declare together (one module per runtime; a Kubernetes job has two, kubernetes-job
+and the identity module of its cloud): every exported variable is declared by one of them, every
+variable either declares without a default is exported, and the types agree with each declaration.
+Both sides are parsed with python-hcl2; a failure names the variable and the module. Then Terraform
+itself reads each exported file (`terraform console -var-file` in a folder holding only one module's
+variables.tf and locals.tf, plus untyped declarations of what only its sibling module declares,
+FACTS.md §5): it converts the values to the declared types and evaluates every validation block, and
+echoes values back. The example root configuration of the job's modules declares every exported
+variable too.
 """
 from __future__ import annotations
 
@@ -17,22 +21,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import hcl2
 import pytest
 
 from dativo_infra.jobs import Job, load_jobs
 from dativo_infra.variables import job_variables
 from terraform_compat import hcl
 from terraform_compat.exporter import render, terraform_variables
-from terraform_compat.readme_tables import MODULES_DIR, Variable, module_variables
+from terraform_compat.readme_tables import (EXAMPLES_DIR, MODULES_DIR, Variable, composition, example_calls, job_modules,
+                                           module_variables)
 
 from .conftest import JOBS, REFERENCE_JOBS, TERRAFORM
 
-MODULE_BY_RUNTIME = {
-    "ecs": "aws-ecs-job",
-    "cloud_run": "gcp-cloud-run-job",
-    "container_apps": "azure-container-apps-job",
-    "kubernetes": "kubernetes-job",
-}
 LOCAL_MODULE = re.compile(r"(?:^|/)terraform_compat/modules/([a-z0-9-]+)/?$")
 
 
@@ -163,24 +163,34 @@ def type_problems(value: Any, typ: Any, where: str) -> list[str]:
     return []
 
 
-def contract_problems(exported: dict[str, Any], declared: dict[str, Variable], module: str) -> list[str]:
-    """Every way the exported variables and the module's declarations disagree, one line per variable."""
-    where = f"terraform_compat/modules/{module}/variables.tf"
-    problems = [f"{name}: exported but not declared in {where}" for name in sorted(set(exported) - set(declared))]
-    problems += [f"{name}: declared without a default in {where} but not exported"
-                 for name, var in declared.items() if var.required and name not in exported]
-    for name in sorted(set(exported) & set(declared)):
-        problems += type_problems(exported[name], parse_type(declared[name].type), name)
+def contract_problems(exported: dict[str, Any], declared: dict[str, dict[str, Variable]]) -> list[str]:
+    """Every way the exported variables and the declarations of the job's modules (module → its variables)
+    disagree, one line per variable and module."""
+    where = {module: f"terraform_compat/modules/{module}/variables.tf" for module in declared}
+    anywhere = {name for variables in declared.values() for name in variables}
+    problems = [f"{name}: exported but not declared in {' or '.join(where.values())}" for name in sorted(set(exported) - anywhere)]
+    for module, variables in declared.items():
+        problems += [f"{name}: declared without a default in {where[module]} but not exported"
+                     for name, var in variables.items() if var.required and name not in exported]
+        for name in sorted(set(exported) & set(variables)):
+            problems += [f"{p} (in {where[module]})" for p in type_problems(exported[name], parse_type(variables[name].type), name)]
     return problems
+
+
+def declarations(modules: tuple[str, ...]) -> dict[str, dict[str, Variable]]:
+    return {module: module_variables(MODULES_DIR / module) for module in modules}
 
 
 # --- the jobs --------------------------------------------------------------------------------------
 
 
-def module_of(job: Job) -> str:
+def modules_of(job: Job) -> tuple[str, ...]:
+    """The job's module (its local terraform.module_source, else its runtime's) and the modules used with it."""
     tf = job.infrastructure.terraform
     match = LOCAL_MODULE.search(tf.module_source or "") if tf else None
-    return match.group(1) if match else MODULE_BY_RUNTIME[job.runtime]
+    if match:
+        return composition(match.group(1), job.infrastructure.provider)
+    return job_modules(job.runtime, job.infrastructure.provider)
 
 
 def _jobs(path: Path) -> list[Job]:
@@ -199,18 +209,22 @@ def _id(job: Job) -> str:
 @dataclass
 class Case:
     job: Job
-    module: str
+    modules: tuple[str, ...]
     variables: dict[str, Any]  # as exported
     tfvars: str
 
+    @property
+    def name(self) -> str:
+        return " + ".join(self.modules)
+
 
 def example_case(job: Job) -> Case:
-    return Case(job, module_of(job), terraform_variables(job), render(job, "hcl"))
+    return Case(job, modules_of(job), terraform_variables(job), render(job, "hcl"))
 
 
 def reference_cases() -> list[Case]:
     """Upstream reference jobs: their terraform.variables target their own (git) modules, so only
-    the generated set is checked, against the module of their runtime."""
+    the generated set is checked, against the modules of their runtime and cloud."""
     if not (REFERENCE_JOBS / "jobs").is_dir():
         pytest.fail(f"reference jobs not found at {REFERENCE_JOBS}: set DATIVO_REFERENCE_JOBS")
     result = load_jobs([str(REFERENCE_JOBS / "jobs")], variables={"TENANT_ID": "acme"})
@@ -219,7 +233,7 @@ def reference_cases() -> list[Case]:
     for job in result.jobs:
         if job.infrastructure is not None:
             variables = job_variables(job)
-            cases.append(Case(job, MODULE_BY_RUNTIME[job.runtime], variables, hcl.dumps(variables)))
+            cases.append(Case(job, job_modules(job.runtime, job.infrastructure.provider), variables, hcl.dumps(variables)))
     return cases
 
 
@@ -228,27 +242,28 @@ def reference_cases() -> list[Case]:
 
 def test_every_module_is_exercised_by_an_example_job():
     modules = sorted(p.name for p in MODULES_DIR.iterdir() if p.is_dir())
-    assert modules == sorted(MODULE_BY_RUNTIME.values())
-    assert {module_of(j) for j in EXAMPLES} == set(modules)
+    assert {m for j in EXAMPLES for m in modules_of(j)} == set(modules)
+    # a Kubernetes example job on every cloud, each with the identity module of its cloud
+    kubernetes = {j.infrastructure.provider: modules_of(j) for j in EXAMPLES if j.runtime == "kubernetes"}
+    assert kubernetes == {cloud: ("kubernetes-job", f"kubernetes-identity-{cloud}") for cloud in ("aws", "gcp", "azure")}
 
 
 @pytest.mark.parametrize("job", EXAMPLES, ids=_id)
 def test_example_job_satisfies_its_module_contract(job):
     case = example_case(job)
-    declared = module_variables(MODULES_DIR / case.module)
-    problems = contract_problems(case.variables, declared, case.module)
-    assert not problems, f"{job.path} → {case.module}:\n" + "\n".join(problems)
+    problems = contract_problems(case.variables, declarations(case.modules))
+    assert not problems, f"{job.path} → {case.name}:\n" + "\n".join(problems)
 
 
 def free_form_problems(job: Job) -> list[str]:
-    module = module_of(job)
-    declared = module_variables(MODULES_DIR / module)
+    modules = modules_of(job)
     problems = []
     for name, value in (job.infrastructure.terraform.variables if job.infrastructure.terraform else {}).items():
-        if name not in declared:
-            problems.append(f"{job.path}: terraform.variables.{name} is not declared by {module}")
-        else:
-            problems += [f"{job.path}: {p}" for p in type_problems(value, parse_type(declared[name].type), name)]
+        declared = [variables[name] for variables in declarations(modules).values() if name in variables]
+        if not declared:
+            problems.append(f"{job.path}: terraform.variables.{name} is not declared by {' or '.join(modules)}")
+        for var in declared:
+            problems += [f"{job.path}: {p}" for p in type_problems(value, parse_type(var.type), name)]
     return problems
 
 
@@ -272,42 +287,50 @@ def test_a_free_form_variable_reaches_the_module(tmp_path):
     assert free_form_problems(job) == []
     case = example_case(job)
     assert case.variables["enable_container_insights"] is False
-    assert not contract_problems(case.variables, module_variables(MODULES_DIR / case.module), case.module)
+    assert not contract_problems(case.variables, declarations(case.modules))
     workdir = tmp_path / "console"
     workdir.mkdir()
-    assert console(case.module, case.tfvars, workdir, "{flag = var.enable_container_insights}") == {"flag": False}
+    assert console(case, "aws-ecs-job", workdir, "{flag = var.enable_container_insights}") == {"flag": False}
     # and a free-form name the module does not declare is reported by name
     job.infrastructure.terraform.variables["enable_spot"] = True
     assert free_form_problems(job) == [f"{job.path}: terraform.variables.enable_spot is not declared by aws-ecs-job"]
 
 
-def test_reference_jobs_satisfy_the_module_of_their_runtime():
+def test_reference_jobs_satisfy_the_modules_of_their_runtime():
     cases = reference_cases()
-    assert {c.module for c in cases} >= {"aws-ecs-job", "gcp-cloud-run-job", "kubernetes-job"}
+    assert {m for c in cases for m in c.modules} >= {"aws-ecs-job", "gcp-cloud-run-job", "kubernetes-job", "kubernetes-identity-aws"}
     failures = []
     for case in cases:
-        problems = contract_problems(case.variables, module_variables(MODULES_DIR / case.module), case.module)
-        failures += [f"{case.job.path} → {case.module}: {p}" for p in problems]
+        problems = contract_problems(case.variables, declarations(case.modules))
+        failures += [f"{case.job.path} → {case.name}: {p}" for p in problems]
     assert not failures, "\n".join(failures)
 
 
 @pytest.mark.parametrize("exported, problem", [
-    ({"b": "x"}, "b: exported but not declared"),
-    ({}, "a: declared without a default"),
-    ({"a": "1"}, "a: declared number, exported a string ('1')"),
-    ({"a": 1, "m": {"k": 2}}, "m['k']: declared string, exported a number (2)"),
-    ({"a": 1, "l": "x"}, "l: declared list, exported a string ('x')"),
-    ({"a": 1, "o": {"x": True, "y": 1}}, "o: attribute 'y' is not in the declared object"),
+    ({"b": "x", "c": "y"}, "b: exported but not declared in terraform_compat/modules/m/variables.tf or terraform_compat/modules/n/variables.tf"),
+    ({"c": "y"}, "a: declared without a default in terraform_compat/modules/m/variables.tf but not exported"),
+    ({"a": 1}, "c: declared without a default in terraform_compat/modules/n/variables.tf but not exported"),
+    ({"a": "1", "c": "y"}, "a: declared number, exported a string ('1') (in terraform_compat/modules/m/variables.tf)"),
+    ({"a": 1, "c": "y", "m": {"k": 2}}, "m['k']: declared string, exported a number (2) (in terraform_compat/modules/m/variables.tf)"),
+    ({"a": 1, "c": "y", "l": "x"}, "l: declared list, exported a string ('x') (in terraform_compat/modules/m/variables.tf)"),
+    ({"a": 1, "c": "y", "o": {"x": True, "y": 1}}, "o: attribute 'y' is not in the declared object"),
+    # declared by both modules: checked against each declaration
+    ({"a": 1, "c": "y", "s": 5}, "s: declared string, exported a number (5) (in terraform_compat/modules/n/variables.tf)"),
 ])
-def test_the_checker_names_the_variable_that_disagrees(exported, problem):
+def test_the_checker_names_the_variable_and_the_module_that_disagree(exported, problem):
     declared = {
-        "a": Variable("a", "number", ""),
-        "l": Variable("l", "list(string)", "", default=[]),
-        "m": Variable("m", "map(string)", "", default={}),
-        "o": Variable("o", "object({x = bool, z = optional(string, \"d\")})", "", default=None),
+        "m": {
+            "a": Variable("a", "number", ""),
+            "l": Variable("l", "list(string)", "", default=[]),
+            "m": Variable("m", "map(string)", "", default={}),
+            "o": Variable("o", "object({x = bool, z = optional(string, \"d\")})", "", default=None),
+            "s": Variable("s", "any", "", default=""),
+        },
+        "n": {"c": Variable("c", "string", ""), "s": Variable("s", "string", "", default="")},
     }
-    problems = contract_problems(exported, declared, "m")
+    problems = contract_problems(exported, declared)
     assert any(p.startswith(problem) for p in problems), problems
+    assert contract_problems({"a": 1, "c": "y", "s": "z"}, declared) == []
 
 
 def test_type_parser_reads_nested_types():
@@ -326,19 +349,34 @@ ECHO = {
                          "max_runtime_seconds = var.max_runtime_seconds, prefix_condition = local.prefix_condition}",
     "azure-container-apps-job": "{name_prefix = var.name_prefix, tags = var.tags, cpu_cores = var.cpu_cores, "
                                 "memory = local.memory, abac_condition = local.abac_condition}",
-    "kubernetes-job": "{name_prefix = var.name_prefix, tags = var.tags, labels = var.labels, "
-                      "cloud_provider = var.cloud_provider, dagster_k8s_config = local.dagster_k8s_config, "
+    "kubernetes-job": "{name_prefix = var.name_prefix, labels = var.labels, dagster_k8s_config = local.dagster_k8s_config, "
                       "pod_selector = local.pod_selector}",
+    "kubernetes-identity-aws": "{name_prefix = var.name_prefix, tags = var.tags, cloud_provider = var.cloud_provider, "
+                               "subject = local.subject, object_path = local.object_path}",
+    "kubernetes-identity-gcp": "{name_prefix = var.name_prefix, tags = var.tags, cloud_provider = var.cloud_provider, "
+                               "service_account_name = local.service_account_name, prefix_condition = local.gcs_prefix_condition}",
+    "kubernetes-identity-azure": "{name_prefix = var.name_prefix, tags = var.tags, cloud_provider = var.cloud_provider, "
+                                 "subject = local.subject, abac_condition = local.abac_condition}",
 }
 UNDECLARED = re.compile(r'does not declare a variable named "([^"]+)"')
 
 
-def console(module: str, tfvars: str, workdir: Path, echo: str = "") -> dict:
-    """``terraform console -var-file`` in a folder holding only the module's variables.tf and locals.tf."""
-    assert TERRAFORM, "terraform is not on PATH (FACTS.md §5: /usr/local/bin/terraform)"
+def console_folder(modules: tuple[str, ...], module: str, workdir: Path) -> None:
+    """``module``'s variables.tf and locals.tf, and an untyped declaration of each variable that only the
+    other modules of the job declare: Terraform types and validates this module's variables, and a name
+    that none of the job's modules declares is still reported as undeclared."""
     for name in ("variables.tf", "locals.tf"):
         shutil.copy(MODULES_DIR / module / name, workdir / name)
-    (workdir / "job.tfvars").write_text(tfvars, encoding="utf-8")
+    own = module_variables(MODULES_DIR / module)
+    siblings = sorted({name for other in modules if other != module for name in module_variables(MODULES_DIR / other)} - set(own))
+    (workdir / "siblings.tf").write_text("".join(f'variable "{name}" {{}}\n' for name in siblings), encoding="utf-8")
+
+
+def console(case: Case, module: str, workdir: Path, echo: str = "") -> dict:
+    """``terraform console -var-file`` on the exported file, in a folder prepared by :func:`console_folder`."""
+    assert TERRAFORM, "terraform is not on PATH (FACTS.md §5: /usr/local/bin/terraform)"
+    console_folder(case.modules, module, workdir)
+    (workdir / "job.tfvars").write_text(case.tfvars, encoding="utf-8")
     args = [TERRAFORM, "console", "-no-color", "-var-file=job.tfvars"]
     proc = subprocess.run(args, cwd=workdir, input=f"jsonencode({echo or ECHO[module]})\n", capture_output=True, text=True, timeout=120)
     output = proc.stdout + proc.stderr
@@ -346,44 +384,71 @@ def console(module: str, tfvars: str, workdir: Path, echo: str = "") -> dict:
     # the console reports a rejected value as an error yet exits 0: read what it printed
     assert "Error:" not in output, output
     undeclared = set(UNDECLARED.findall(output))
-    assert not undeclared, f"{module}: Terraform found undeclared variables {sorted(undeclared)}"
+    assert not undeclared and "undeclared variable" not in output, (
+        f"{case.name}: Terraform found undeclared variables {sorted(undeclared)}\n{output}")
     printed = [line for line in proc.stdout.splitlines() if line.startswith('"')]
     assert len(printed) == 1, output
     return json.loads(json.loads(printed[0]))
 
 
-def check_with_terraform(case: Case, tmp_path: Path) -> dict:
-    echoed = console(case.module, case.tfvars, tmp_path)
-    assert echoed["name_prefix"] == case.variables["name_prefix"]
-    assert echoed["tags"] == case.variables["tags"]
+def check_with_terraform(case: Case, tmp_path: Path) -> dict[str, dict]:
+    """Each module of the job reads the exported file; module → the values it echoed."""
+    echoed = {}
+    for module in case.modules:
+        workdir = tmp_path / module
+        workdir.mkdir()
+        echoed[module] = console(case, module, workdir)
+        assert echoed[module]["name_prefix"] == case.variables["name_prefix"]
+        if "tags" in echoed[module]:
+            assert echoed[module]["tags"] == case.variables["tags"]
+    assert any("tags" in values for values in echoed.values()), f"{case.name}: no module of the job echoed the tags"
     return echoed
 
 
 @pytest.mark.parametrize("job", EXAMPLES, ids=_id)
 def test_terraform_accepts_the_exported_file(job, tmp_path):
     case = example_case(job)
-    echoed = check_with_terraform(case, tmp_path)
     v = case.variables
-    if case.module == "aws-ecs-job":
-        assert (echoed["cpu_units"], echoed["subnet_ids"]) == (v["cpu_units"], v["subnet_ids"])
-        assert echoed["schedule_expression"] == v["schedule_expression"]
-        assert echoed["run_tags"] == {"ecs/cpu": str(v["cpu_units"]), "ecs/memory": str(v["compute_memory"]),
-                                      "dagster/max_runtime": str(v["max_runtime_seconds"])}
-    elif case.module == "gcp-cloud-run-job":
-        assert (echoed["cpu_limit"], echoed["max_runtime_seconds"]) == (v["cpu_limit"], v["max_runtime_seconds"])
-        prefix = v["storage_prefix"].strip("/")
-        assert echoed["prefix_condition"]["expression"] == (
-            f'resource.name.startsWith("projects/_/buckets/{v["storage_bucket"]}/objects/{prefix}/")')
-    elif case.module == "azure-container-apps-job":
-        assert echoed["cpu_cores"] == v["cpu_cores"]
-        assert float(echoed["memory"].removesuffix("Gi")) == 2 * v["cpu_cores"]
-        assert f"StringStartsWith '{v['storage_prefix'].strip('/')}/'" in echoed["abac_condition"]
-        assert f"StringEquals '{v['storage_container']}'" in echoed["abac_condition"]
-    else:
-        assert echoed["labels"] == v["labels"]
-        assert echoed["cloud_provider"] == v["cloud_provider"]
-        check_dagster_k8s_config(echoed["dagster_k8s_config"], v)
-        assert echoed["pod_selector"] and all(v["labels"][k] == val for k, val in echoed["pod_selector"].items())
+    prefix = v["storage_prefix"].strip("/")
+    gcs_condition = f'resource.name.startsWith("projects/_/buckets/{v["storage_bucket"]}/objects/{prefix}/")'
+    service_account = v["service_account"] or v["name_prefix"]  # Kubernetes jobs: the subject of the identity
+    subject = f"system:serviceaccount:{v.get('namespace')}:{service_account}"
+    for module, echoed in check_with_terraform(case, tmp_path).items():
+        if module == "aws-ecs-job":
+            assert (echoed["cpu_units"], echoed["subnet_ids"]) == (v["cpu_units"], v["subnet_ids"])
+            assert echoed["schedule_expression"] == v["schedule_expression"]
+            assert echoed["run_tags"] == {"ecs/cpu": str(v["cpu_units"]), "ecs/memory": str(v["compute_memory"]),
+                                          "dagster/max_runtime": str(v["max_runtime_seconds"])}
+        elif module == "gcp-cloud-run-job":
+            assert (echoed["cpu_limit"], echoed["max_runtime_seconds"]) == (v["cpu_limit"], v["max_runtime_seconds"])
+            assert echoed["prefix_condition"]["expression"] == gcs_condition
+        elif module == "azure-container-apps-job":
+            assert echoed["cpu_cores"] == v["cpu_cores"]
+            assert float(echoed["memory"].removesuffix("Gi")) == 2 * v["cpu_cores"]
+            assert f"StringStartsWith '{prefix}/'" in echoed["abac_condition"]
+            assert f"StringEquals '{v['storage_container']}'" in echoed["abac_condition"]
+        elif module == "kubernetes-job":
+            assert echoed["labels"] == v["labels"]
+            check_dagster_k8s_config(echoed["dagster_k8s_config"], v)
+            assert echoed["pod_selector"] and all(v["labels"][k] == val for k, val in echoed["pod_selector"].items())
+        elif module == "kubernetes-identity-aws":
+            assert (echoed["cloud_provider"], echoed["subject"]) == ("aws", subject)
+            assert echoed["object_path"] == (f"{prefix}/*" if prefix else "*")
+        elif module == "kubernetes-identity-gcp":
+            assert (echoed["cloud_provider"], echoed["service_account_name"]) == ("gcp", service_account)
+            if prefix:
+                assert echoed["prefix_condition"]["expression"] == gcs_condition
+            else:
+                assert echoed["prefix_condition"] is None
+        elif module == "kubernetes-identity-azure":
+            assert (echoed["cloud_provider"], echoed["subject"]) == ("azure", subject)
+            if prefix:
+                assert f"StringStartsWith '{prefix}/'" in echoed["abac_condition"]
+                assert f"StringEquals '{v['storage_bucket'].split('/')[1]}'" in echoed["abac_condition"]
+            else:
+                assert echoed["abac_condition"] is None
+        else:
+            pytest.fail(f"{module}: no values of this module are compared; add them here")
 
 
 def check_dagster_k8s_config(value: str, v: dict) -> None:
@@ -408,6 +473,62 @@ def test_terraform_accepts_the_reference_jobs(tmp_path):
     assert len(cases) >= 3
 
 
+def test_a_variable_no_module_declares_is_reported_by_terraform(tmp_path):
+    """The sibling declarations hide nothing: a name that neither module of a Kubernetes job declares is undeclared."""
+    job = next(j for j in EXAMPLES if j.runtime == "kubernetes")
+    case = example_case(job)
+    case.tfvars += 'enable_spot = true\n'
+    with pytest.raises(AssertionError, match="undeclared variables"):
+        console(case, "kubernetes-job", tmp_path)
+
+
+# --- the example root configurations ---------------------------------------------------------------
+
+
+def example_of(modules: tuple[str, ...]) -> Path:
+    """The example root configuration that calls exactly these modules."""
+    found = [d for d in sorted(EXAMPLES_DIR.iterdir()) if (d / "main.tf").is_file() and sorted(example_calls(d).values()) == sorted(modules)]
+    assert len(found) == 1, f"{' + '.join(modules)}: {len(found)} example root configurations call exactly these modules"
+    return found[0]
+
+
+def passed_through(example: Path) -> dict[str, set[str]]:
+    """Root variable → the modules it is passed to as is (``name = var.name``)."""
+    with (example / "main.tf").open(encoding="utf-8") as handle:
+        parsed = hcl2.load(handle)
+    out: dict[str, set[str]] = {}
+    for block in parsed.get("module", []):
+        for call, body in block.items():
+            module = example_calls(example)[call.strip('"')]
+            for name, value in body.items():
+                if str(value) == f"${{var.{name}}}":
+                    out.setdefault(name, set()).add(module)
+    return out
+
+
+@pytest.mark.parametrize("job", EXAMPLES, ids=_id)
+def test_the_example_root_takes_every_exported_variable_to_a_module_that_declares_it(job, tmp_path):
+    """Every exported variable is declared by the job's example root configuration (Terraform reads the
+    exported file against that variables.tf alone) and is passed to one of its modules that declares it."""
+    case = example_case(job)
+    example = example_of(case.modules)
+    passed = passed_through(example)
+    problems = []
+    for name in sorted(case.variables):
+        declaring = {m for m, variables in declarations(case.modules).items() if name in variables}
+        if not passed.get(name, set()) & declaring:
+            problems.append(f"{name}: examples/{example.name} passes it to {sorted(passed.get(name, []))}, declared by {sorted(declaring)}")
+    assert not problems, "\n".join(problems)
+    assert TERRAFORM, "terraform is not on PATH (FACTS.md §5: /usr/local/bin/terraform)"
+    shutil.copy(example / "variables.tf", tmp_path / "variables.tf")
+    (tmp_path / "job.tfvars").write_text(case.tfvars, encoding="utf-8")
+    proc = subprocess.run([TERRAFORM, "console", "-no-color", "-var-file=job.tfvars"], cwd=tmp_path, input="var.name_prefix\n",
+                          capture_output=True, text=True, timeout=120)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0 and "Error:" not in output and "undeclared variable" not in output, output
+    assert f'"{case.variables["name_prefix"]}"' in proc.stdout
+
+
 @pytest.mark.parametrize("module, change, message", [
     ("aws-ecs-job", {"compute_memory": 3000}, "not a valid Fargate memory size"),
     ("aws-ecs-job", {"tags": {"aws:owner": "x"}}, "reserved prefix aws:"),
@@ -415,13 +536,18 @@ def test_terraform_accepts_the_reference_jobs(tmp_path):
     ("gcp-cloud-run-job", {"tags": {"Team": "x"}}, "Label keys must be"),
     ("azure-container-apps-job", {"memory_size": "3Gi"}, "memory_size must pair with cpu_cores"),
     ("kubernetes-job", {"labels": {"kubernetes.io/x": "y"}}, "reserved for Kubernetes components"),
+    ("kubernetes-identity-aws", {"tags": {"aws:owner": "x"}}, "not starting with aws:"),
+    ("kubernetes-identity-aws", {"cluster_name": ""}, "cluster_name must name the EKS cluster"),
+    ("kubernetes-identity-gcp", {"storage_kms_key_id": "etl-key"}, "storage_kms_key_id must be projects/P/locations/L/keyRings/R/cryptoKeys/K"),
+    ("kubernetes-identity-gcp", {"cloud_provider": "aws"}, 'serves cloud_provider "gcp" only'),
+    ("kubernetes-identity-azure", {"storage_bucket": "lake"}, "storage_bucket must be account/container"),
+    ("kubernetes-identity-azure", {"resource_group": ""}, "resource_group must be set"),
 ])
 def test_terraform_rejects_values_the_cloud_would_reject(module, change, message, tmp_path):
-    """The validation blocks run: one broken value per module, Terraform's own error names it."""
-    job = next(j for j in EXAMPLES if module_of(j) == module)
+    """The validation blocks run: broken values per module, Terraform's own error names them."""
+    job = next(j for j in EXAMPLES if module in modules_of(j))
     variables = {**terraform_variables(job), **change}
-    for name in ("variables.tf", "locals.tf"):
-        shutil.copy(MODULES_DIR / module / name, tmp_path / name)
+    console_folder(modules_of(job), module, tmp_path)
     (tmp_path / "job.tfvars").write_text(hcl.dumps(variables), encoding="utf-8")
     args = [TERRAFORM, "console", "-no-color", "-var-file=job.tfvars"]
     proc = subprocess.run(args, cwd=tmp_path, input="var.name_prefix\n", capture_output=True, text=True, timeout=120)

@@ -1,12 +1,15 @@
 """House rules of the Terraform modules and their examples, read with python-hcl2.
 
 - README inputs/outputs tables are current (terraform_compat/readme_tables.py generates them);
-- versions.tf pins Terraform and every provider with a minimum and a maximum; no provider blocks;
+- versions.tf pins Terraform and every provider with a minimum and a maximum; no provider blocks; each
+  module names only the providers of its own cloud (kubernetes-job: kubernetes only);
 - variables typed, described, alphabetical; outputs described, alphabetical; the main resource is `this`;
 - every resource whose type takes tags/labels carries the job's (`var.tags`, `var.labels` on Kubernetes
   objects), taggability read from the Pulumi provider SDK class of the same resource;
 - storage the module creates has `prevent_destroy`;
-- each example root declares every module variable with the module's type and passes it through;
+- each example root declares every variable of the modules it calls with their type and passes it
+  through (or wires one module's output into the other), configures exactly their providers and gives
+  their outputs;
 - the commands in terraform_compat/README.md export files Terraform accepts.
 """
 from __future__ import annotations
@@ -26,19 +29,34 @@ import hcl2
 import pytest
 
 from terraform_compat import readme_tables
-from terraform_compat.readme_tables import MODULES_DIR, module_outputs, module_variables
+from terraform_compat.readme_tables import EXAMPLES_DIR, MODULES_DIR, example_calls, module_outputs, module_variables
 
 from .conftest import ROOT, TERRAFORM
 
 MODULES = sorted(p.name for p in MODULES_DIR.iterdir() if (p / "variables.tf").is_file())
-EXAMPLES_DIR = ROOT / "terraform_compat" / "examples"
+EXAMPLES = sorted(p.name for p in EXAMPLES_DIR.iterdir() if (p / "main.tf").is_file())
 MAIN_RESOURCE = {
     "aws-ecs-job": "aws_ecs_task_definition",
     "gcp-cloud-run-job": "google_cloud_run_v2_job",
     "azure-container-apps-job": "azurerm_container_app_job",
     "kubernetes-job": "kubernetes_cron_job_v1",
+    "kubernetes-identity-aws": "aws_iam_role",
+    "kubernetes-identity-gcp": "google_service_account",
+    "kubernetes-identity-azure": "azurerm_user_assigned_identity",
+}
+# The providers each module names: its own cloud's only, so that a root configuration configures (and
+# logs in to) no other cloud. Every resource and data source type starts with one of their prefixes.
+PROVIDERS = {
+    "aws-ecs-job": {"aws"},
+    "gcp-cloud-run-job": {"google"},
+    "azure-container-apps-job": {"azurerm"},
+    "kubernetes-job": {"kubernetes"},
+    "kubernetes-identity-aws": {"aws"},
+    "kubernetes-identity-gcp": {"google"},
+    "kubernetes-identity-azure": {"azurerm"},
 }
 STORAGE = {"aws_s3_bucket", "google_storage_bucket", "azurerm_storage_container"}
+NO_STORAGE = {"kubernetes-job"}  # the Kubernetes objects only: a Kubernetes job's storage is its identity module's
 
 # Terraform resource type → the Pulumi class of the same cloud resource, whose constructor says
 # whether the resource takes tags (FACTS.md §4). pulumi-aws and pulumi-gcp are generated from the
@@ -88,15 +106,20 @@ def body_of(block: dict) -> Iterator[tuple[str, dict]]:
             yield key.strip('"'), value
 
 
-def resources(module: str) -> list[tuple[str, str, dict]]:
-    """(type, name, body) of every resource of the module, every .tf file."""
+def resources(module: str, kind: str = "resource") -> list[tuple[str, str, dict]]:
+    """(type, name, body) of every resource (or ``kind="data"`` source) of the module, every .tf file."""
     out = []
     for path in sorted((MODULES_DIR / module).glob("*.tf")):
-        for block in load(path).get("resource", []):
+        for block in load(path).get(kind, []):
             for rtype, named in body_of(block):
                 for name, body in body_of(named):
                     out.append((rtype, name, body))
     return out
+
+
+def required_providers(module: str) -> set[str]:
+    return {name for block in load(MODULES_DIR / module / "versions.tf")["terraform"][0]["required_providers"]
+            for name, _ in body_of(block)}
 
 
 @lru_cache(maxsize=None)
@@ -158,6 +181,21 @@ def test_versions_pin_a_minimum_and_a_maximum(module):
         assert re.fullmatch(r">= [\d.]+, < [\d.]+", spec["version"]), (name, spec["version"])
 
 
+def test_every_module_has_its_providers_listed():
+    assert sorted(PROVIDERS) == MODULES
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_the_module_names_only_the_providers_of_its_cloud(module):
+    """Terraform configures every provider a module names, even when its resources have count = 0: a module
+    that named another cloud's provider would make its users configure (and log in to) that cloud too."""
+    assert required_providers(module) == PROVIDERS[module]
+    prefixes = tuple(f"{name}_" for name in PROVIDERS[module])
+    others = [f"{kind} {rtype}.{name}" for kind in ("resource", "data") for rtype, name, _ in resources(module, kind)
+              if not rtype.startswith(prefixes)]
+    assert not others, f"{module} names {others}, not of {sorted(PROVIDERS[module])}"
+
+
 @pytest.mark.parametrize("module", MODULES)
 def test_the_module_configures_no_provider(module):
     for path in (MODULES_DIR / module).glob("*.tf"):
@@ -191,7 +229,7 @@ def test_main_resource_is_called_this(module):
 @pytest.mark.parametrize("module", MODULES)
 def test_created_storage_is_protected_from_destroy(module):
     storage = [(t, n, body) for t, n, body in resources(module) if t in STORAGE]
-    assert storage
+    assert bool(storage) == (module not in NO_STORAGE), f"{module}: storage resources {storage}"
     for rtype, name, body in storage:
         assert body.get("lifecycle", [{}])[0].get("prevent_destroy") is True, f"{rtype}.{name}"
 
@@ -239,11 +277,35 @@ def test_kubernetes_pods_carry_the_job_labels():
     pod = template["spec"][0]["template"][0]
     assert pod["metadata"][0]["labels"] == "${local.pod_labels}"
     locals_ = load(MODULES_DIR / "kubernetes-job" / "locals.tf")["locals"][0]
-    assert locals_["pod_labels"].startswith("${merge(var.labels,")
+    assert locals_["pod_labels"] == "${merge(var.labels, var.pod_labels)}"
     security = pod["spec"][0]["container"][0]["security_context"][0]
     assert security["read_only_root_filesystem"] is True and security["allow_privilege_escalation"] is False
     assert security["capabilities"][0]["drop"] == ["ALL"]
     assert security["seccomp_profile"][0]["type"] == "RuntimeDefault"
+
+
+WORKLOAD_IDENTITY = {  # the identity module → what its outputs put on the service account and on the pods
+    "kubernetes-identity-aws": ({"eks.amazonaws.com/role-arn": "${aws_iam_role.this.arn}"}, {}),
+    "kubernetes-identity-gcp": ({"iam.gke.io/gcp-service-account": "${google_service_account.this.email}"}, {}),
+    "kubernetes-identity-azure": ({"azure.workload.identity/client-id": "${azurerm_user_assigned_identity.this.client_id}"},
+                                  {"azure.workload.identity/use": "true"}),
+}
+
+
+def test_kubernetes_service_account_carries_the_identity_binding_it_is_given():
+    (account,) = [body for t, n, body in resources("kubernetes-job") if t == "kubernetes_service_account_v1"]
+    assert account["metadata"][0]["annotations"] == "${var.service_account_annotations}"
+    for name in ("pod_labels", "service_account_annotations"):
+        assert module_variables(MODULES_DIR / "kubernetes-job")[name].default == {}  # no identity: a plain service account
+
+
+@pytest.mark.parametrize("module", sorted(WORKLOAD_IDENTITY))
+def test_identity_outputs_are_the_workload_identity_binding(module):
+    """The annotation and pod labels of each cloud, as the Pulumi component's workload_identity.py sets them."""
+    outputs = {name: body["value"] for block in load(MODULES_DIR / module / "outputs.tf")["output"] for name, body in body_of(block)}
+    annotations, pod_labels = WORKLOAD_IDENTITY[module]
+    assert outputs["service_account_annotations"] == annotations
+    assert outputs["pod_labels"] == pod_labels
 
 
 def test_security_group_has_no_ingress():
@@ -256,34 +318,114 @@ def test_security_group_has_no_ingress():
 # --- examples ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("module", MODULES)
-def test_example_passes_every_module_variable_through(module):
-    example = EXAMPLES_DIR / module
-    declared = module_variables(MODULES_DIR / module)
-    root = module_variables(example)  # the example's variables.tf
-    for name, var in declared.items():
-        assert name in root, f"examples/{module}/variables.tf does not declare {name}"
-        assert root[name].type == var.type, name
-        assert root[name].required == var.required, name
-    (call,) = [body for block in load(example / "main.tf")["module"] for _, body in body_of(block)]
-    assert call["source"] == f"../../modules/{module}"
-    passed = {k: v for k, v in call.items() if k not in ("source",) and not k.startswith("__")}
-    assert passed == {name: f"${{var.{name}}}" for name in declared}
+def module_calls(example: str) -> dict[str, tuple[str, dict]]:
+    """Call name → (module folder, the arguments of the call but source)."""
+    modules = example_calls(EXAMPLES_DIR / example)
+    calls = {}
+    for block in load(EXAMPLES_DIR / example / "main.tf")["module"]:
+        for name, body in body_of(block):
+            assert body["source"] == f"../../modules/{modules[name]}", (example, name, body["source"])
+            calls[name] = (modules[name], {k: v for k, v in body.items() if k != "source" and not k.startswith("__")})
+    return calls
 
 
-@pytest.mark.parametrize("module", MODULES)
-def test_example_has_providers_and_a_partial_backend(module):
-    parsed = load(EXAMPLES_DIR / module / "main.tf")
+def wired(example: str) -> dict[tuple[str, str], str]:
+    """(module call, variable) → the "call.output" that sets it: one module's output passed to the other."""
+    out = {}
+    for call, (_, args) in module_calls(example).items():
+        for name, value in args.items():
+            match = re.fullmatch(r"\$\{module\.([a-z_]+)\.([a-z_]+)\}", str(value))
+            if match:
+                out[(call, name)] = f"{match[1]}.{match[2]}"
+    return out
+
+
+def test_every_module_has_an_example():
+    assert {module for example in EXAMPLES for module in example_calls(EXAMPLES_DIR / example).values()} == set(MODULES)
+    kubernetes = {example: sorted(example_calls(EXAMPLES_DIR / example).values()) for example in EXAMPLES if example.startswith("kubernetes-job")}
+    assert kubernetes == {f"kubernetes-job-{cluster}": sorted(["kubernetes-job", f"kubernetes-identity-{cloud}"])
+                          for cluster, cloud in (("eks", "aws"), ("gke", "gcp"), ("aks", "azure"))}
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_example_passes_every_module_variable_through(example):
+    """Each variable of each module called is set: from the root variable of the same name (declared with the
+    module's type; without a default when a module requires it), or from the other module's output of that name."""
+    root = module_variables(EXAMPLES_DIR / example)  # the example's variables.tf
+    calls = module_calls(example)
+    links = wired(example)
+    problems = []
+    for call, (module, args) in calls.items():
+        declared = module_variables(MODULES_DIR / module)
+        if set(args) != set(declared):
+            problems.append(f"examples/{example}: module.{call} sets {sorted(set(args) - set(declared))} that {module} does not "
+                            f"declare and leaves {sorted(set(declared) - set(args))} unset")
+        for name, var in declared.items():
+            if (call, name) in links:
+                source_call, output = links[(call, name)].split(".")
+                assert output == name, f"examples/{example}: module.{call}.{name} is set from {links[(call, name)]}"
+                assert name in module_outputs(MODULES_DIR / calls[source_call][0]), (example, call, name)
+                continue
+            if args.get(name) != f"${{var.{name}}}":
+                problems.append(f"examples/{example}: module.{call}.{name} is {args.get(name)!r}, not var.{name}")
+            if name not in root:
+                problems.append(f"examples/{example}/variables.tf does not declare {name}")
+                continue
+            if root[name].type != var.type:
+                problems.append(f"examples/{example}: {name} is {root[name].type} at the root, {var.type} in {module}")
+    # a root variable is required exactly when a module it is passed to requires it
+    for name, var in root.items():
+        requiring = [m for m, args in calls.values() if args.get(name) == f"${{var.{name}}}" and module_variables(MODULES_DIR / m)[name].required]
+        if var.required != bool(requiring):
+            problems.append(f"examples/{example}: {name} is {'required' if var.required else 'optional'} at the root, "
+                            f"required by {requiring or 'no module'}")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_example_has_providers_and_a_partial_backend(example):
+    parsed = load(EXAMPLES_DIR / example / "main.tf")
     (terraform,) = parsed["terraform"]
     (backend,) = terraform["backend"]
     ((kind, settings),) = list(body_of(backend))
     assert kind in ("s3", "gcs", "azurerm") and not [k for k in settings if not k.startswith("__")]
+    calls = module_calls(example)
     providers = {name for block in parsed["provider"] for name, _ in body_of(block)}
-    module_providers = {name for block in load(MODULES_DIR / module / "versions.tf")["terraform"][0]["required_providers"]
-                        for name, _ in body_of(block)}
+    module_providers = {name for module, _ in calls.values() for name in required_providers(module)}
     assert providers == module_providers
-    outputs = {name for block in parsed["output"] for name, _ in body_of(block)}
-    assert outputs == set(module_outputs(MODULES_DIR / module))
+    root_required = {name for block in terraform["required_providers"] for name, _ in body_of(block)}
+    assert root_required == module_providers
+    # the outputs of the modules, but those wired into the other module
+    outputs = {name: body["value"] for block in parsed["output"] for name, body in body_of(block)}
+    used = set(wired(example).values())
+    expected = {name: f"${{module.{call}.{name}}}" for call, (module, _) in calls.items()
+                for name in module_outputs(MODULES_DIR / module) if f"{call}.{name}" not in used}
+    assert outputs == expected
+
+
+MOVED_FROM = re.compile(r"module\.job\.(?P<type>[a-z0-9_]+)\.(?P<name>[a-z0-9_]+)(?P<index>\[0\])?")
+MOVED_TO = re.compile(r"module\.identity\.(?P<type>[a-z0-9_]+)\.(?P<name>[a-z0-9_]+)(?P<index>\[0\])?")
+
+
+@pytest.mark.parametrize("example", [e for e in EXAMPLES if e.startswith("kubernetes-job-")])
+def test_kubernetes_examples_move_the_former_identity_state(example):
+    """Every resource of the identity module has a moved block from module "job" (the single module that
+    created it with a count), to a resource the identity module declares, indexed exactly when it has a count."""
+    identity = example_calls(EXAMPLES_DIR / example)["identity"]
+    declared = {(t, n): "count" in body for t, n, body in resources(identity)}
+    job_module = {(t, n) for t, n, _ in resources("kubernetes-job")}
+    moved = []
+    for block in load(EXAMPLES_DIR / example / "moved.tf")["moved"]:
+        address = {side: str(block[side]).removeprefix("${").removesuffix("}") for side in ("from", "to")}
+        source, target = MOVED_FROM.fullmatch(address["from"]), MOVED_TO.fullmatch(address["to"])
+        assert source and target, block
+        assert (source["type"], source["name"]) == (target["type"], target["name"]), block
+        key = (target["type"], target["name"])
+        assert key in declared and key not in job_module, block
+        # a resource that now has no count moves from instance [0]; one that still has a count moves whole
+        assert (source["index"], target["index"]) == ((None, None) if declared[key] else ("[0]", None)), block
+        moved.append(key)
+    assert sorted(moved) == sorted(declared)
 
 
 def test_readme_sequence_exports_files_terraform_accepts(tmp_path, cli, monkeypatch):

@@ -1,8 +1,3 @@
-output "cloud_identity" {
-  description = "The job's cloud identity: IAM role ARN (aws), service account email (gcp) or identity client ID (azure)."
-  value       = local.cloud_identity
-}
-
 output "cluster_name" {
   description = "Cluster the job runs on."
   value       = var.cluster_name
@@ -46,9 +41,4 @@ output "scheduled" {
 output "service_account_name" {
   description = "Kubernetes service account of the job's pods."
   value       = kubernetes_service_account_v1.this.metadata[0].name
-}
-
-output "tags" {
-  description = "Tags applied to the cloud-side resources that accept them."
-  value       = var.tags
 }

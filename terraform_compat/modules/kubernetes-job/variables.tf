@@ -1,28 +1,14 @@
-# Variables exported by `dativo-infra terraform export` for a Kubernetes job (dativo_infra/variables.py:
-# COMMON_VARIABLES + RUNTIME_VARIABLES["kubernetes"]), in alphabetical order, plus optional settings
-# of this module. tests/test_tf_contract.py keeps both sides equal.
-
-variable "cloud_provider" {
-  description = "Cloud behind the cluster (aws, gcp or azure; the job file's infrastructure.provider): its workload identity and storage."
-  type        = string
-  nullable    = false
-
-  validation {
-    condition     = contains(["aws", "gcp", "azure"], var.cloud_provider)
-    error_message = "cloud_provider must be aws, gcp or azure."
-  }
-}
+# Variables exported by `dativo-infra terraform export` for a Kubernetes job that this module uses (the
+# Kubernetes objects), in alphabetical order, plus the workload identity binding that a
+# kubernetes-identity-<cloud> module gives (pod_labels, service_account_annotations). The other
+# exported variables go to the identity module; tests/test_tf_contract.py checks that both modules
+# together declare the exported set.
 
 variable "cluster_name" {
-  description = "Cluster the job runs on: EKS (aws) or AKS (azure, in resource_group) for the workload identity issuer; informational on GKE."
+  description = "Cluster the job runs on (output cluster_name); the identity module of its cloud trusts the cluster's OIDC issuer."
   type        = string
   default     = ""
   nullable    = false
-
-  validation {
-    condition     = var.cloud_provider == "gcp" || var.cluster_name != ""
-    error_message = "cluster_name must name the EKS or AKS cluster: its OIDC issuer is trusted by the job's identity."
-  }
 }
 
 variable "command" {
@@ -66,12 +52,6 @@ variable "create_namespace" {
   nullable    = false
 }
 
-variable "environment" {
-  description = "Environment of the job (prod, staging, ...)."
-  type        = string
-  nullable    = false
-}
-
 variable "image" {
   description = "Container image of the Dativo runner."
   type        = string
@@ -81,12 +61,6 @@ variable "image" {
     condition     = length(var.image) > 0
     error_message = "image must not be empty."
   }
-}
-
-variable "job_name" {
-  description = "Name of the job (from its file name)."
-  type        = string
-  nullable    = false
 }
 
 variable "labels" {
@@ -181,11 +155,20 @@ variable "namespace" {
   }
 }
 
-variable "region" {
-  description = "Region of the cloud-side resources (EKS lookup on aws, identity location on azure); empty means the provider's default or the cluster's location."
-  type        = string
-  default     = ""
+variable "pod_labels" {
+  description = "Labels the pods carry besides the job's labels: the identity module's pod_labels (azure.workload.identity/use on AKS)."
+  type        = map(string)
+  default     = {}
   nullable    = false
+
+  validation {
+    condition = alltrue([
+      for k, v in var.pod_labels :
+      can(regex("^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$", k)) &&
+      can(regex("^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$", v))
+    ])
+    error_message = "pod_labels must be Kubernetes labels: keys [prefix/]name, values at most 63 letters, digits, - _ . starting and ending alphanumeric."
+  }
 }
 
 variable "request_cpu" {
@@ -207,18 +190,6 @@ variable "request_memory" {
   validation {
     condition     = can(regex("^[0-9]+(\\.[0-9]{1,3})?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$", var.request_memory))
     error_message = "request_memory must be a memory quantity such as 4Gi or 512Mi."
-  }
-}
-
-variable "resource_group" {
-  description = "Resource group of the AKS cluster and of the job's identity (azure only)."
-  type        = string
-  default     = ""
-  nullable    = false
-
-  validation {
-    condition     = var.cloud_provider != "azure" || var.resource_group != ""
-    error_message = "resource_group must be set on azure: the AKS cluster and the job's identity live in it."
   }
 }
 
@@ -271,106 +242,14 @@ variable "service_account" {
   }
 }
 
-variable "storage_bucket" {
-  description = "Bucket the job writes to (S3 or GCS bucket name; account/container on azure); empty means no storage."
-  type        = string
-  default     = ""
-  nullable    = false
-
-  validation {
-    condition     = var.cloud_provider != "azure" || var.storage_bucket == "" || can(regex("^[a-z0-9]{3,24}/[a-z0-9](-?[a-z0-9]){2,62}$", var.storage_bucket))
-    error_message = "On azure storage_bucket must be account/container."
-  }
-}
-
-variable "storage_create_bucket" {
-  description = "Create the bucket with the cloud module's settings (S3 bucket, GCS bucket or blob container; protected from destroy)."
-  type        = bool
-  default     = false
-  nullable    = false
-
-  validation {
-    condition     = !var.storage_create_bucket || var.storage_bucket != ""
-    error_message = "storage_create_bucket needs storage_bucket."
-  }
-
-  validation {
-    condition     = !(var.storage_create_bucket && var.cloud_provider == "gcp" && var.region == "")
-    error_message = "A GCS bucket created here needs a location: set region."
-  }
-}
-
-variable "storage_kms_key_id" {
-  description = "KMS key the job's identity may use: a KMS key ARN (aws) or a Cloud KMS key name (gcp); not used on azure."
-  type        = string
-  default     = ""
-  nullable    = false
-
-  validation {
-    condition = var.storage_kms_key_id == "" || (
-      var.cloud_provider == "aws" ? startswith(var.storage_kms_key_id, "arn:") :
-      var.cloud_provider == "gcp" ? can(regex("^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$", var.storage_kms_key_id)) :
-      true
-    )
-    error_message = "storage_kms_key_id must be a KMS key ARN on aws, projects/P/locations/L/keyRings/R/cryptoKeys/K on gcp."
-  }
-}
-
-variable "storage_prefix" {
-  description = "Prefix the job's identity may read and write under."
-  type        = string
-  default     = ""
-  nullable    = false
-
-  validation {
-    condition     = !can(regex("['\"\\\\]", var.storage_prefix))
-    error_message = "storage_prefix must not contain quotes or backslashes (it is quoted in the GCP and Azure access conditions)."
-  }
-}
-
-variable "storage_resource_group" {
-  description = "Resource group of the storage account on azure, when it is not resource_group."
-  type        = string
-  default     = ""
-  nullable    = false
-}
-
-variable "tags" {
-  description = "Tags (format of cloud_provider) on the cloud-side resources that accept them."
+variable "service_account_annotations" {
+  description = "Annotations of the service account: the identity module's service_account_annotations (the workload identity binding); empty on a cluster without one."
   type        = map(string)
   default     = {}
   nullable    = false
 
   validation {
-    condition     = length(var.tags) <= (var.cloud_provider == "gcp" ? 64 : 50)
-    error_message = "Too many tags: AWS and Azure allow 50 per resource, GCP 64 labels."
+    condition     = alltrue([for k in keys(var.service_account_annotations) : can(regex("^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$", k))])
+    error_message = "Annotation keys must be [prefix/]name: prefix a DNS subdomain, name at most 63 letters, digits, - _ . starting and ending alphanumeric."
   }
-
-  validation {
-    condition = var.cloud_provider != "aws" || alltrue([
-      for k, v in var.tags : !startswith(lower(k), "aws:") && length(k) >= 1 && length(k) <= 128 && length(v) <= 256 && can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*$", "${k}${v}"))
-    ])
-    error_message = "AWS tags: keys 1-128 characters not starting with aws:, values at most 256, only letters, digits, spaces and + - = . _ : / @."
-  }
-
-  validation {
-    condition = var.cloud_provider != "gcp" || alltrue([
-      for k, v in var.tags : can(regex("^[\\p{Ll}\\p{Lo}][\\p{Ll}\\p{Lo}\\p{N}_-]{0,62}$", k)) && can(regex("^[\\p{Ll}\\p{Lo}\\p{N}_-]{0,63}$", v))
-    ])
-    error_message = "GCP labels: keys 1-63 lowercase letters, digits, _ or -, starting with a letter; values at most 63 of the same."
-  }
-
-  validation {
-    condition = var.cloud_provider != "azure" || (
-      alltrue([for k, v in var.tags : length(k) >= 1 && length(k) <= 512 && length(v) <= 256 && !can(regex("[<>%&\\\\?/]", k))]) &&
-      length(distinct([for k in keys(var.tags) : lower(k)])) == length(var.tags)
-    )
-    error_message = "Azure tags: names 1-512 characters without < > % & \\ ? / and unique ignoring case, values at most 256."
-  }
-}
-
-variable "tenant_id" {
-  description = "Tenant of the job."
-  type        = string
-  nullable    = false
 }

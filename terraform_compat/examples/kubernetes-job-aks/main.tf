@@ -1,9 +1,11 @@
-# Root configuration for one job on the kubernetes-job module: the provider settings, the remote
-# state backend and the module call, every exported variable passed through.
+# Root configuration for one job on AKS: the kubernetes-job module (the Kubernetes objects) and the
+# kubernetes-identity-azure module (the user-assigned identity and its storage access), the provider
+# settings, the remote state backend, and every exported variable passed through to the module that
+# uses it. Only the kubernetes and azurerm providers: nothing here needs AWS or Google credentials.
 #
-#   dativo-infra terraform export --config jobs/acme/hubspot_contacts_kubernetes.yaml --output acme-k8s.tfvars
+#   dativo-infra terraform export --config jobs/globex/hubspot_contacts_aks.yaml --output globex-aks.tfvars
 #   terraform init -backend-config=<your backend settings>
-#   terraform apply -var-file=acme-k8s.tfvars
+#   terraform apply -var-file=globex-aks.tfvars
 #
 # (terraform_compat/README.md has the whole sequence.)
 
@@ -15,14 +17,6 @@ terraform {
       source  = "hashicorp/kubernetes"
       version = ">= 2.30, < 3.0"
     }
-    aws = {
-      source  = "hashicorp/aws"
-      version = ">= 6.0, < 7.0"
-    }
-    google = {
-      source  = "hashicorp/google"
-      version = ">= 6.0, < 8.0"
-    }
     azurerm = {
       source  = "hashicorp/azurerm"
       version = ">= 4.9, < 5.0"
@@ -31,66 +25,32 @@ terraform {
 
   # partial configuration: the settings come from the job's terraform.backend_config
   # (dativo-infra terraform export --backend-config FILE; terraform init -backend-config=FILE)
-  backend "s3" {}
+  backend "azurerm" {}
 }
 
-# The cluster: a kubeconfig context (aws eks update-kubeconfig, gcloud container clusters
-# get-credentials, az aks get-credentials).
+# The cluster: a kubeconfig context (az aks get-credentials).
 provider "kubernetes" {
   config_path    = var.kubeconfig_path
   config_context = var.kube_context
 }
 
-# The module names all three cloud providers and Terraform configures each of them, even the two
-# whose resources have count = 0. The clouds not in use get placeholder settings that need no
-# credentials where the provider allows it (aws, google); azurerm obtains a token when configured,
-# so it needs Azure credentials (e.g. az login) even for a job on EKS or GKE.
-provider "aws" {
-  region                      = var.region != "" ? var.region : (var.cloud_provider == "aws" ? null : "us-east-1")
-  access_key                  = var.cloud_provider == "aws" ? null : "unused"
-  secret_key                  = var.cloud_provider == "aws" ? null : "unused"
-  skip_credentials_validation = var.cloud_provider != "aws"
-  skip_requesting_account_id  = var.cloud_provider != "aws"
-}
-
-provider "google" {
-  project      = var.project
-  access_token = var.cloud_provider == "gcp" ? null : "unused"
-}
-
+# ARM_SUBSCRIPTION_ID (or -var=subscription_id=...) gives the subscription.
 provider "azurerm" {
   features {}
   subscription_id = var.subscription_id
 }
 
-module "job" {
-  source = "../../modules/kubernetes-job"
+module "identity" {
+  source = "../../modules/kubernetes-identity-azure"
 
   cloud_provider         = var.cloud_provider
   cluster_name           = var.cluster_name
-  command                = var.command
-  compute_cpu            = var.compute_cpu
-  compute_memory         = var.compute_memory
-  container_name         = var.container_name
-  create_namespace       = var.create_namespace
   environment            = var.environment
-  image                  = var.image
   job_name               = var.job_name
-  labels                 = var.labels
-  limit_cpu              = var.limit_cpu
-  limit_memory           = var.limit_memory
-  max_retries            = var.max_retries
-  max_runtime_seconds    = var.max_runtime_seconds
   name_prefix            = var.name_prefix
   namespace              = var.namespace
   region                 = var.region
-  request_cpu            = var.request_cpu
-  request_memory         = var.request_memory
   resource_group         = var.resource_group
-  retry_delay_seconds    = var.retry_delay_seconds
-  runtime_type           = var.runtime_type
-  schedule_cron          = var.schedule_cron
-  schedule_timezone      = var.schedule_timezone
   service_account        = var.service_account
   storage_bucket         = var.storage_bucket
   storage_create_bucket  = var.storage_create_bucket
@@ -101,9 +61,38 @@ module "job" {
   tenant_id              = var.tenant_id
 }
 
+# The identity module's outputs bind the service account and the pods to the cloud identity.
+module "job" {
+  source = "../../modules/kubernetes-job"
+
+  cluster_name                = var.cluster_name
+  command                     = var.command
+  compute_cpu                 = var.compute_cpu
+  compute_memory              = var.compute_memory
+  container_name              = var.container_name
+  create_namespace            = var.create_namespace
+  image                       = var.image
+  labels                      = var.labels
+  limit_cpu                   = var.limit_cpu
+  limit_memory                = var.limit_memory
+  max_retries                 = var.max_retries
+  max_runtime_seconds         = var.max_runtime_seconds
+  name_prefix                 = var.name_prefix
+  namespace                   = var.namespace
+  pod_labels                  = module.identity.pod_labels
+  request_cpu                 = var.request_cpu
+  request_memory              = var.request_memory
+  retry_delay_seconds         = var.retry_delay_seconds
+  runtime_type                = var.runtime_type
+  schedule_cron               = var.schedule_cron
+  schedule_timezone           = var.schedule_timezone
+  service_account             = var.service_account
+  service_account_annotations = module.identity.service_account_annotations
+}
+
 output "cloud_identity" {
-  description = "The job's cloud identity: IAM role ARN (aws), service account email (gcp) or identity client ID (azure)."
-  value       = module.job.cloud_identity
+  description = "The job's cloud identity: the client ID of its user-assigned identity."
+  value       = module.identity.cloud_identity
 }
 
 output "cluster_name" {
@@ -153,5 +142,5 @@ output "service_account_name" {
 
 output "tags" {
   description = "Tags applied to the cloud-side resources that accept them."
-  value       = module.job.tags
+  value       = module.identity.tags
 }

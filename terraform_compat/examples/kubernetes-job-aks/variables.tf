@@ -1,16 +1,16 @@
-# The module's variables (validated there), declared here so that the exported tfvars file can
-# set them with -var-file; plus the provider settings the exported variables do not carry.
-# tests/test_tf_modules.py keeps this list equal to the module's.
+# The variables of kubernetes-job and kubernetes-identity-azure (validated there), declared here so that
+# the exported tfvars file can set them with -var-file; plus the provider settings the exported
+# variables do not carry. tests/test_tf_modules.py keeps this list equal to the modules'.
 
 variable "cloud_provider" {
-  description = "Cloud behind the cluster (aws, gcp or azure; the job file's infrastructure.provider): its workload identity and storage."
+  description = "Cloud behind the cluster (the job file's infrastructure.provider): azure for this configuration."
   type        = string
+  default     = "azure"
 }
 
 variable "cluster_name" {
-  description = "Cluster the job runs on: EKS (aws) or AKS (azure, in resource_group) for the workload identity issuer; informational on GKE."
+  description = "AKS cluster the job runs on, in resource_group: the identity's federated credential trusts its OIDC issuer."
   type        = string
-  default     = ""
 }
 
 variable "command" {
@@ -102,14 +102,8 @@ variable "namespace" {
   type        = string
 }
 
-variable "project" {
-  description = "GCP project (cloud_provider gcp); null means GOOGLE_PROJECT."
-  type        = string
-  default     = null
-}
-
 variable "region" {
-  description = "Region of the cloud-side resources (EKS lookup on aws, identity location on azure); empty means the provider's default or the cluster's location."
+  description = "Azure location of the identity; empty means the AKS cluster's location."
   type        = string
   default     = ""
 }
@@ -125,9 +119,8 @@ variable "request_memory" {
 }
 
 variable "resource_group" {
-  description = "Resource group of the AKS cluster and of the job's identity (azure only)."
+  description = "Resource group of the AKS cluster and of the job's identity."
   type        = string
-  default     = ""
 }
 
 variable "retry_delay_seconds" {
@@ -160,43 +153,43 @@ variable "service_account" {
 }
 
 variable "storage_bucket" {
-  description = "Bucket the job writes to (S3 or GCS bucket name; account/container on azure); empty means no storage."
+  description = "Blob container the job writes to, as account/container; empty means no storage."
   type        = string
   default     = ""
 }
 
 variable "storage_create_bucket" {
-  description = "Create the bucket with the cloud module's settings (S3 bucket, GCS bucket or blob container; protected from destroy)."
+  description = "Create the blob container (private, protected from destroy) in the existing storage account."
   type        = bool
   default     = false
 }
 
 variable "storage_kms_key_id" {
-  description = "KMS key the job's identity may use: a KMS key ARN (aws) or a Cloud KMS key name (gcp); not used on azure."
+  description = "Not used on Azure: customer-managed keys are a property of the storage account, not of a job."
   type        = string
   default     = ""
 }
 
 variable "storage_prefix" {
-  description = "Prefix the job's identity may read and write under."
+  description = "Blob path prefix the identity may read, write and list under (the role assignment's ABAC condition)."
   type        = string
   default     = ""
 }
 
 variable "storage_resource_group" {
-  description = "Resource group of the storage account on azure, when it is not resource_group."
+  description = "Resource group of the storage account, when it is not resource_group."
   type        = string
   default     = ""
 }
 
 variable "subscription_id" {
-  description = "Azure subscription (cloud_provider azure); null means ARM_SUBSCRIPTION_ID."
+  description = "Azure subscription of the job's identity; null means ARM_SUBSCRIPTION_ID."
   type        = string
   default     = null
 }
 
 variable "tags" {
-  description = "Tags (format of cloud_provider) on the cloud-side resources that accept them."
+  description = "Tags (Azure format) added to every resource that accepts them."
   type        = map(string)
   default     = {}
 }

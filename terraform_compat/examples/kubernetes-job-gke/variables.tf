@@ -1,0 +1,196 @@
+# The variables of kubernetes-job and kubernetes-identity-gcp (validated there), declared here so that
+# the exported tfvars file can set them with -var-file; plus the provider settings the exported
+# variables do not carry. tests/test_tf_modules.py keeps this list equal to the modules'.
+
+variable "cloud_provider" {
+  description = "Cloud behind the cluster (the job file's infrastructure.provider): gcp for this configuration."
+  type        = string
+  default     = "gcp"
+}
+
+variable "cluster_name" {
+  description = "Cluster the job runs on (output cluster_name); the identity module of its cloud trusts the cluster's OIDC issuer."
+  type        = string
+  default     = ""
+}
+
+variable "command" {
+  description = "Container command: the Dativo runner with this job's file."
+  type        = list(string)
+}
+
+variable "compute_cpu" {
+  description = "vCPUs the job asked for (informational; the pod uses request_cpu/limit_cpu)."
+  type        = number
+}
+
+variable "compute_memory" {
+  description = "Memory in MiB the job asked for (informational; the pod uses request_memory/limit_memory)."
+  type        = number
+}
+
+variable "container_name" {
+  description = "Name of the runner container."
+  type        = string
+}
+
+variable "create_namespace" {
+  description = "Create the namespace (e.g. one namespace per tenant); otherwise it must exist."
+  type        = bool
+  default     = false
+}
+
+variable "environment" {
+  description = "Environment of the job (prod, staging, ...)."
+  type        = string
+}
+
+variable "image" {
+  description = "Container image of the Dativo runner."
+  type        = string
+}
+
+variable "job_name" {
+  description = "Name of the job (from its file name)."
+  type        = string
+}
+
+variable "kube_context" {
+  description = "kubeconfig context of the cluster; null means the current context."
+  type        = string
+  default     = null
+}
+
+variable "kubeconfig_path" {
+  description = "kubeconfig file of the cluster."
+  type        = string
+  default     = "~/.kube/config"
+}
+
+variable "labels" {
+  description = "Labels (Kubernetes format) on every Kubernetes object and on the pod template."
+  type        = map(string)
+  default     = {}
+}
+
+variable "limit_cpu" {
+  description = "CPU limit of the container (Kubernetes quantity, e.g. 4 or 500m)."
+  type        = string
+}
+
+variable "limit_memory" {
+  description = "Memory limit of the container (Kubernetes quantity, e.g. 8Gi)."
+  type        = string
+}
+
+variable "max_retries" {
+  description = "Retries of the Job's pod after the first attempt (backoffLimit)."
+  type        = number
+}
+
+variable "max_runtime_seconds" {
+  description = "Longest a run may take (the Job's activeDeadlineSeconds)."
+  type        = number
+}
+
+variable "name_prefix" {
+  description = "Deterministic base name of every object (tenant-environment-job, at most 26 characters)."
+  type        = string
+}
+
+variable "namespace" {
+  description = "Namespace of the job's objects (the exporter writes \"default\" when the job names none)."
+  type        = string
+}
+
+variable "project" {
+  description = "GCP project of the job's service account; null means GOOGLE_PROJECT."
+  type        = string
+  default     = null
+}
+
+variable "region" {
+  description = "Location of a created bucket (required then); the service account and the grants are global."
+  type        = string
+  default     = ""
+}
+
+variable "request_cpu" {
+  description = "CPU request of the container (Kubernetes quantity)."
+  type        = string
+}
+
+variable "request_memory" {
+  description = "Memory request of the container (Kubernetes quantity)."
+  type        = string
+}
+
+variable "resource_group" {
+  description = "Not used on GCP (exported for every Kubernetes job: the resource group of an AKS cluster)."
+  type        = string
+  default     = ""
+}
+
+variable "retry_delay_seconds" {
+  description = "Delay between retries, for Dagster's op retry policy (output dagster_retry_policy)."
+  type        = number
+  default     = 0
+}
+
+variable "runtime_type" {
+  description = "Effective runtime of the job; this module serves kubernetes."
+  type        = string
+}
+
+variable "schedule_cron" {
+  description = "5-field cron; empty means a suspended CronJob that serves as a template for Dagster and `kubectl create job --from`."
+  type        = string
+  default     = ""
+}
+
+variable "schedule_timezone" {
+  description = "IANA time zone of the CronJob schedule (spec.timeZone)."
+  type        = string
+  default     = "UTC"
+}
+
+variable "service_account" {
+  description = "Name of the Kubernetes service account to create; empty means name_prefix."
+  type        = string
+  default     = ""
+}
+
+variable "storage_bucket" {
+  description = "GCS bucket the job writes to; empty means no storage."
+  type        = string
+  default     = ""
+}
+
+variable "storage_create_bucket" {
+  description = "Create the bucket with gcp-cloud-run-job's settings (uniform access, public access prevention, versioning, CMEK when given; protected from destroy)."
+  type        = bool
+  default     = false
+}
+
+variable "storage_kms_key_id" {
+  description = "Cloud KMS key (projects/P/locations/L/keyRings/R/cryptoKeys/K) the service account may use, and a created bucket's default key."
+  type        = string
+  default     = ""
+}
+
+variable "storage_prefix" {
+  description = "Object prefix the service account may read and write under (the IAM binding's condition)."
+  type        = string
+  default     = ""
+}
+
+variable "tags" {
+  description = "Labels (GCP format) added to every resource that accepts them."
+  type        = map(string)
+  default     = {}
+}
+
+variable "tenant_id" {
+  description = "Tenant of the job."
+  type        = string
+}

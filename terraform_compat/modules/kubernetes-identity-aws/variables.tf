@@ -1,0 +1,150 @@
+# Variables exported by `dativo-infra terraform export` for a Kubernetes job on EKS that this module
+# uses (the IAM role of the job's service account, its storage access, a created bucket), in
+# alphabetical order. The Kubernetes objects take the others (kubernetes-job); tests/test_tf_contract.py
+# checks that both modules together declare the exported set.
+
+variable "cloud_provider" {
+  description = "Cloud behind the cluster (the job file's infrastructure.provider); this module serves aws (EKS)."
+  type        = string
+  default     = "aws"
+  nullable    = false
+
+  validation {
+    condition     = var.cloud_provider == "aws"
+    error_message = "The kubernetes-identity-aws module serves cloud_provider \"aws\" only."
+  }
+}
+
+variable "cluster_name" {
+  description = "EKS cluster the job runs on: the role trusts its OIDC issuer."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = var.cluster_name != ""
+    error_message = "cluster_name must name the EKS cluster: its OIDC issuer is trusted by the job's role."
+  }
+}
+
+variable "environment" {
+  description = "Environment of the job (prod, staging, ...)."
+  type        = string
+  nullable    = false
+}
+
+variable "job_name" {
+  description = "Name of the job (from its file name)."
+  type        = string
+  nullable    = false
+}
+
+variable "name_prefix" {
+  description = "Deterministic base name of the role and its policy (tenant-environment-job, at most 26 characters)."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{0,24}[a-z0-9]$", var.name_prefix))
+    error_message = "name_prefix must be 2-26 lowercase letters, digits and hyphens, starting with a letter."
+  }
+}
+
+variable "namespace" {
+  description = "Namespace of the job's Kubernetes service account, the one subject the role trusts."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", var.namespace))
+    error_message = "namespace must be a DNS label: up to 63 lowercase letters, digits and hyphens."
+  }
+}
+
+variable "region" {
+  description = "Region of the EKS cluster and of a created bucket; empty means the provider's region."
+  type        = string
+  default     = ""
+  nullable    = false
+}
+
+variable "resource_group" {
+  description = "Not used on AWS (exported for every Kubernetes job: the resource group of an AKS cluster)."
+  type        = string
+  default     = ""
+  nullable    = false
+}
+
+variable "service_account" {
+  description = "Name of the job's Kubernetes service account; empty means name_prefix (as in kubernetes-job)."
+  type        = string
+  default     = ""
+  nullable    = false
+
+  validation {
+    condition     = var.service_account == "" || can(regex("^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$", var.service_account))
+    error_message = "service_account must be a Kubernetes object name (lowercase DNS subdomain), or empty."
+  }
+}
+
+variable "storage_bucket" {
+  description = "S3 bucket the job writes to; empty means no storage."
+  type        = string
+  default     = ""
+  nullable    = false
+}
+
+variable "storage_create_bucket" {
+  description = "Create the bucket with aws-ecs-job's settings (encrypted, versioned, private; protected from destroy)."
+  type        = bool
+  default     = false
+  nullable    = false
+
+  validation {
+    condition     = !var.storage_create_bucket || var.storage_bucket != ""
+    error_message = "storage_create_bucket needs storage_bucket."
+  }
+}
+
+variable "storage_kms_key_id" {
+  description = "KMS key ARN the job's role may use (and a created bucket's default key)."
+  type        = string
+  default     = ""
+  nullable    = false
+
+  validation {
+    condition     = var.storage_kms_key_id == "" || startswith(var.storage_kms_key_id, "arn:")
+    error_message = "storage_kms_key_id must be a KMS key ARN."
+  }
+}
+
+variable "storage_prefix" {
+  description = "Key prefix the job's role may read and write under (it gets nothing outside it)."
+  type        = string
+  default     = ""
+  nullable    = false
+}
+
+variable "tags" {
+  description = "Tags (AWS format) added to every resource that accepts them."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = length(var.tags) <= 50
+    error_message = "AWS allows at most 50 user tags per resource."
+  }
+
+  validation {
+    condition = alltrue([
+      for k, v in var.tags : !startswith(lower(k), "aws:") && length(k) >= 1 && length(k) <= 128 && length(v) <= 256 && can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*$", "${k}${v}"))
+    ])
+    error_message = "AWS tags: keys 1-128 characters not starting with aws:, values at most 256, only letters, digits, spaces and + - = . _ : / @."
+  }
+}
+
+variable "tenant_id" {
+  description = "Tenant of the job."
+  type        = string
+  nullable    = false
+}
