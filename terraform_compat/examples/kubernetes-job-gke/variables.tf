@@ -9,7 +9,7 @@ variable "cloud_provider" {
 }
 
 variable "cluster_name" {
-  description = "Cluster the job runs on (output cluster_name); the identity module of its cloud trusts the cluster's OIDC issuer."
+  description = "GKE cluster the job runs on (informational: output cluster_name)."
   type        = string
   default     = ""
 }

@@ -39,7 +39,7 @@ variable "job_name" {
 }
 
 variable "name_prefix" {
-  description = "Deterministic base name of the role and its policy (tenant-environment-job, at most 26 characters)."
+  description = "Deterministic base name (tenant-environment-job, at most 26 characters): the role is NAME_PREFIX-k8s, its policy NAME_PREFIX-storage."
   type        = string
   nullable    = false
 

@@ -40,7 +40,7 @@ variable "job_name" {
 }
 
 variable "name_prefix" {
-  description = "Deterministic base name of the identity (NAME_PREFIX-id) and its federated credential (NAME_PREFIX-k8s) (tenant-environment-job, at most 26 characters)."
+  description = "Deterministic base name (tenant-environment-job, at most 26 characters): the identity is NAME_PREFIX-id, its federated credential NAME_PREFIX-k8s."
   type        = string
   nullable    = false
 

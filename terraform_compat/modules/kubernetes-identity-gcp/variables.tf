@@ -28,7 +28,7 @@ variable "job_name" {
 }
 
 variable "name_prefix" {
-  description = "Deterministic base name of the Google service account (NAME_PREFIX-k8s) (tenant-environment-job, at most 26 characters)."
+  description = "Deterministic base name (tenant-environment-job, at most 26 characters): the Google service account is NAME_PREFIX-k8s."
   type        = string
   nullable    = false
 

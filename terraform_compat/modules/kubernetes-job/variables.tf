@@ -5,7 +5,7 @@
 # together declare the exported set.
 
 variable "cluster_name" {
-  description = "Cluster the job runs on (output cluster_name); the identity module of its cloud trusts the cluster's OIDC issuer."
+  description = "Cluster the job runs on (informational here, output cluster_name); on EKS and AKS the identity module trusts its OIDC issuer."
   type        = string
   default     = ""
   nullable    = false
