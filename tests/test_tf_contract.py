@@ -18,6 +18,7 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -177,6 +178,7 @@ def contract_problems(exported: dict[str, Any], declared: dict[str, dict[str, Va
     return problems
 
 
+@lru_cache(maxsize=None)
 def declarations(modules: tuple[str, ...]) -> dict[str, dict[str, Variable]]:
     return {module: module_variables(MODULES_DIR / module) for module in modules}
 
@@ -485,6 +487,7 @@ def test_a_variable_no_module_declares_is_reported_by_terraform(tmp_path):
 # --- the example root configurations ---------------------------------------------------------------
 
 
+@lru_cache(maxsize=None)
 def example_of(modules: tuple[str, ...]) -> Path:
     """The example root configuration that calls exactly these modules."""
     found = [d for d in sorted(EXAMPLES_DIR.iterdir()) if (d / "main.tf").is_file() and sorted(example_calls(d).values()) == sorted(modules)]
@@ -492,14 +495,16 @@ def example_of(modules: tuple[str, ...]) -> Path:
     return found[0]
 
 
+@lru_cache(maxsize=None)
 def passed_through(example: Path) -> dict[str, set[str]]:
     """Root variable → the modules it is passed to as is (``name = var.name``)."""
     with (example / "main.tf").open(encoding="utf-8") as handle:
         parsed = hcl2.load(handle)
+    calls = example_calls(example)
     out: dict[str, set[str]] = {}
     for block in parsed.get("module", []):
         for call, body in block.items():
-            module = example_calls(example)[call.strip('"')]
+            module = calls[call.strip('"')]
             for name, value in body.items():
                 if str(value) == f"${{var.{name}}}":
                     out.setdefault(name, set()).add(module)

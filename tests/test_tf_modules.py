@@ -318,6 +318,7 @@ def test_security_group_has_no_ingress():
 # --- examples ------------------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=None)
 def module_calls(example: str) -> dict[str, tuple[str, dict]]:
     """Call name → (module folder, the arguments of the call but source)."""
     modules = example_calls(EXAMPLES_DIR / example)
@@ -329,6 +330,7 @@ def module_calls(example: str) -> dict[str, tuple[str, dict]]:
     return calls
 
 
+@lru_cache(maxsize=None)
 def wired(example: str) -> dict[tuple[str, str], str]:
     """(module call, variable) → the "call.output" that sets it: one module's output passed to the other."""
     out = {}
@@ -354,9 +356,10 @@ def test_example_passes_every_module_variable_through(example):
     root = module_variables(EXAMPLES_DIR / example)  # the example's variables.tf
     calls = module_calls(example)
     links = wired(example)
+    variables = {module: module_variables(MODULES_DIR / module) for module, _ in calls.values()}
     problems = []
     for call, (module, args) in calls.items():
-        declared = module_variables(MODULES_DIR / module)
+        declared = variables[module]
         if set(args) != set(declared):
             problems.append(f"examples/{example}: module.{call} sets {sorted(set(args) - set(declared))} that {module} does not "
                             f"declare and leaves {sorted(set(declared) - set(args))} unset")
@@ -375,7 +378,7 @@ def test_example_passes_every_module_variable_through(example):
                 problems.append(f"examples/{example}: {name} is {root[name].type} at the root, {var.type} in {module}")
     # a root variable is required exactly when a module it is passed to requires it
     for name, var in root.items():
-        requiring = [m for m, args in calls.values() if args.get(name) == f"${{var.{name}}}" and module_variables(MODULES_DIR / m)[name].required]
+        requiring = [m for m, args in calls.values() if args.get(name) == f"${{var.{name}}}" and variables[m][name].required]
         if var.required != bool(requiring):
             problems.append(f"examples/{example}: {name} is {'required' if var.required else 'optional'} at the root, "
                             f"required by {requiring or 'no module'}")
