@@ -175,11 +175,12 @@ def test_how_many_processes(monkeypatch):
 
 
 def test_the_docs_state_the_size_that_goes_parallel(cli):
-    smallest = 2 * parallel.MIN_FILES_PER_WORKER  # two workers on a two-CPU machine
+    per, smallest = parallel.MIN_FILES_PER_WORKER, 2 * parallel.MIN_FILES_PER_WORKER
     for command in (("terraform", "export"), ("validate",)):
         _, out, _ = cli(*command, "--help")
-        assert f"trees of {smallest}+ files" in " ".join(out.split()), command
-    assert f"Trees of {smallest} files or more" in " ".join((ROOT / "terraform_compat" / "README.md").read_text().split())
+        assert f"from {smallest} files on, one per {per} files, at most one per CPU" in " ".join(out.split()), command
+    for doc in (ROOT / "terraform_compat" / "README.md", ROOT / "docs" / "job-file.md"):
+        assert f"from {smallest} files on, one process per {per} files, at most one per CPU" in " ".join(doc.read_text().split()), doc
 
 
 VALIDATE = """
@@ -207,3 +208,105 @@ def test_validate_on_several_processes_reports_what_one_does(write):
     outputs = [subprocess.run([*cli, "--parallel", n], cwd=ROOT, capture_output=True, text=True, timeout=60) for n in ("1", "2")]
     assert outputs[0].returncode == outputs[1].returncode == 2
     assert (outputs[0].stdout, outputs[0].stderr) == (outputs[1].stdout, outputs[1].stderr)
+
+
+KILL_BETWEEN_PHASES = """
+import os, signal, sys, time, multiprocessing
+from dativo_infra.jobs import parallel
+real_collect = parallel.collect
+def collect(*args, **kwargs):  # a worker dies (OOM killer, kill -9) while the parent does the whole-tree step
+    os.kill(multiprocessing.active_children()[0].pid, signal.SIGKILL)
+    time.sleep(0.2)
+    return real_collect(*args, **kwargs)
+parallel.collect = collect
+from dativo_infra.cli import main
+main(sys.argv[1:])
+"""
+
+
+@pytest.mark.parametrize("command", [["validate", "--json"], ["terraform", "export", "--json", "--output-dir", "OUT", "--all"]])
+def test_a_worker_killed_between_the_phases_is_reported(tmp_path, write, command):
+    for n in range(8):
+        write(f"tree/t{n}/job.yaml", JOB.format(tenant=f"t{n}", env="prod", n=n))
+    argv = [a.replace("OUT", str(tmp_path / "out")) for a in command] + [str(tmp_path / "tree"), "--parallel", "2"]
+    done = subprocess.run([sys.executable, "-c", KILL_BETWEEN_PHASES, *argv], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1, done.stderr
+    report = json.loads(done.stdout)
+    assert report["ok"] is False and "worker process ended without an answer" in report["errors"][0]["message"]
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+INTERRUPTED_WHILE_WRITING = """
+import os, sys, time, multiprocessing
+from dativo_infra.jobs import parallel
+from terraform_compat.exporter import write_atomic
+root, out = sys.argv[1], sys.argv[2]
+def prepare(job):
+    return os.path.join(out, job.tenant + ".txt")
+def apply(path):
+    write_atomic(path, "x" * 1000)
+    return path
+real_replace = os.replace
+def slow_replace(src, dst):  # most of a write's time is now spent with its temporary file on disk
+    time.sleep(0.01)
+    real_replace(src, dst)
+os.replace = slow_replace
+real_send = parallel._send
+def send(conn, message):  # Ctrl-C in the parent just after phase 2 began
+    real_send(conn, message)
+    if isinstance(message, set) and conn is last[0]:
+        time.sleep(0.1)
+        interrupted.append(time.monotonic())
+        raise KeyboardInterrupt
+parallel._send = send
+last, interrupted = [], []
+real_phase_one = parallel._phase_one
+def phase_one(count, conns):
+    last.append(conns[-1])
+    return real_phase_one(count, conns)
+parallel._phase_one = phase_one
+try:
+    parallel.load_and_apply([root], prepare, apply, workers=2)
+except KeyboardInterrupt:
+    pass
+print(round(time.monotonic() - interrupted[0], 2), len(multiprocessing.active_children()))
+"""
+
+
+def test_an_interrupted_parent_stops_its_workers_and_leaves_no_temporary_files(tmp_path, write):
+    for n in range(400):
+        write(f"tree/t{n:03d}/job.yaml", JOB.format(tenant=f"t{n:03d}", env="prod", n=n))
+    (tmp_path / "out").mkdir()
+    done = subprocess.run([sys.executable, "-c", INTERRUPTED_WHILE_WRITING, str(tmp_path / "tree"), str(tmp_path / "out")],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    seconds, children = done.stdout.split()
+    assert int(children) == 0
+    assert float(seconds) < 0.8  # from the interrupt to the return: the workers were stopped, not waited for
+    written = [p.name for p in (tmp_path / "out").iterdir()]
+    assert 0 < len(written) < 400, len(written)  # phase 2 had begun, and was stopped
+    assert not [name for name in written if name.endswith(".tmp")]
+    assert "Traceback" not in done.stderr
+
+
+def test_no_workers_inside_a_daemonic_process(monkeypatch):
+    import multiprocessing
+
+    class Daemon:
+        daemon = True
+
+    monkeypatch.setattr(multiprocessing, "current_process", lambda: Daemon())
+    assert parallel.can_fork() is False
+
+
+@pytest.mark.parametrize("quota, expected", [("max 100000", 2), ("100000 100000", 1), ("150000 100000", 2), ("50000 100000", 1)])
+def test_a_container_cpu_quota_caps_the_workers(tmp_path, monkeypatch, quota, expected):
+    monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda pid: {0, 1})
+    (tmp_path / "cpu.max").write_text(quota + "\n")
+    monkeypatch.setattr(parallel, "CPU_QUOTA_FILE", str(tmp_path / "cpu.max"))
+    assert parallel.usable_cpus() == expected
+
+
+def test_parallel_goes_with_all_only(cli, tmp_path):
+    code, out, err = cli("terraform", "export", "--config", "x.yaml", "--output", tmp_path / "x.tfvars", "--parallel", "2")
+    assert code == 2 and "--parallel goes with --all" in err

@@ -24,7 +24,7 @@ def terraform():
 @click.option("--image", envvar="DATIVO_IMAGE", default=None, help="Runner image when the job names none (env DATIVO_IMAGE).")
 @click.option("--tenant", default=None, help="Tenant for shared ${TENANT_ID} job files.")
 @click.option("--parallel", type=click.IntRange(min=1), default=None,
-              help="With --all: processes to use (default: one per CPU for trees of 200+ files; 1 = this process only).")
+              help="With --all: processes to use (default: from 200 files on, one per 100 files, at most one per CPU; 1 = this process only).")
 @click.option("--json", "as_json", is_flag=True, help="Report what was written as JSON.")
 @job_options
 def export(config, output, tree, output_dir, fmt, backend_config, image, tenant, parallel, as_json, assets_dir, variables):
@@ -39,6 +39,8 @@ def export(config, output, tree, output_dir, fmt, backend_config, image, tenant,
     if config:
         if not output:
             raise click.UsageError("--config needs --output FILE")
+        if parallel is not None:
+            raise click.UsageError("--parallel goes with --all: one job is exported in this process")
         fmt = fmt or ("json" if output.endswith(".json") else "hcl")
         try:
             job = load_job(config, tenant=tenant, variables=values, assets_dir=assets_dir)

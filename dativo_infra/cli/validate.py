@@ -5,7 +5,8 @@ import sys
 
 import click
 
-from .common import EXIT_FAILED, EXIT_INVALID, emit_json, job_options, parse_vars
+from ..errors import Problem
+from .common import EXIT_FAILED, EXIT_INVALID, emit_json, fail, job_options, parse_vars
 
 
 def summary(job) -> dict:
@@ -42,7 +43,7 @@ def _tenant_summary(jobs: list[dict]) -> None:
 @job_options
 @click.option("--tenant", default=None, help="Load shared ${TENANT_ID} files for this tenant only.")
 @click.option("--parallel", type=click.IntRange(min=1), default=None,
-              help="Processes to use (default: one per CPU for trees of 200+ files; 1 = this process only).")
+              help="Processes to use (default: from 200 files on, one per 100 files, at most one per CPU; 1 = this process only).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON record per file.")
 def validate(paths, assets_dir, variables, tenant, parallel, as_json):
     """Validate job files (files or folders, recursively); exit 2 if any is invalid."""
@@ -52,8 +53,7 @@ def validate(paths, assets_dir, variables, tenant, parallel, as_json):
         result, summaries, _ = load_and_apply(paths, summary, lambda s: s, workers=parallel, tenant=tenant,
                                               variables=parse_vars(variables), assets_dir=assets_dir)
     except WorkerError as exc:
-        click.echo(f"dativo-infra: {exc}", err=True)
-        sys.exit(EXIT_FAILED)
+        fail([Problem(", ".join(paths), str(exc))], as_json, code=EXIT_FAILED)
     rest = iter(summaries)  # one per job, in the order of the files' jobs
     per_file = [(f, [next(rest) for _ in f.jobs]) for f in result.files]
     if as_json:

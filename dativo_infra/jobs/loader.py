@@ -234,11 +234,6 @@ def paused_gc():
         yield
     finally:
         if enabled:
-            if not gc.get_freeze_count():
-                # hand what was loaded to the oldest generation unscanned; else the first young collection after
-                # enable() walks all of it at once (40 ms per 1,000 jobs). A fleet worker's frozen SDK heap stays frozen.
-                gc.freeze()
-                gc.unfreeze()
             gc.enable()
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gc
 import os
+import signal
 import sys
 import threading
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 
 # below this many files per worker, forking and messaging cost more than a second core saves (benchmarks/NOTES.md)
 MIN_FILES_PER_WORKER = 100
+CPU_QUOTA_FILE = "/sys/fs/cgroup/cpu.max"  # cgroup v2: "max 100000", or "200000 100000" for two CPUs
 CHUNK = 64  # files per message: small enough to balance the workers, large enough that messaging stays cheap
 
 
@@ -51,17 +53,29 @@ Apply = Callable[[Any], Any]
 
 
 def usable_cpus() -> int:
+    """CPUs this process may run on: its affinity, capped by a cgroup v2 CPU quota (a container's ``--cpus``)."""
     try:
-        return len(os.sched_getaffinity(0))
+        cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         return os.cpu_count() or 1
+    try:
+        quota, period = open(CPU_QUOTA_FILE, encoding="ascii").read().split()
+        if quota != "max":
+            cpus = min(cpus, max(1, -(-int(quota) // int(period))))
+    except (OSError, ValueError):
+        pass
+    return cpus
 
 
 def can_fork() -> bool:
-    """Forking copies only the calling thread: with other threads alive, a lock they hold would never be released."""
+    """Forking copies only the calling thread: with other threads alive, a lock they hold would never be released.
+
+    A daemonic process (a ``multiprocessing.Pool`` worker) may not have children at all.
+    """
     import multiprocessing
 
-    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+    return (sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+            and threading.active_count() == 1 and not multiprocessing.current_process().daemon)
 
 
 def choose_workers(requested: Optional[int], files: int) -> int:
@@ -105,18 +119,39 @@ def _in_process(files, prepare, apply, tenant, environment, variables, assets_di
     return result, [apply(prepare(job)) for job in result.jobs], 1
 
 
-def _work(conn: Connection, inherited: list[Connection], worker: int, prepare: Prepare, apply: Apply, tenant, environment, variables, assets_dir, environ) -> None:
-    """One worker: phase 1 chunk by chunk until ``None``, then phase 2 for the keys it is sent."""
+class _Stop(BaseException):
+    """The parent stopped this worker (it failed, or was interrupted)."""
+
+
+_interruptible = False  # in a worker: True while unwinding is safe and useful (a write removes its temporary file)
+
+
+def _on_sigterm(signum, frame) -> None:
+    if _interruptible:
+        raise _Stop
+    os._exit(1)
+
+
+def _work(conn: Connection, inherited: list[Connection], worker: int, files: list[str], prepare: Prepare, apply: Apply,
+          tenant, environment, variables, assets_dir, environ) -> None:
+    """One worker: phase 1 a range of ``files`` at a time until ``None``, then phase 2 for all it prepared but the dropped keys.
+
+    It never returns: it ends with ``os._exit``, so no interpreter teardown and no traceback from multiprocessing.
+    """
+    global _interruptible
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it stops the workers itself
+    signal.signal(signal.SIGTERM, _on_sigterm)
     gc.disable()  # short-lived and acyclic: nothing for the cyclic GC to find
-    for other in inherited:
-        other.close()
     try:
+        _interruptible = True
+        for other in inherited:
+            other.close()
         assets = AssetCache(assets_dir)
         prepared: dict[int, Any] = {}
         while (chunk := conn.recv()) is not None:
             replies = []
-            for index, path in chunk:
-                loaded = load_file(path, assets, tenant, environment, variables, environ)
+            for index in range(*chunk):
+                loaded = load_file(files[index], assets, tenant, environment, variables, environ)
                 if loaded is not None:
                     result, pending = loaded
                     refs = []
@@ -128,16 +163,20 @@ def _work(conn: Connection, inherited: list[Connection], worker: int, prepare: P
                     loaded = (result, pending)
                 replies.append((index, loaded))
             conn.send(("loaded", replies))
-        conn.send(("applied", [(key, apply(prepared[key])) for key in conn.recv()]))
-    except BaseException:  # noqa: BLE001 - the parent reports it; a worker must never die silently
-        import traceback
-
+        dropped = conn.recv()  # the parent's verdict: duplicate names and jobs out of scope are not applied
+        conn.send(("applied", [(key, apply(value)) for key, value in prepared.items() if key not in dropped]))
+    except (_Stop, EOFError, BrokenPipeError):
+        pass  # the parent stopped us or went away: it knows already
+    except BaseException:  # noqa: BLE001 - a bug: the parent reports it; a worker must never die silently
+        _interruptible = False
         try:
+            import traceback
+
             conn.send(("error", traceback.format_exc()))
-        except OSError:
+        except BaseException:  # noqa: BLE001 - the parent is gone, or stopping us
             pass
     finally:
-        conn.close()
+        os._exit(0)
 
 
 class WorkerError(RuntimeError):
@@ -153,61 +192,76 @@ def _in_workers(files, prepare, apply, count, tenant, environment, variables, as
 
     context = multiprocessing.get_context("fork")
     conns, procs = [], []
+    finished = False
     try:
-        for worker in range(count):
-            parent_end, child_end = context.Pipe()
-            inherited = [*conns, parent_end]  # the child must not hold the parent's ends, or it never sees the parent go away
-            proc = context.Process(target=_work, args=(child_end, inherited, worker, prepare, apply, tenant, environment, variables, assets_dir, environ), daemon=True)
-            proc.start()
-            child_end.close()
-            conns.append(parent_end)
-            procs.append(proc)
-        loaded = _phase_one(files, conns)
+        try:
+            for worker in range(count):
+                parent_end, child_end = context.Pipe()
+                inherited = [*conns, parent_end]  # the child must not hold the parent's ends, or it never sees the parent go away
+                proc = context.Process(target=_work, args=(child_end, inherited, worker, files, prepare, apply, tenant, environment, variables, assets_dir, environ),
+                                       daemon=True)
+                conns.append(parent_end)
+                proc.start()
+                procs.append(proc)
+                child_end.close()
+        except OSError as exc:  # out of file descriptors or processes: say so, and how to do without
+            raise WorkerError(f"cannot start worker processes: {exc.strerror or exc}; run again with --parallel 1 to do the work in one process") from None
+        loaded = _phase_one(len(files), conns)
+        built = [ref for one in loaded.values() if one is not None for ref in one[0].jobs]  # before finish() drops any
         # in discovery order, as one process would have them: finish() keeps the first of two same-named jobs
         result = collect((loaded.get(index) for index in range(len(files))), AssetCache(assets_dir), tenant, environment, variables, environ)
 
-        keys: list[list[int]] = [[] for _ in range(count)]
-        for job in result.jobs:
-            if isinstance(job, JobRef):
-                keys[job.worker].append(job.key)
-        for conn, mine in zip(conns, keys):
-            conn.send(mine)
+        kept = {(job.worker, job.key) for job in result.jobs if isinstance(job, JobRef)}
+        dropped: list[set[int]] = [set() for _ in conns]
+        for ref in built:
+            if (ref.worker, ref.key) not in kept:
+                dropped[ref.worker].add(ref.key)
+        for conn, keys in zip(conns, dropped):
+            _send(conn, keys)
         here = {id(job): apply(prepare(job)) for job in result.jobs if not isinstance(job, JobRef)}  # shared files, built here
         applied: dict[tuple[int, int], Any] = {}
         for worker, conn in enumerate(conns):
             for key, value in _receive(conn, "applied"):
                 applied[(worker, key)] = value
         outcomes = [applied[(job.worker, job.key)] if isinstance(job, JobRef) else here[id(job)] for job in result.jobs]
+        finished = True
         return result, outcomes, count
     finally:
         for conn in conns:
             conn.close()
+        if not finished:  # interrupted or failed: stop the workers now; a write in progress removes its temporary file
+            for proc in procs:
+                if proc.is_alive():
+                    proc.terminate()
         for proc in procs:
-            proc.join(timeout=5)
+            proc.join(timeout=5 if finished else 1)
             if proc.is_alive():
                 proc.kill()
                 proc.join()
 
 
-def _phase_one(files: list[str], conns: list[Connection]) -> dict[int, Any]:
-    """Hand out chunks of files to whichever worker is free; two in flight each, so none waits for the parent."""
+def _phase_one(count: int, conns: list[Connection]) -> dict[int, Any]:
+    """Hand out ranges of file indexes to whichever worker is free; two in flight each, so none waits for the parent.
+
+    Messages to a worker are a pair of numbers: they never fill a pipe while the worker fills its own with a reply.
+    """
     from multiprocessing.connection import wait
 
-    numbered = list(enumerate(files))
-    size = max(1, min(CHUNK, len(numbered) // (4 * len(conns))))  # a small tree: smaller chunks, so both workers get a share
-    chunks = [numbered[i:i + size] for i in range(0, len(numbered), size)][::-1]  # popped from the end: in order
+    size = max(1, min(CHUNK, count // (4 * len(conns))))  # a small tree: smaller chunks, so every worker gets a share
+    chunks = [(i, min(i + size, count)) for i in range(0, count, size)][::-1]  # popped from the end: in order
     in_flight = {id(conn): 0 for conn in conns}
     loaded: dict[int, Any] = {}
 
-    def feed(conn: Connection) -> None:
-        while chunks and in_flight[id(conn)] < 2:
-            conn.send(chunks.pop())
+    def feed(conn: Connection, limit: int = 2) -> None:
+        while chunks and in_flight[id(conn)] < limit:
+            _send(conn, chunks.pop())
             in_flight[id(conn)] += 1
         if not chunks and in_flight[id(conn)] == 0:
-            conn.send(None)
+            _send(conn, None)
 
-    for conn in conns:
-        feed(conn)
+    for limit in (1, 2):  # one chunk each first: a tree of a few files still reaches every worker
+        for conn in conns:
+            feed(conn, limit)
     busy = [conn for conn in conns if in_flight[id(conn)]]
     while busy:
         for conn in wait(busy):
@@ -220,13 +274,37 @@ def _phase_one(files: list[str], conns: list[Connection]) -> dict[int, Any]:
     return loaded
 
 
+_GONE = "a worker process ended without an answer (killed, or out of memory); run again with --parallel 1 to do the work in one process"
+
+
+def _send(conn: Connection, message: Any) -> None:
+    try:
+        conn.send(message)
+    except OSError:  # the worker is gone: its pipe is broken, but it may have said why before it went
+        pass
+    else:
+        return
+    try:
+        while conn.poll():  # answers the parent had not read yet, then maybe the error
+            kind, value = conn.recv()
+            if kind == "error":
+                raise _failed(value)
+    except (EOFError, OSError):
+        pass
+    raise WorkerError(_GONE)
+
+
+def _failed(trace: str) -> WorkerError:
+    return WorkerError(f"a worker process failed: {trace.strip().splitlines()[-1]} (please report this with the command you ran)", detail=trace)
+
+
 def _receive(conn: Connection, expected: str) -> Any:
     try:
         kind, value = conn.recv()
     except (EOFError, OSError):
-        raise WorkerError("a worker process ended without an answer (killed, or out of memory); run again with --parallel 1 to do the work in one process") from None
+        raise WorkerError(_GONE) from None
     if kind == "error":
-        raise WorkerError(f"a worker process failed: {value.strip().splitlines()[-1]} (please report this with the command you ran)", detail=value)
+        raise _failed(value)
     if kind != expected:
         raise WorkerError(f"a worker process answered {kind!r} where {expected!r} was expected")
     return value
