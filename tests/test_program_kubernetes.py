@@ -170,7 +170,7 @@ def test_pods_are_restricted_and_sized_from_the_dagster_requirements(plans):
         container = pod["containers"][0]
         assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
         assert container["securityContext"] == {
-            "runAsNonRoot": True, "readOnlyRootFilesystem": True, "allowPrivilegeEscalation": False,
+            "runAsNonRoot": True, "readOnlyRootFilesystem": True, "allowPrivilegeEscalation": False, "privileged": False,
             "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}}
         assert container["volumeMounts"] == [{"name": "scratch", "mountPath": "/tmp"}]
         assert pod["volumes"] == [{"name": "scratch", "emptyDir": {}}]

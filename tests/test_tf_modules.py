@@ -284,6 +284,31 @@ def test_kubernetes_pods_carry_the_job_labels():
     assert security["seccomp_profile"][0]["type"] == "RuntimeDefault"
 
 
+def _as_hcl_blocks(value: Any) -> Any:
+    """A Kubernetes object in the API's camelCase → the provider's snake_case, nested objects as one-element block lists."""
+    if isinstance(value, dict):
+        return [{re.sub(r"(?<!^)(?=[A-Z])", "_", k).lower(): _as_hcl_blocks(v) if isinstance(v, dict) else v for k, v in value.items()}]
+    return value
+
+
+def test_kubernetes_security_contexts_are_the_pulumi_components():
+    from dativo_infra.components.kubernetes_job import CONTAINER_SECURITY, POD_SECURITY
+
+    (cron,) = [body for t, n, body in resources("kubernetes-job") if t == "kubernetes_cron_job_v1"]
+    pod = cron["spec"][0]["job_template"][0]["spec"][0]["template"][0]["spec"][0]
+    assert _without_markers(pod["security_context"]) == _as_hcl_blocks(POD_SECURITY)  # same UID, GID and fsGroup on both sides
+    assert _without_markers(pod["container"][0]["security_context"]) == _as_hcl_blocks(CONTAINER_SECURITY)
+
+
+def _without_markers(value: Any) -> Any:
+    """python-hcl2's ``__is_block__`` and similar markers are not part of the configuration."""
+    if isinstance(value, dict):
+        return {k: _without_markers(v) for k, v in value.items() if not k.startswith("__")}
+    if isinstance(value, list):
+        return [_without_markers(v) for v in value]
+    return value
+
+
 WORKLOAD_IDENTITY = {  # the identity module → what its outputs put on the service account and on the pods
     "kubernetes-identity-aws": ({"eks.amazonaws.com/role-arn": "${aws_iam_role.this.arn}"}, {}),
     "kubernetes-identity-gcp": ({"iam.gke.io/gcp-service-account": "${google_service_account.this.email}"}, {}),

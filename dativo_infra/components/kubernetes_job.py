@@ -26,7 +26,7 @@ SELECTOR_KEYS = tuple(kubernetes_key(k) for k in ("dativo:tenant", "dativo:envir
 UNPRIVILEGED_ID = 10001
 POD_SECURITY = {"runAsNonRoot": True, "runAsUser": UNPRIVILEGED_ID, "runAsGroup": UNPRIVILEGED_ID, "fsGroup": UNPRIVILEGED_ID,
                 "seccompProfile": {"type": "RuntimeDefault"}}
-CONTAINER_SECURITY = {"runAsNonRoot": True, "readOnlyRootFilesystem": True, "allowPrivilegeEscalation": False,
+CONTAINER_SECURITY = {"runAsNonRoot": True, "readOnlyRootFilesystem": True, "allowPrivilegeEscalation": False, "privileged": False,
                       "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}}
 # the root filesystem is read-only: the runner's staging files and caches go to an emptyDir
 SCRATCH = "/tmp"

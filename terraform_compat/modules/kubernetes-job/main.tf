@@ -81,11 +81,13 @@ resource "kubernetes_cron_job_v1" "this" {
             automount_service_account_token = false
             restart_policy                  = "Never"
 
-            # a UID, not just runAsNonRoot: the kubelet refuses runAsNonRoot for an image whose USER is root or a name
+            # a UID, not just runAsNonRoot: the kubelet refuses runAsNonRoot for an image whose USER is root or a name;
+            # fs_group makes the projected workload-identity token (IRSA, AKS) readable by that user
             security_context {
+              fs_group        = 10001
               run_as_non_root = true
-              run_as_user     = 1000
-              run_as_group    = 1000
+              run_as_user     = 10001
+              run_as_group    = 10001
 
               seccomp_profile {
                 type = "RuntimeDefault"
