@@ -25,6 +25,7 @@ from typing import Any
 import hcl2
 import pytest
 
+from dativo_infra.components import azure_roles, kubernetes_job
 from dativo_infra.jobs import Job, load_jobs
 from dativo_infra.variables import job_variables
 from terraform_compat import hcl
@@ -350,7 +351,7 @@ ECHO = {
     "gcp-cloud-run-job": "{name_prefix = var.name_prefix, tags = var.tags, cpu_limit = var.cpu_limit, "
                          "max_runtime_seconds = var.max_runtime_seconds, prefix_condition = local.prefix_condition}",
     "azure-container-apps-job": "{name_prefix = var.name_prefix, tags = var.tags, cpu_cores = var.cpu_cores, "
-                                "memory = local.memory, abac_condition = local.abac_condition}",
+                                "memory = local.memory, abac_condition = local.abac_condition, role_assignment_name = local.role_assignment_name}",
     "kubernetes-job": "{name_prefix = var.name_prefix, labels = var.labels, dagster_k8s_config = local.dagster_k8s_config, "
                       "pod_selector = local.pod_selector}",
     "kubernetes-identity-aws": "{name_prefix = var.name_prefix, tags = var.tags, cloud_provider = var.cloud_provider, "
@@ -358,7 +359,7 @@ ECHO = {
     "kubernetes-identity-gcp": "{name_prefix = var.name_prefix, tags = var.tags, cloud_provider = var.cloud_provider, "
                                "service_account_name = local.service_account_name, prefix_condition = local.gcs_prefix_condition}",
     "kubernetes-identity-azure": "{name_prefix = var.name_prefix, tags = var.tags, cloud_provider = var.cloud_provider, "
-                                 "subject = local.subject, abac_condition = local.abac_condition}",
+                                 "subject = local.subject, abac_condition = local.abac_condition, role_assignment_name = local.role_assignment_name}",
 }
 UNDECLARED = re.compile(r'does not declare a variable named "([^"]+)"')
 
@@ -429,9 +430,14 @@ def test_terraform_accepts_the_exported_file(job, tmp_path):
             assert float(echoed["memory"].removesuffix("Gi")) == 2 * v["cpu_cores"]
             assert f"StringStartsWith '{prefix}/'" in echoed["abac_condition"]
             assert f"StringEquals '{v['storage_container']}'" in echoed["abac_condition"]
+            # the Pulumi component's GUID for the same assignment: either tool finds the other's
+            assert echoed["role_assignment_name"] == azure_roles.assignment_name(v, v["storage_account"], v["storage_container"])
         elif module == "kubernetes-job":
             assert echoed["labels"] == v["labels"]
             check_dagster_k8s_config(echoed["dagster_k8s_config"], v)
+            if v["cloud_provider"] != "azure":  # no pod labels from the identity: the very string the Pulumi component writes
+                pulumi_config = kubernetes_job.dagster_k8s_config(v, service_account, {})
+                assert echoed["dagster_k8s_config"] == kubernetes_job.dagster_k8s_tag(pulumi_config)
             assert echoed["pod_selector"] and all(v["labels"][k] == val for k, val in echoed["pod_selector"].items())
         elif module == "kubernetes-identity-aws":
             assert (echoed["cloud_provider"], echoed["subject"]) == ("aws", subject)
@@ -444,6 +450,8 @@ def test_terraform_accepts_the_exported_file(job, tmp_path):
                 assert echoed["prefix_condition"] is None
         elif module == "kubernetes-identity-azure":
             assert (echoed["cloud_provider"], echoed["subject"]) == ("azure", subject)
+            account, _, container = v["storage_bucket"].partition("/")
+            assert echoed["role_assignment_name"] == azure_roles.assignment_name(v, account, container)
             if prefix:
                 assert f"StringStartsWith '{prefix}/'" in echoed["abac_condition"]
                 assert f"StringEquals '{v['storage_bucket'].split('/')[1]}'" in echoed["abac_condition"]

@@ -477,3 +477,28 @@ def test_readme_sequence_exports_files_terraform_accepts(tmp_path, cli, monkeypa
                           input="var.cluster_name\n", capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and "Error:" not in proc.stdout + proc.stderr, proc.stdout + proc.stderr
     assert '"dativo-prod-cluster"' in proc.stdout
+
+
+@pytest.mark.parametrize("module", ["azure-container-apps-job", "kubernetes-identity-azure"])
+def test_azure_role_assignments_are_named_as_pulumi_names_them(module):
+    """The GUID comes from local.role_assignment_name, which test_tf_contract.py evaluates against the component's."""
+    (assignment,) = [body for t, n, body in resources(module) if t == "azurerm_role_assignment"]
+    assert assignment["name"] == "${local.role_assignment_name}"
+
+
+def _values_of(body: Any, key: str) -> list:
+    if isinstance(body, dict):
+        return [v for k, v in body.items() if k == key] + [x for v in body.values() for x in _values_of(v, key)]
+    if isinstance(body, list):
+        return [x for v in body for x in _values_of(v, key)]
+    return []
+
+
+@pytest.mark.parametrize("module, document", [("aws-ecs-job", "task"), ("kubernetes-identity-aws", "storage")])
+def test_aws_storage_policy_statements_are_the_pulumi_components(module, document):
+    """Same statement ids on both sides, so the two tools' policies can be compared statement by statement."""
+    from dativo_infra.components.aws_iam import storage_access
+
+    (body,) = [body for t, n, body in resources(module, "data") if (t, n) == ("aws_iam_policy_document", document)]
+    every = {"storage_bucket": "b", "storage_prefix": "p", "storage_kms_key_id": "arn:aws:kms:eu-west-1:1:key/k"}
+    assert sorted(_values_of(body, "sid")) == sorted(s["Sid"] for s in storage_access(every)["Statement"])

@@ -45,6 +45,7 @@ def cron_job_spec(v: Mapping[str, Any], service_account: str, pod_labels: Mappin
     container = {
         "name": v["container_name"],
         "image": v["image"],
+        "imagePullPolicy": "Always",  # a runner tag such as :latest moves: every run starts the image it names now
         "command": v["command"],
         "resources": resources(v),
         "securityContext": CONTAINER_SECURITY,
@@ -65,6 +66,8 @@ def cron_job_spec(v: Mapping[str, Any], service_account: str, pod_labels: Mappin
         "timeZone": v["schedule_timezone"],
         "suspend": not v["schedule_cron"],
         "concurrencyPolicy": "Forbid",  # two runs of one job would write the same table at once
+        "successfulJobsHistoryLimit": 3,
+        "failedJobsHistoryLimit": 3,  # Kubernetes keeps 1 by default: keep as many failed runs as good ones, to read their logs
         "jobTemplate": {"spec": {
             "backoffLimit": v["max_retries"],
             "activeDeadlineSeconds": v["max_runtime_seconds"],
@@ -81,6 +84,11 @@ def dagster_k8s_config(v: Mapping[str, Any], service_account: str, pod_labels: M
         "pod_template_spec_metadata": {"labels": {**v["labels"], **pod_labels}},
         "job_spec_config": {"active_deadline_seconds": v["max_runtime_seconds"]},
     }
+
+
+def dagster_k8s_tag(config: Mapping[str, Any]) -> str:
+    """The tag's JSON text, written exactly as Terraform's ``jsonencode`` writes it (sorted keys, no spaces)."""
+    return json.dumps(config, sort_keys=True, separators=(",", ":"))
 
 
 class KubernetesJob(JobComponent):
@@ -123,7 +131,7 @@ class KubernetesJob(JobComponent):
             # Dagster's K8sRunLauncher: run tags (a JSON string each) and the namespace to launch in
             "dagster": {
                 "namespace": namespace,
-                "run_tags": {DAGSTER_K8S_CONFIG: json.dumps(config, sort_keys=True)},
+                "run_tags": {DAGSTER_K8S_CONFIG: dagster_k8s_tag(config)},
                 "retry_policy": {"max_retries": v["max_retries"], "delay": v["retry_delay_seconds"]},
             },
         }

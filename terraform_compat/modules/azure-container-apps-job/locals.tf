@@ -41,4 +41,9 @@ locals {
     " )",
     ")",
   ])
+
+  # the role assignment's name is a GUID derived from the job and its container, as the Pulumi component
+  # derives it (dativo_infra/components/azure_roles.py): the same assignment on every run, from either tool
+  role_definition_id   = "ba92f5b4-2d11-453d-a403-e96b0029c9fe" # Storage Blob Data Contributor
+  role_assignment_name = uuidv5("url", "dativo:${var.name_prefix}:${var.storage_account}/${var.storage_container}:${local.role_definition_id}")
 }

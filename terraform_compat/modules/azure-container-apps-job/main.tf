@@ -47,6 +47,7 @@ resource "azurerm_role_assignment" "storage" {
   count = var.storage_account == "" ? 0 : 1
 
   scope                = local.container_scope
+  name                 = local.role_assignment_name
   role_definition_name = "Storage Blob Data Contributor"
   principal_id         = local.identity_principal_id
   principal_type       = "ServicePrincipal"

@@ -62,7 +62,7 @@ data "aws_iam_policy_document" "storage" {
   dynamic "statement" {
     for_each = var.storage_bucket == "" ? [] : [1]
     content {
-      sid       = "ListPrefix"
+      sid       = "ListPrefixOnly"
       actions   = ["s3:ListBucket"]
       resources = ["arn:${local.aws_partition}:s3:::${var.storage_bucket}"]
 
@@ -80,7 +80,7 @@ data "aws_iam_policy_document" "storage" {
   dynamic "statement" {
     for_each = var.storage_kms_key_id == "" ? [] : [1]
     content {
-      sid       = "UseTheJobKey"
+      sid       = "UseJobKey"
       actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext"]
       resources = [var.storage_kms_key_id]
     }

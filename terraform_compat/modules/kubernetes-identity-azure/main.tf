@@ -37,6 +37,7 @@ resource "azurerm_role_assignment" "this" {
   count = local.storage_account != "" ? 1 : 0
 
   scope                = "${data.azurerm_storage_account.this[0].id}/blobServices/default/containers/${local.storage_container}"
+  name                 = local.role_assignment_name
   role_definition_name = "Storage Blob Data Contributor"
   principal_id         = azurerm_user_assigned_identity.this.principal_id
   principal_type       = "ServicePrincipal"

@@ -10,7 +10,7 @@ locals {
 
 resource "google_service_account" "this" {
   account_id   = "${var.name_prefix}-k8s"
-  display_name = "Dativo job ${var.job_name} (${var.tenant_id}/${var.environment})"
+  display_name = "Dativo job ${var.job_name} (${var.tenant_id}/${var.environment}) on GKE"
   description  = "Workload identity of Kubernetes service account ${var.namespace}/${local.service_account_name}"
 }
 
