@@ -59,7 +59,8 @@ def aws_schedule_expression(cron: str) -> str:
     week 1–7 from Sunday, where cron numbers them 0–7 from Sunday.
     """
     minute, hour, dom, month, dow = cron.split()
-    dow = re.sub(r"(?<![/\d])\d+", lambda m: str(int(m.group()) % 7 + 1), dow)
+    # day numbers only: not a step (*/2) nor the n of FRI#2 / 5#2
+    dow = re.sub(r"(?<![/#\d])\d+", lambda m: str(int(m.group()) % 7 + 1), dow)
     if dow == "*":
         dow = "?"
     elif dom == "*":

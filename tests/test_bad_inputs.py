@@ -279,6 +279,20 @@ CASES = [
          "cron '0 2 * *' must have 5 fields (minute hour day-of-month month day-of-week), e.g. '0 2 * * *'")]),
     Bad("cron-bad-characters", k8s(extra="    schedule: '0 2 * * mon;rm'\n"), [
         (8, 5, "infrastructure.runtime.schedule.cron", "cron '0 2 * * mon;rm': field 'mon;rm' may only hold digits, names and * / , - ? L W #")]),
+    # each field in its range: a typo must not become a schedule that never fires
+    Bad("cron-hour-out-of-range", k8s(extra="    schedule: '0 25 * * *'\n"), [
+        (8, 5, "infrastructure.runtime.schedule.cron", "cron '0 25 * * *': hour '25': '25' is out of range; allowed: 0–23")]),
+    Bad("cron-every-field-wrong", k8s(extra="    schedule: '*/0 2 32 13 MONDAY'\n"), [
+        (8, 5, "infrastructure.runtime.schedule.cron",
+         "cron '*/0 2 32 13 MONDAY': minute '*/0': a step must be 1 or more; day-of-month '32': '32' is out of range; allowed: 1–31; "
+         "month '13': '13' is out of range; allowed: 1–12 or JAN–DEC; "
+         "day-of-week 'MONDAY': 'MONDAY' is not a number or a three-letter name; allowed: 0–7 or SUN–SAT")]),
+    Bad("cron-backwards-range", k8s(extra="    schedule: '0 2 * * 5-1'\n"), [
+        (8, 5, "infrastructure.runtime.schedule.cron", "cron '0 2 * * 5-1': day-of-week '5-1': the range 5-1 runs backwards; write it from low to high")]),
+    # L, W and # are EventBridge's: Kubernetes, Cloud Scheduler and Container Apps take standard cron
+    Bad("cron-eventbridge-extension-elsewhere", k8s(extra="    schedule: '0 2 * * FRI#2'\n"), [
+        (8, 5, "infrastructure.runtime.schedule.cron",
+         "'FRI#2': L, W and # are EventBridge (ECS) cron extensions; kubernetes schedules take standard 5-field cron")]),
     Bad("unknown-timezone", k8s(extra="    schedule:\n      cron: '0 2 * * *'\n      timezone: Mars/Olympus_Mons\n"), [
         (10, 7, "infrastructure.runtime.schedule.timezone", "unknown time zone 'Mars/Olympus_Mons'; use an IANA name such as 'UTC' or 'Europe/Berlin'")]),
     # Container Apps evaluates cron in UTC (FACTS.md §2)

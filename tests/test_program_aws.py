@@ -215,3 +215,19 @@ def test_missing_stack_config_names_the_key_and_command():
     messages = [p.message for p in caught.value.problems]
     assert "missing stack config dativo-infra:tenant; run: pulumi config set dativo-infra:tenant <value>" in messages
     assert any("dativo-infra:environment" in m for m in messages)
+
+
+@pytest.mark.parametrize("cron, expression", [
+    ("0 2 * * *", "cron(0 2 * * ? *)"),
+    ("0 2 1 * *", "cron(0 2 1 * ? *)"),
+    ("0 2 * * 1-5", "cron(0 2 ? * 2-6 *)"),  # cron numbers days 0–7 from Sunday, EventBridge 1–7
+    ("0 2 * * 1-5/2", "cron(0 2 ? * 2-6/2 *)"),  # the step is not a day
+    ("0 2 * * 0,7", "cron(0 2 ? * 1,1 *)"),
+    ("0 2 * * 5#2", "cron(0 2 ? * 6#2 *)"),  # second Friday: the day shifts, the 2 does not
+    ("0 2 * * FRI#2", "cron(0 2 ? * FRI#2 *)"),
+    ("0 2 * * 5L", "cron(0 2 ? * 6L *)"),  # last Friday
+])
+def test_cron_becomes_an_eventbridge_schedule_expression(cron, expression):
+    from dativo_infra.variables import aws_schedule_expression
+
+    assert aws_schedule_expression(cron) == expression

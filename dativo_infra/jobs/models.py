@@ -13,6 +13,7 @@ from typing import Any, Dict, List, Literal, Optional, Union
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from . import sizes
+from .cron import problems as cron_problems
 
 Provider = Literal["aws", "gcp", "azure"]
 RuntimeType = Literal["ecs", "cloud_run", "container_apps", "kubernetes", "dagster", "airflow"]
@@ -33,7 +34,7 @@ _CRON_FIELD = re.compile(r"^[0-9A-Za-z*/,\-?LW#]+$")
 class Schedule(_Strict):
     """When the job runs: a 5-field cron expression and its time zone."""
 
-    cron: str = Field(description="5-field cron expression, e.g. '0 2 * * *'")
+    cron: str = Field(description="5-field cron expression, e.g. '0 2 * * *'; every value in its field's range; L, W and # (EventBridge extensions) on ECS only")
     timezone: str = Field("UTC", description="IANA time zone (Azure Container Apps evaluates cron in UTC only)")
 
     @field_validator("cron")
@@ -45,6 +46,9 @@ class Schedule(_Strict):
         bad = [p for p in parts if not _CRON_FIELD.match(p)]
         if bad:
             raise ValueError(f"cron {value!r}: field {bad[0]!r} may only hold digits, names and * / , - ? L W #")
+        wrong = list(cron_problems(" ".join(parts)))
+        if wrong:
+            raise ValueError(f"cron {value!r}: " + "; ".join(wrong))
         return " ".join(parts)
 
     @field_validator("timezone")

@@ -9,7 +9,7 @@ import ipaddress
 import re
 from typing import Iterator
 
-from . import sizes
+from . import cron, sizes
 from .models import InfrastructureConfig, JobConfig
 
 SAFE_ID = re.compile(r"^(?:[a-z][a-z0-9-]{0,30}[a-z0-9]|[a-z])\Z")
@@ -140,6 +140,9 @@ def check_job(job: JobConfig) -> list[tuple[str, str]]:
         problems.append(("infrastructure.runtime.cluster_name", "ECS tasks run in a cluster: name it in cluster_name (set create_cluster: true to create it)"))
     if infra.runtime.schedule and runtime == "container_apps" and infra.runtime.schedule.timezone != "UTC":
         problems.append(("infrastructure.runtime.schedule.timezone", "Container Apps evaluates schedules in UTC only; write the cron in UTC and set timezone: UTC"))
+    if infra.runtime.schedule and runtime != "ecs" and (special := cron.extensions(infra.runtime.schedule.cron)):
+        problems.append(("infrastructure.runtime.schedule.cron", f"{', '.join(repr(s) for s in special)}: L, W and # are EventBridge (ECS) cron "
+                                                                 f"extensions; {runtime} schedules take standard 5-field cron"))
     if infra.runtime.schedule and runtime == "ecs":
         fields = infra.runtime.schedule.cron.split()
         if fields[2] not in ("*", "?") and fields[4] not in ("*", "?"):
