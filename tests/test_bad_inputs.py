@@ -279,6 +279,11 @@ CASES = [
          "cron '0 2 * *' must have 5 fields (minute hour day-of-month month day-of-week), e.g. '0 2 * * *'")]),
     Bad("cron-bad-characters", k8s(extra="    schedule: '0 2 * * mon;rm'\n"), [
         (8, 5, "infrastructure.runtime.schedule.cron", "cron '0 2 * * mon;rm': field 'mon;rm' may only hold digits, names and * / , - ? L W #")]),
+    # a misspelt key would be kept for the ETL runner, and the job would quietly provision nothing or lose a tag
+    Bad("top-level-key-typo", "infrastucture: {}\n" + k8s(), [
+        (1, 1, "infrastucture", "unknown key 'infrastucture': did you mean 'infrastructure'? (unknown keys are kept for the ETL runner and ignored here)")]),
+    Bad("finops-key-spelling", "finops:\n  costcenter: FIN-1\n" + k8s(), [
+        (2, 3, "finops.costcenter", "unknown key 'costcenter': did you mean 'cost_center'? (unknown keys are kept for the ETL runner and ignored here)")]),
     # each field in its range: a typo must not become a schedule that never fires
     Bad("cron-hour-out-of-range", k8s(extra="    schedule: '0 25 * * *'\n"), [
         (8, 5, "infrastructure.runtime.schedule.cron", "cron '0 25 * * *': hour '25': '25' is out of range; allowed: 0–23")]),

@@ -5,9 +5,12 @@ file positions; none of them raise.
 """
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import re
 from typing import Iterator
+
+from pydantic import BaseModel
 
 from . import cron, sizes
 from .models import InfrastructureConfig, JobConfig
@@ -94,8 +97,24 @@ def check_bucket(provider: str, bucket: str) -> Iterator[str]:
                    "a letter or digit, without consecutive hyphens")
 
 
+def near_misses(model: BaseModel, prefix: str = "") -> Iterator[tuple[str, str]]:
+    """Unknown keys of an open model (kept for the ETL runner) that look like a misspelt known one.
+
+    ``infrastucture:`` would otherwise be kept as a runner setting and the job
+    would quietly provision nothing; ``costcenter:`` would quietly lose its tag.
+    """
+    known = [name for name in type(model).model_fields if not name.startswith("_")]
+    squashed = {re.sub(r"[-_]", "", name.lower()): name for name in known}
+    for key in (model.model_extra or {}):
+        match = squashed.get(re.sub(r"[-_]", "", str(key).lower())) or next(iter(difflib.get_close_matches(str(key), known, n=1, cutoff=0.85)), None)
+        if match:
+            yield f"{prefix}{key}", f"unknown key {key!r}: did you mean {match!r}? (unknown keys are kept for the ETL runner and ignored here)"
+
+
 def check_job(job: JobConfig) -> list[tuple[str, str]]:
-    problems: list[tuple[str, str]] = []
+    problems: list[tuple[str, str]] = list(near_misses(job))
+    if job.finops is not None:
+        problems += near_misses(job.finops, "finops.")
     problems += [("tenant_id", m) for m in check_identifier(job.tenant_id, "tenant_id")]
     problems += [("environment", m) for m in check_identifier(job.environment, "environment")]
     infra = job.infrastructure
