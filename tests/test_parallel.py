@@ -99,7 +99,7 @@ def test_several_processes_write_what_one_writes(write, tmp_path, workers):
     assert files_under(tmp_path / "many") == files_under(tmp_path / "one")
     # the tree really has every case: the comparison above is not between two empty reports
     messages = " ".join(p["message"] for p in one["problems"])
-    assert "already defined by" in messages and "cannot be set here" in messages and "'ibm'" in messages
+    assert "already defined by" in messages and "cannot be set to another value" in messages and "'ibm'" in messages
     assert any(p["file"].endswith("broken.yaml") for p in one["problems"])
     assert one["skipped"] == [{"path": str(root / "t0" / "no_infra.yaml"), "reason": "no infrastructure block"}]
     assert sum(e["job"] == "common" for e in one["exported"]) == 4  # the shared file, for t0..t3
