@@ -93,6 +93,14 @@ def write_atomic(path: str, text: str) -> None:
         raise
 
 
+def regular_file(path: str) -> str:
+    """Where ``--output PATH`` really goes: a symlink's target (the rename would replace the link), never a device or a pipe."""
+    real = os.path.realpath(path)
+    if os.path.exists(real) and not os.path.isfile(real):
+        raise ExportError([Problem(path, "is not a regular file (a folder, a device or a pipe); give a file path, or - for standard output")])
+    return real
+
+
 @dataclass
 class ExportResult:
     job: str

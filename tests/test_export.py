@@ -345,3 +345,48 @@ def test_export_does_not_import_pulumi():
             "assert not [m for m in sys.modules if m.startswith('pulumi')], 'pulumi imported'\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert proc.returncode == 0, proc.stderr
+
+
+# --- where --output points (from a user-level review) --------------------------------------------
+
+def test_output_dash_prints_the_variables(cli, write, tmp_path):
+    job = write("job.yaml", K8S)
+    code, out, err = cli("terraform", "export", "--config", job, "--output", "-")
+    assert code == 0, err
+    assert 'cloud_provider' in out and out == exporter.render(load_job(str(job)), "hcl")
+    assert not (tmp_path / "-").exists()
+    for extra in (["--json"], ["--backend-config", str(tmp_path / "b.hcl")]):
+        code, out, err = cli("terraform", "export", "--config", job, "--output", "-", *extra)
+        assert code == 2 and "--output - prints the variables alone" in err
+
+
+def test_output_through_a_symlink_writes_its_target(cli, write, tmp_path):
+    job = write("job.yaml", K8S)
+    (tmp_path / "target.tfvars").write_text("old\n")
+    (tmp_path / "link.tfvars").symlink_to(tmp_path / "target.tfvars")
+    code, out, err = cli("terraform", "export", "--config", job, "--output", tmp_path / "link.tfvars", "--json")
+    assert code == 0, err
+    assert (tmp_path / "link.tfvars").is_symlink()  # the link is kept, its target gets the variables
+    assert "cloud_provider" in (tmp_path / "target.tfvars").read_text()
+    assert json.loads(out)["exported"][0]["output"] == str(tmp_path / "link.tfvars")
+
+
+def test_output_to_a_device_is_refused(cli, write):
+    job = write("job.yaml", K8S)
+    code, out, err = cli("terraform", "export", "--config", job, "--output", "/dev/null")
+    assert code == 2 and err.strip() == "/dev/null: is not a regular file (a folder, a device or a pipe); give a file path, or - for standard output"
+    assert Path("/dev/null").is_char_device()
+
+
+@pytest.mark.parametrize("fmt, name", [("json", "x.tfvars"), ("hcl", "x.tfvars.json")])
+def test_format_and_suffix_must_agree(cli, write, tmp_path, fmt, name):
+    job = write("job.yaml", K8S)
+    code, out, err = cli("terraform", "export", "--config", job, "--output", tmp_path / name, "--format", fmt)
+    assert code == 2 and f"--format {fmt} does not match" in err
+    assert not (tmp_path / name).exists()
+
+
+@pytest.mark.parametrize("command", [["terraform", "export", "--output", "x.tfvars", "--config"], ["tags"]])
+def test_a_folder_is_not_a_job_file(cli, command):
+    code, out, err = cli(*command, JOBS / "acme")
+    assert code == 2 and f"{JOBS / 'acme'}: is a folder; give one job file" in out + err

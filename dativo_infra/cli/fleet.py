@@ -27,8 +27,8 @@ def selection_options(func):
         click.option("--all", "all_stacks", is_flag=True, help="Every tenant/environment found in the jobs folder."),
         click.option("--parallel", default=1, show_default=True, type=click.IntRange(min=1),
                      help="With --all: stacks run at once, each in its own process."),
-        click.option("--jobs-dir", default="jobs", show_default=True, type=click.Path(file_okay=False), help="Folder of job files."),
-        click.option("--assets-dir", envvar="DATIVO_ASSETS_DIR", default=None, type=click.Path(file_okay=False), help="Folder of asset files."),
+        click.option("--jobs-dir", default="jobs", show_default=True, type=click.Path(file_okay=False, exists=True), help="Folder of job files."),
+        click.option("--assets-dir", envvar="DATIVO_ASSETS_DIR", default=None, type=click.Path(file_okay=False, exists=True), help="Folder of asset files."),
         click.option("--image", envvar="DATIVO_IMAGE", default=None, help="Runner image when a job names none."),
         click.option("--var", "variables", multiple=True, metavar="KEY=VALUE", help="Value for ${KEY} in job files."),
     ]

@@ -16,7 +16,7 @@ def terraform():
 
 @terraform.command("export")
 @click.option("--config", "config", type=click.Path(), default=None, help="One job file.")
-@click.option("--output", type=click.Path(dir_okay=False), default=None, help="Where to write its variables (with --config).")
+@click.option("--output", type=click.Path(dir_okay=False, allow_dash=True), default=None, help="Where to write its variables (with --config); - for standard output.")
 @click.option("--all", "tree", type=click.Path(), default=None, help="Export every job under this folder.")
 @click.option("--output-dir", type=click.Path(file_okay=False), default=None, help="With --all: one file per job under <dir>/<tenant>/<environment>/.")
 @click.option("--format", "fmt", type=click.Choice(["hcl", "json"]), default=None, help="hcl (.tfvars) or json (.tfvars.json); default from --output's suffix, else hcl.")
@@ -31,20 +31,29 @@ def export(config, output, tree, output_dir, fmt, backend_config, image, tenant,
     """Write .tfvars / .tfvars.json for one job (--config) or a whole tree (--all)."""
     from ..jobs import load_job  # the models load pydantic: only when a command needs them
     from ..jobs.parallel import WorkerError
-    from terraform_compat import export_job, export_tree
+    from terraform_compat import export_job, export_tree, render
+    from terraform_compat.exporter import regular_file
 
     values = parse_vars(variables)
     if bool(config) == bool(tree):
         raise click.UsageError("give either --config JOB --output FILE, or --all DIR --output-dir DIR")
     if config:
         if not output:
-            raise click.UsageError("--config needs --output FILE")
+            raise click.UsageError("--config needs --output FILE (or - for standard output)")
         if parallel is not None:
             raise click.UsageError("--parallel goes with --all: one job is exported in this process")
         fmt = fmt or ("json" if output.endswith(".json") else "hcl")
+        if output == "-" and (backend_config or as_json):
+            raise click.UsageError("--output - prints the variables alone: write them to a file to use --backend-config or --json")
+        if output.endswith(".tfvars" if fmt == "json" else ".json"):  # terraform reads .tfvars as HCL, .json as JSON
+            raise click.UsageError(f"--format {fmt} does not match {output}: Terraform reads .tfvars as HCL and .tfvars.json as JSON")
         try:
             job = load_job(config, tenant=tenant, variables=values, assets_dir=assets_dir)
-            result = export_job(job, output, fmt, backend_config, image)
+            if output == "-":
+                click.echo(render(job, fmt, image), nl=False)
+                return
+            result = export_job(job, regular_file(output), fmt, backend_config and regular_file(backend_config), image)
+            result.output, result.backend = output, backend_config  # report the paths as given, not where links lead
         except DativoError as exc:
             fail(exc.problems, as_json)
             return

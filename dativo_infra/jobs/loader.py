@@ -365,6 +365,8 @@ def _build_into(result: FileResult, parsed: ParsedFile, assets: AssetCache, vari
 
 def load_job(path: str, **kwargs) -> Job:
     """Load exactly one job file; raise ConfigError with all its problems."""
+    if os.path.isdir(path):  # load_jobs would read the whole folder and this would return its first job
+        raise ConfigError([Problem(path, "is a folder; give one job file")])
     result = load_jobs([path], **kwargs)
     if not result.ok:
         raise ConfigError(result.problems)
