@@ -231,3 +231,13 @@ def test_each_stack_reads_only_the_files_that_can_be_its_own_and_plans_as_from_t
     for stack in found.values():  # the same plan, or the same problems, as reading the whole folder
         whole = outcome(StackSettings(stack.tenant, stack.environment, str(jobs)))
         assert outcome(StackSettings(stack.tenant, stack.environment, str(jobs), job_files=stack.files)) == whole
+
+
+def test_plan_output_dir_is_checked_before_any_plan_runs(tmp_path, cli):
+    (tmp_path / "afile").write_text("")
+    code, out, err = cli("plan", "--all", "--jobs-dir", JOBS, "--output-dir", tmp_path / "afile" / "plans", "--json")
+    assert code == 2
+    report = json.loads(out)
+    assert report["ok"] is False and report["errors"][0]["message"] == "cannot write plans here: Not a directory"
+    code, out, err = cli("plan", "--tenant", "acme", "--environment", "prod", "--jobs-dir", JOBS, "--output-dir", tmp_path / "plans")
+    assert code == 2 and "--output-dir goes with --all" in err

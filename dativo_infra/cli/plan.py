@@ -43,6 +43,21 @@ def render_plan(plan) -> None:
     click.echo(f"\n{total} resources in {len(jobs)} jobs ({plan.seconds:.2f} s)")
 
 
+def writable_folder(folder: str, as_json: bool) -> None:
+    """Check before planning: a folder that cannot be written would fail every stack only after all of them ran."""
+    import os
+    import tempfile
+
+    from ..errors import Problem
+
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        fail([Problem(folder, f"cannot write plans here: {exc.strerror or exc}")], as_json, EXIT_INVALID)
+
+
 @click.command()
 @selection_options
 @click.option("--json", "as_json", is_flag=True, help="Print {tenant, environment, resources, outputs} as JSON (with --all: one record per stack).")
@@ -55,6 +70,10 @@ def plan(tenant, environment, all_stacks, parallel, jobs_dir, assets_dir, image,
     with --all (each in its own process, --parallel at a time; exit 1 if any failed).
     """
     check_selection(tenant, environment, all_stacks)
+    if output_dir and not all_stacks:
+        raise click.UsageError("--output-dir goes with --all; one stack's plan is printed (--json for the same shape)")
+    if output_dir:
+        writable_folder(output_dir, as_json)
     if all_stacks:
         run_all("plan", jobs_dir=jobs_dir, assets_dir=assets_dir, image=image, variables=parse_vars(variables), tenant=tenant,
                 environment=environment, parallel=parallel, as_json=as_json, output_dir=output_dir, notice=NOTICE)
