@@ -36,6 +36,25 @@ def backend_output_path(variables_file: str, fmt: str) -> str:
 
 
 Outcome = Union[Prepared, ExportResult, dict, list]  # prepared or written; a skip note; problems
+EXPORTED_SUFFIXES = (".tfvars", ".tfvars.json", ".backend.hcl")
+
+
+def remove_stale(output_dir: str, written: Iterable[ExportResult]) -> list[str]:
+    """Delete the exported files under ``output_dir`` that this export did not write, and return them.
+
+    A job removed from the tree, renamed, or now invalid keeps no file with old
+    values that a pipeline applying every file of the folder would apply.
+    Only files with an export's suffixes are touched.
+    """
+    keep = {os.path.abspath(p) for r in written for p in (r.output, r.backend) if p}
+    removed = []
+    for root, _, files in os.walk(output_dir):
+        for name in sorted(files):
+            path = os.path.join(root, name)
+            if name.endswith(EXPORTED_SUFFIXES) and os.path.abspath(path) not in keep:
+                os.unlink(path)
+                removed.append(path)
+    return sorted(removed)
 
 
 def export_tree(

@@ -390,3 +390,21 @@ def test_format_and_suffix_must_agree(cli, write, tmp_path, fmt, name):
 def test_a_folder_is_not_a_job_file(cli, command):
     code, out, err = cli(*command, JOBS / "acme")
     assert code == 2 and f"{JOBS / 'acme'}: is a folder; give one job file" in out + err
+
+
+def test_clean_removes_what_this_export_did_not_write(cli, write, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    tree(write)
+    code, _, err = cli("terraform", "export", "--all", "tree", "--output-dir", "out")
+    assert code == 0, err
+    (tmp_path / "tree" / "acme" / "audit.yaml").unlink()  # a job removed from the tree
+    write("tree/globex/orders.yaml", "tenant_id: globex\nenvironment: prod\ninfrastructure: {provider: ibm}\n")  # now invalid
+    (tmp_path / "out" / "notes.txt").write_text("mine")  # not an export: left alone
+    code, out, err = cli("terraform", "export", "--all", "tree", "--output-dir", "out", "--clean", "--json")
+    assert code == 2
+    report = json.loads(out)
+    assert report["removed"] == ["out/acme/staging/audit.tfvars", "out/globex/prod/orders.backend.hcl", "out/globex/prod/orders.tfvars"]
+    left = sorted(str(p.relative_to(tmp_path / "out")) for p in (tmp_path / "out").rglob("*") if p.is_file())
+    assert left == ["acme/prod/orders.tfvars", "notes.txt"]
+    code, _, err = cli("terraform", "export", "--config", "tree/acme/orders.yaml", "--output", "x.tfvars", "--clean")
+    assert code == 2 and "--clean go with --all" in err

@@ -309,4 +309,4 @@ def test_a_container_cpu_quota_caps_the_workers(tmp_path, monkeypatch, quota, ex
 
 def test_parallel_goes_with_all_only(cli, tmp_path):
     code, out, err = cli("terraform", "export", "--config", "x.yaml", "--output", tmp_path / "x.tfvars", "--parallel", "2")
-    assert code == 2 and "--parallel goes with --all" in err
+    assert code == 2 and "--parallel and --clean go with --all" in err

@@ -25,13 +25,15 @@ def terraform():
 @click.option("--tenant", default=None, help="Tenant for shared ${TENANT_ID} job files.")
 @click.option("--parallel", type=click.IntRange(min=1), default=None,
               help="With --all: processes to use (default: from 200 files on, one per 100 files, at most one per CPU; 1 = this process only).")
+@click.option("--clean", is_flag=True, help="With --all: delete the exported files under --output-dir that this export did not write "
+                                             "(jobs removed, renamed or now invalid).")
 @click.option("--json", "as_json", is_flag=True, help="Report what was written as JSON.")
 @job_options
-def export(config, output, tree, output_dir, fmt, backend_config, image, tenant, parallel, as_json, assets_dir, variables):
+def export(config, output, tree, output_dir, fmt, backend_config, image, tenant, parallel, clean, as_json, assets_dir, variables):
     """Write .tfvars / .tfvars.json for one job (--config) or a whole tree (--all)."""
     from ..jobs import load_job  # the models load pydantic: only when a command needs them
     from ..jobs.parallel import WorkerError
-    from terraform_compat import export_job, export_tree, render
+    from terraform_compat import export_job, export_tree, remove_stale, render
     from terraform_compat.exporter import regular_file
 
     values = parse_vars(variables)
@@ -40,8 +42,8 @@ def export(config, output, tree, output_dir, fmt, backend_config, image, tenant,
     if config:
         if not output:
             raise click.UsageError("--config needs --output FILE (or - for standard output)")
-        if parallel is not None:
-            raise click.UsageError("--parallel goes with --all: one job is exported in this process")
+        if parallel is not None or clean:
+            raise click.UsageError("--parallel and --clean go with --all")
         fmt = fmt or ("json" if output.endswith(".json") else "hcl")
         if output == "-" and (backend_config or as_json):
             raise click.UsageError("--output - prints the variables alone: write them to a file to use --backend-config or --json")
@@ -76,16 +78,20 @@ def export(config, output, tree, output_dir, fmt, backend_config, image, tenant,
     if not done.files:  # as `validate`: an empty tree is a mistake (wrong folder), not a success
         fail([Problem(tree, "no job files found (looked for *.yaml and *.yml)")], as_json)
     exported, skipped, problems = done.exported, done.skipped, done.problems
+    removed = remove_stale(output_dir, exported) if clean else []
     if as_json:
         emit_json({"ok": not problems, "exported": [r.as_dict() for r in exported], "skipped": skipped, "errors": [p.as_dict() for p in problems],
-                   "processes": done.workers})
+                   "processes": done.workers, **({"removed": removed} if clean else {})})
     else:
         for r in exported:
             click.echo(f"wrote {r.output}" + (f" (+ {r.backend})" if r.backend else ""))
+        for path in removed:
+            click.echo(f"removed {path}")
         for s in skipped:
             click.echo(f"skipped {s['path']}: {s['reason']}", err=True)
         for p in problems:
             click.echo(p.render(), err=True)
-        click.echo(f"{len(exported)} exported, {len(skipped)} skipped, {len({p.file for p in problems})} files with errors", err=True)
+        click.echo(f"{len(exported)} exported, {len(skipped)} skipped, {len({p.file for p in problems})} files with errors"
+                   + (f", {len(removed)} stale files removed" if clean else ""), err=True)
     if problems:
         sys.exit(EXIT_INVALID)
