@@ -6,6 +6,7 @@ file positions; none of them raise.
 from __future__ import annotations
 
 import difflib
+import functools
 import ipaddress
 import re
 from typing import Iterator
@@ -97,15 +98,22 @@ def check_bucket(provider: str, bucket: str) -> Iterator[str]:
                    "a letter or digit, without consecutive hyphens")
 
 
+@functools.lru_cache(maxsize=None)
+def _known_keys(model: type[BaseModel]) -> tuple[list[str], dict[str, str]]:
+    known = list(model.model_fields)
+    return known, {re.sub(r"[-_]", "", name.lower()): name for name in known}
+
+
 def near_misses(model: BaseModel, prefix: str = "") -> Iterator[tuple[str, str]]:
     """Unknown keys of an open model (kept for the ETL runner) that look like a misspelt known one.
 
     ``infrastucture:`` would otherwise be kept as a runner setting and the job
     would quietly provision nothing; ``costcenter:`` would quietly lose its tag.
     """
-    known = [name for name in type(model).model_fields if not name.startswith("_")]
-    squashed = {re.sub(r"[-_]", "", name.lower()): name for name in known}
-    for key in (model.model_extra or {}):
+    if not model.model_extra:  # the common case: nothing to compare, and no per-model work
+        return
+    known, squashed = _known_keys(type(model))
+    for key in model.model_extra:
         match = squashed.get(re.sub(r"[-_]", "", str(key).lower())) or next(iter(difflib.get_close_matches(str(key), known, n=1, cutoff=0.85)), None)
         if match:
             yield f"{prefix}{key}", f"unknown key {key!r}: did you mean {match!r}? (unknown keys are kept for the ETL runner and ignored here)"
