@@ -355,6 +355,9 @@ def test_output_dash_prints_the_variables(cli, write, tmp_path):
     assert code == 0, err
     assert 'cloud_provider' in out and out == exporter.render(load_job(str(job)), "hcl")
     assert not (tmp_path / "-").exists()
+    plain = write("plain.yaml", "tenant_id: acme\nenvironment: prod\n")
+    code, out, err = cli("terraform", "export", "--config", plain, "--output", "-")
+    assert code == 2 and err.strip() == f"{plain}: job has no infrastructure block: there is nothing to export"
     for extra in (["--json"], ["--backend-config", str(tmp_path / "b.hcl")]):
         code, out, err = cli("terraform", "export", "--config", job, "--output", "-", *extra)
         assert code == 2 and "--output - prints the variables alone" in err

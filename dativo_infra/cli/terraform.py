@@ -33,8 +33,8 @@ def export(config, output, tree, output_dir, fmt, backend_config, image, tenant,
     """Write .tfvars / .tfvars.json for one job (--config) or a whole tree (--all)."""
     from ..jobs import load_job  # the models load pydantic: only when a command needs them
     from ..jobs.parallel import WorkerError
-    from terraform_compat import export_job, export_tree, remove_stale, render
-    from terraform_compat.exporter import regular_file
+    from terraform_compat import export_job, export_tree, remove_stale
+    from terraform_compat.exporter import prepare_export, regular_file
 
     values = parse_vars(variables)
     if bool(config) == bool(tree):
@@ -52,7 +52,7 @@ def export(config, output, tree, output_dir, fmt, backend_config, image, tenant,
         try:
             job = load_job(config, tenant=tenant, variables=values, assets_dir=assets_dir)
             if output == "-":
-                click.echo(render(job, fmt, image), nl=False)
+                click.echo(prepare_export(job, output, fmt, None, image).text, nl=False)  # checked and rendered as for a file
                 return
             result = export_job(job, regular_file(output), fmt, backend_config and regular_file(backend_config), image)
             result.output, result.backend = output, backend_config  # report the paths as given, not where links lead
