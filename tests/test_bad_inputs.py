@@ -233,6 +233,9 @@ CASES = [
     Bad("number-document", "42\n", [(1, 1, "", "job file must be a mapping of keys to values, got a number")]),
     Bad("syntax-error", "tenant_id: acme\nenvironment: [prod\ninfrastructure: {}\n", [
         (3, 15, "", "YAML syntax error: while parsing a flow sequence did not find expected ',' or ']'")]),
+    Bad("tab-indentation", "tenant_id: acme\nenvironment: prod\ninfrastructure:\n\tprovider: aws\n", [
+        (4, 1, "", "YAML syntax error: while scanning for the next token found character that cannot start any token "
+                   "(a tab: YAML indents with spaces only)")]),
     Bad("two-documents", "tenant_id: acme\nenvironment: prod\n---\ntenant_id: globex\n", [
         (3, 1, "", "YAML syntax error: expected a single document in the stream but found another document")]),
     # --- safe identifiers -------------------------------------------------------------

@@ -116,6 +116,8 @@ def load_mapping(path: str, text: str, what: str = "job file") -> dict:
         mark = exc.problem_mark or exc.context_mark
         message = " ".join(m for m in (exc.context, exc.problem) if m) or str(exc)
         line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        if mark and text.split("\n")[mark.line][mark.column:mark.column + 1] == "\t":  # PyYAML does not name the character
+            message += " (a tab: YAML indents with spaces only)"
         raise ConfigError([Problem(path, f"YAML syntax error: {message}", line=line, col=col)]) from None
     except yaml.reader.ReaderError as exc:
         # a character YAML does not allow (e.g. a control character): its position is an offset into the text
