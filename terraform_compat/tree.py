@@ -30,13 +30,16 @@ def tree_output_path(output_dir: str, job: Job, fmt: str) -> str:
     return os.path.join(output_dir, job.tenant, job.environment, job.name + SUFFIX[fmt])
 
 
+BACKEND_SUFFIX = ".backend.hcl"
+
+
 def backend_output_path(variables_file: str, fmt: str) -> str:
     """The job's backend file sits next to its variables: ``<job>.backend.hcl``."""
-    return variables_file[: -len(SUFFIX[fmt])] + ".backend.hcl"
+    return variables_file[: -len(SUFFIX[fmt])] + BACKEND_SUFFIX
 
 
 Outcome = Union[Prepared, ExportResult, dict, list]  # prepared or written; a skip note; problems
-EXPORTED_SUFFIXES = (".tfvars", ".tfvars.json", ".backend.hcl")
+EXPORTED_SUFFIXES = (*SUFFIX.values(), BACKEND_SUFFIX)
 
 
 def remove_stale(output_dir: str, written: Iterable[ExportResult]) -> list[str]:

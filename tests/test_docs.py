@@ -11,7 +11,7 @@ import yaml
 from dativo_infra import docs
 from dativo_infra.jobs import load_job, load_jobs
 from dativo_infra.tags import FORMATS, LEVELS, LIST_SEPARATOR
-from dativo_infra.variables import COMMON_VARIABLES, RUNTIME_VARIABLES, job_variables
+from dativo_infra.variables import COMMON_VARIABLES, RUNTIME_VARIABLES, generated_names, job_variables
 
 from .conftest import JOBS, ROOT
 from .tfconsole import type_of
@@ -127,6 +127,13 @@ def test_documented_types_match_the_exported_examples():
             assert type_of(value) == documented[name][0], (job.path, name)
             seen.add(name)
     assert seen == set(documented)  # the examples exercise every variable
+
+
+def test_generated_names_are_the_names_job_variables_writes():
+    """clashing_variables compares terraform.variables with these names without computing the values first."""
+    for job in load_jobs([str(JOBS)], assets_dir=str(JOBS / "assets")).jobs:
+        if job.infrastructure is not None:
+            assert set(job_variables(job)) == generated_names(job.runtime), job.path
 
 
 # --- tags.md -------------------------------------------------------------------------------------------

@@ -145,7 +145,7 @@ def build_job(parsed: ParsedFile, assets: AssetCache, variables: Mapping[str, st
                     p = Problem(p.file, p.message, p.field, line, col)
                 if p not in problems:
                     problems.append(p)
-    if not problems and job.infrastructure is not None and job.infrastructure.terraform is not None and job.infrastructure.terraform.variables:
+    if not problems:
         from ..variables import clashing_variables  # variables.py builds on this package: imported once a job exists
 
         for name, message in clashing_variables(job):  # needs the tag sets: a variable set holds the formatted tags
