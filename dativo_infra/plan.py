@@ -328,6 +328,13 @@ def release_runtime() -> None:
     if not loop.is_closed() and not loop.is_running():
         loop.run_until_complete(loop.shutdown_default_executor())
         loop.close()
+    # the SDK's sync_await gave each executor thread a loop of its own (pulumi.runtime.sync_await._ensure_event_loop);
+    # the threads are joined now, their loops are not closed: close them while their sockets still exist
+    import gc
+
+    for other in gc.get_objects():
+        if isinstance(other, asyncio.BaseEventLoop) and not other.is_closed() and not other.is_running():
+            other.close()
 
 
 def plan_stack(settings: StackSettings) -> Plan:
