@@ -10,9 +10,9 @@ from click.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parent.parent
 JOBS = ROOT / "jobs"
-# The upstream reference jobs sit in ../shared beside the clone (CI and sessions alike);
+# The upstream Dativo reference jobs are copied into tests/fixtures/reference-jobs (see its README);
 # DATIVO_REFERENCE_JOBS points elsewhere. Missing → the tests fail, they never skip.
-REFERENCE_JOBS = Path(os.environ.get("DATIVO_REFERENCE_JOBS", ROOT.parent / "shared" / "reference-jobs"))
+REFERENCE_JOBS = Path(os.environ.get("DATIVO_REFERENCE_JOBS", ROOT / "tests" / "fixtures" / "reference-jobs"))
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,7 @@
 Every case is run through the real command line (``dativo-infra validate``):
 exit code 2, no traceback, and exactly the listed problems, each rendered as
 ``FILE:LINE:COL: field.path: message``. Limits and tables quoted in the
-messages are the ones in ../shared/FACTS.md (cited next to each case).
+messages are the ones in docs/cloud-limits.md (cited next to each case).
 """
 from __future__ import annotations
 
@@ -146,7 +146,7 @@ CASES = [
         (9, 5, "infrastructure.terraform.variables", "start: a date is not a Terraform value; quote it to pass a string")]),
     Bad("terraform-variable-reserved", k8s(extra="  terraform:\n    variables:\n      count: 1\n"), [
         (9, 5, "infrastructure.terraform.variables", "'count' is reserved by Terraform and cannot be a module variable name")]),
-    # --- sizes per runtime (FACTS.md §2) ---------------------------------------
+    # --- sizes per runtime (docs/cloud-limits.md §2) ---------------------------------------
     # Fargate: 1024 CPU units take 2048–8192 MiB in steps of 1024
     Bad("fargate-memory-for-cpu", ecs_compute('"1024"', '"1024"'), [
         (13, 5, "infrastructure.compute.memory",
@@ -178,7 +178,7 @@ CASES = [
     Bad("container-apps-over-4-cores", container_apps("  compute:\n    cpu: 4.25\n    memory: 8704Mi\n"), [
         (11, 5, "infrastructure.compute.cpu", "4.25 vCPU / 8704Mi is not a Container Apps CPU/memory pair (0.25 vCPU steps with 2 GiB per vCPU, "
                                               "up to 4/8Gi on Consumption); nearest: 3.5/7Gi, 3.75/7680Mi, 4/8Gi")]),
-    # 4G is 4·10⁹ bytes (Kubernetes quantity, FACTS.md §2): 3814.70 MiB, not whole
+    # 4G is 4·10⁹ bytes (Kubernetes quantity, docs/cloud-limits.md §2): 3814.70 MiB, not whole
     Bad("memory-decimal-G", k8s(extra="  compute:\n    memory: 4G\n"), [
         (9, 5, "infrastructure.compute.memory",
          "memory '4G' is 3814.70 MiB, not a whole number of MiB (G is decimal, 10^n bytes; write Mi/Gi for binary units)")]),
@@ -193,7 +193,7 @@ CASES = [
         (9, 5, "infrastructure.compute.memory", "memory True is not a number; write MiB (\"4096\") or a quantity (\"4Gi\")")]),
     Bad("cpu-bool", k8s(extra="  compute:\n    cpu: yes\n"), [
         (9, 5, "infrastructure.compute.cpu", "cpu True is not a number; write cores (\"2\"), millicores (\"500m\") or ECS units (\"2048\")")]),
-    # Kubernetes quantities allow at most 3 decimal places (FACTS.md §2): 1.5m is 0.0015 cores
+    # Kubernetes quantities allow at most 3 decimal places (docs/cloud-limits.md §2): 1.5m is 0.0015 cores
     Bad("cpu-finer-than-millicore", k8s(extra="  compute:\n    cpu: 1.5m\n"), [
         (9, 5, "infrastructure.compute.cpu", "cpu '1.5m' is finer than a millicore; Kubernetes quantities allow at most 3 decimal places")]),
     Bad("resource-requirements", k8s(extra="  dagster:\n    resource_requirements:\n      request_memory: 4G\n      limit_cpu: true\n"), [
@@ -303,13 +303,13 @@ CASES = [
          "'FRI#2': L, W and # are EventBridge (ECS) cron extensions; kubernetes schedules take standard 5-field cron")]),
     Bad("unknown-timezone", k8s(extra="    schedule:\n      cron: '0 2 * * *'\n      timezone: Mars/Olympus_Mons\n"), [
         (10, 7, "infrastructure.runtime.schedule.timezone", "unknown time zone 'Mars/Olympus_Mons'; use an IANA name such as 'UTC' or 'Europe/Berlin'")]),
-    # Container Apps evaluates cron in UTC (FACTS.md §2)
+    # Container Apps evaluates cron in UTC (docs/cloud-limits.md §2)
     Bad("container-apps-timezone", container_apps(runtime_extra="    schedule:\n      cron: '0 2 * * *'\n      timezone: Europe/Berlin\n"), [
         (12, 7, "infrastructure.runtime.schedule.timezone",
          "Container Apps evaluates schedules in UTC only; write the cron in UTC and set timezone: UTC")]),
     Bad("create-cluster-not-ecs", k8s(extra="    create_cluster: true\n"), [
         (8, 5, "infrastructure.runtime.create_cluster", "only ECS clusters can be created by dativo-infra; reference an existing cluster")]),
-    # --- tags (FACTS.md §1) --------------------------------------------------------------
+    # --- tags (docs/cloud-limits.md §1) --------------------------------------------------------------
     Bad("reserved-aws-tag", k8s(extra="  tags:\n    aws:cost: x\n"), [
         (9, 5, "infrastructure.tags.aws:cost", "tag key 'aws:cost': the 'aws:' prefix (in any case) is reserved by AWS")]),
     Bad("reserved-aws-tag-mixed-case", k8s(extra="  tags:\n    Aws:cost: x\n"), [

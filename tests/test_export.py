@@ -3,7 +3,7 @@
 Every example job is exported as .tfvars and .tfvars.json; the .tfvars parses
 with python-hcl2, Terraform's console reads it back to exactly the values of
 the .tfvars.json and of the job's variable set, and `terraform fmt -check`
-accepts it (FACTS.md §5).
+accepts it (docs/cloud-limits.md §5).
 """
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ K8S = "tenant_id: acme\nenvironment: prod\ninfrastructure:\n  provider: aws\n  r
 
 
 def hcl2_value(raw):
-    """python-hcl2 keeps string tokens raw (quotes kept, escapes not decoded, FACTS.md §5): unquote the plain ones."""
+    """python-hcl2 keeps string tokens raw (quotes kept, escapes not decoded, docs/cloud-limits.md §5): unquote the plain ones."""
     if isinstance(raw, str) and raw.startswith('"') and raw.endswith('"'):
         inner = raw[1:-1]
         assert "\\" not in inner and "$${" not in inner and "%%{" not in inner, raw  # examples need no escapes

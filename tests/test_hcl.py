@@ -1,4 +1,4 @@
-"""The tfvars writer: escaping per the HCL spec, read back by Terraform itself (FACTS.md §5).
+"""The tfvars writer: escaping per the HCL spec, read back by Terraform itself (docs/cloud-limits.md §5).
 
 Expected escapes come from the HCL native syntax spec (quoted templates:
 ``\\n \\r \\t \\" \\\\ \\uNNNN \\UNNNNNNNN``, and ``$${`` / ``%%{`` for a literal

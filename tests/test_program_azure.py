@@ -62,7 +62,7 @@ def test_expected_resources(globex):
 
 
 def _azure_tags_ok(tags: dict) -> bool:
-    # FACTS.md §1 Azure: ≤ 50 tags, names ≤ 512 (128 on storage accounts) without < > % & \ ? /, values ≤ 256,
+    # docs/cloud-limits.md §1 Azure: ≤ 50 tags, names ≤ 512 (128 on storage accounts) without < > % & \ ? /, values ≤ 256,
     # names case-insensitive (so no two may differ only in case)
     names_ok = all(len(k) <= 128 and not set(k) & set("<>%&\\?/") for k in tags)
     return len(tags) <= 50 and names_ok and all(len(v) <= 256 for v in tags.values()) and len({k.lower() for k in tags}) == len(tags)
@@ -116,7 +116,7 @@ def test_job_in_the_managed_environment_with_schedule_limits_and_identity(globex
 def test_every_job_has_a_valid_container_apps_cpu_memory_pair(globex):
     jobs = [r for r in globex.resources if r.type == "azure-native:app:Job"]
     assert len(jobs) == 2
-    for r in jobs:  # FACTS.md §2: the Consumption pairs (0.25 vCPU steps, 2 GiB per vCPU)
+    for r in jobs:  # docs/cloud-limits.md §2: the Consumption pairs (0.25 vCPU steps, 2 GiB per vCPU)
         resources = r.inputs["template"]["containers"][0]["resources"]
         assert (round(resources["cpu"] * 1000), parse_memory(resources["memory"])) in CONTAINER_APPS_PAIRS
 

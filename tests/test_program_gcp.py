@@ -92,7 +92,7 @@ def test_created_bucket_is_private_versioned_encrypted_and_protected(acme):
 
 
 def _gcp_label_ok(key: str, value: str) -> bool:
-    # FACTS.md §1 GCP labels: lowercase letters (international too), digits, '_' and '-'; keys start with a letter
+    # docs/cloud-limits.md §1 GCP labels: lowercase letters (international too), digits, '_' and '-'; keys start with a letter
     def chars(text):
         return all(c.isdigit() or c in "_-" or unicodedata.category(c) in ("Ll", "Lo") for c in text)
 
@@ -153,7 +153,7 @@ def test_cloud_run_job_runs_this_job_file_within_cloud_run_limits(acme):
     assert template["vpcAccess"] == {"egress": "PRIVATE_RANGES_ONLY", "networkInterfaces": [{
         "network": "projects/acme-project/global/networks/dativo-vpc",
         "subnetwork": "projects/acme-project/regions/us-central1/subnetworks/dativo-subnet"}]}
-    for r in of_type(acme.resources, "gcp:cloudrunv2/job:Job"):  # FACTS.md §2: CPU 1/2/4/6/8, 512 MiB–32 GiB, CPU floor per memory
+    for r in of_type(acme.resources, "gcp:cloudrunv2/job:Job"):  # docs/cloud-limits.md §2: CPU 1/2/4/6/8, 512 MiB–32 GiB, CPU floor per memory
         limits = r.inputs["template"]["template"]["containers"][0]["resources"]["limits"]
         cpu, memory = int(limits["cpu"]), int(re.fullmatch(r"(\d+)Mi", limits["memory"]).group(1))
         assert cpu in CLOUD_RUN_CPUS and CLOUD_RUN_MEMORY_MIB[0] <= memory <= CLOUD_RUN_MEMORY_MIB[1]

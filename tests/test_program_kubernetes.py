@@ -115,7 +115,7 @@ def test_an_invalid_object_is_rejected_by_the_same_check(plans):
         kubernetes_validate.validate(broken, K8S_VERSION, strict=True)
 
 
-# FACTS.md §1 Kubernetes labels (apimachinery validation.go)
+# docs/cloud-limits.md §1 Kubernetes labels (apimachinery validation.go)
 _NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
 _DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 

@@ -1,6 +1,6 @@
-"""Compute sizes: the spellings, and validation against every row of the FACTS.md §2 tables.
+"""Compute sizes: the spellings, and validation against every row of the docs/cloud-limits.md §2 tables.
 
-The tables below are written out again from FACTS.md (not imported from the
+The tables below are written out again from docs/cloud-limits.md (not imported from the
 code under test), so a wrong constant in dativo_infra.jobs.sizes fails here.
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ PROPERTIES = settings(derandomize=True, database=None, deadline=None, max_exampl
 CPU_SPELLINGS = [
     ("2", 2000), (2, 2000), ("0.5", 500), (0.5, 500), ("0.25", 250), (".5", 500), ("500m", 500), ("250m", 250), ("1", 1000),
     ("1.5", 1500), ("100", 100_000), ("127", 127_000),  # below 128: cores
-    # ECS CPU units (a bare number of 128 or more): 1024 units = 1 vCPU (FACTS.md §2)
+    # ECS CPU units (a bare number of 128 or more): 1024 units = 1 vCPU (docs/cloud-limits.md §2)
     ("128", 125), ("256", 250), ("512", 500), ("1024", 1000), ("2048", 2000), ("4096", 4000), ("8192", 8000), ("16384", 16000), (2048, 2000),
     (" 2 ", 2000), ("+2", 2000), ("2000m", 2000), ("0.001", 1),
 ]
@@ -64,7 +64,7 @@ def test_bad_memory_is_a_size_error(raw):
 
 
 def test_decimal_gigabytes_are_not_whole_mebibytes():
-    # 4G = 4·10⁹ bytes = 3814.697… MiB (Kubernetes quantity semantics, FACTS.md §2)
+    # 4G = 4·10⁹ bytes = 3814.697… MiB (Kubernetes quantity semantics, docs/cloud-limits.md §2)
     with pytest.raises(SizeError, match=r"3814\.70 MiB, not a whole number of MiB \(G is decimal"):
         parse_memory("4G")
 
@@ -80,7 +80,7 @@ def test_format_memory(mib, text):
     assert format_memory(mib) == text
 
 
-# --- FACTS.md §2 tables ---------------------------------------------------------------------
+# --- docs/cloud-limits.md §2 tables ---------------------------------------------------------------------
 
 # ECS Fargate (Linux): CPU units → (first MiB, last MiB, step), or the explicit list
 FARGATE_ROWS = {

@@ -1,6 +1,6 @@
-"""Per-cloud tag formatting against FACTS.md §1.
+"""Per-cloud tag formatting against docs/cloud-limits.md §1.
 
-The rule checkers here are written from FACTS.md, independently of
+The rule checkers here are written from docs/cloud-limits.md, independently of
 dativo_infra.tags.formats: the formatter's output must pass them for any
 unicode input (hypothesis), formatting must be deterministic and idempotent,
 and shortening must keep two different long values different.
@@ -20,7 +20,7 @@ from dativo_infra.tags.formats import EmptyKey, ReservedKey
 
 PROPERTIES = settings(derandomize=True, database=None, deadline=None, max_examples=200)
 
-# --- the rules, from FACTS.md §1 ------------------------------------------------------------
+# --- the rules, from docs/cloud-limits.md §1 ------------------------------------------------------------
 
 
 def aws_chars_ok(text: str) -> bool:
@@ -97,7 +97,7 @@ CLOUDS = list(RULES)
 
 
 def reserved(cloud: str, key: str) -> bool:
-    """Whether FACTS.md says the cloud reserves this key (what the formatter may refuse)."""
+    """Whether docs/cloud-limits.md says the cloud reserves this key (what the formatter may refuse)."""
     if cloud == "aws":
         return key.lower().startswith("aws:")
     if cloud == "gcp":

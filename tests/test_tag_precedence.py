@@ -125,7 +125,7 @@ def test_provenance_of_a_real_chain(tmp_path):
 
 
 def test_list_separator_is_valid_in_every_cloud():
-    """FACTS.md §1: a comma is not safe in AWS values; the separator must be valid in AWS, GCP, Azure and Kubernetes values."""
+    """docs/cloud-limits.md §1: a comma is not safe in AWS values; the separator must be valid in AWS, GCP, Azure and Kubernetes values."""
     assert LIST_SEPARATOR != ","
     assert LIST_SEPARATOR in set("+-=._:/@ ")  # AWS: the characters safe in every service, besides letters and digits
     assert LIST_SEPARATOR in set("_-")  # GCP: lowercase letters, digits, '_' and '-'

@@ -7,7 +7,7 @@ variable either declares without a default is exported, and the types agree with
 Both sides are parsed with python-hcl2; a failure names the variable and the module. Then Terraform
 itself reads each exported file (`terraform console -var-file` in a folder holding only one module's
 variables.tf and locals.tf, plus untyped declarations of what only its sibling module declares,
-FACTS.md §5): it converts the values to the declared types and evaluates every validation block, and
+docs/cloud-limits.md §5): it converts the values to the declared types and evaluates every validation block, and
 echoes values back. The example root configuration of the job's modules declares every exported
 variable too.
 """
@@ -377,7 +377,7 @@ def console_folder(modules: tuple[str, ...], module: str, workdir: Path) -> None
 
 def console(case: Case, module: str, workdir: Path, echo: str = "") -> dict:
     """``terraform console -var-file`` on the exported file, in a folder prepared by :func:`console_folder`."""
-    assert TERRAFORM, "terraform is not on PATH (FACTS.md §5: /usr/local/bin/terraform)"
+    assert TERRAFORM, "terraform is not on PATH (docs/cloud-limits.md §5: /usr/local/bin/terraform)"
     console_folder(case.modules, module, workdir)
     (workdir / "job.tfvars").write_text(case.tfvars, encoding="utf-8")
     args = [TERRAFORM, "console", "-no-color", "-var-file=job.tfvars"]
@@ -532,7 +532,7 @@ def test_the_example_root_takes_every_exported_variable_to_a_module_that_declare
         if not passed.get(name, set()) & declaring:
             problems.append(f"{name}: examples/{example.name} passes it to {sorted(passed.get(name, []))}, declared by {sorted(declaring)}")
     assert not problems, "\n".join(problems)
-    assert TERRAFORM, "terraform is not on PATH (FACTS.md §5: /usr/local/bin/terraform)"
+    assert TERRAFORM, "terraform is not on PATH (docs/cloud-limits.md §5: /usr/local/bin/terraform)"
     shutil.copy(example / "variables.tf", tmp_path / "variables.tf")
     (tmp_path / "job.tfvars").write_text(case.tfvars, encoding="utf-8")
     proc = subprocess.run([TERRAFORM, "console", "-no-color", "-var-file=job.tfvars"], cwd=tmp_path, input="var.name_prefix\n",

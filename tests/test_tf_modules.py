@@ -59,7 +59,7 @@ STORAGE = {"aws_s3_bucket", "google_storage_bucket", "azurerm_storage_container"
 NO_STORAGE = {"kubernetes-job"}  # the Kubernetes objects only: a Kubernetes job's storage is its identity module's
 
 # Terraform resource type → the Pulumi class of the same cloud resource, whose constructor says
-# whether the resource takes tags (FACTS.md §4). pulumi-aws and pulumi-gcp are generated from the
+# whether the resource takes tags (docs/cloud-limits.md §4). pulumi-aws and pulumi-gcp are generated from the
 # same provider schemas; azure-native and kubernetes are the classes the Pulumi components use.
 PULUMI_CLASS = {
     "aws_cloudwatch_log_group": "pulumi_aws.cloudwatch.LogGroup",

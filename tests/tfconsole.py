@@ -1,4 +1,4 @@
-"""Read .tfvars back with Terraform itself (FACTS.md §5), offline.
+"""Read .tfvars back with Terraform itself (docs/cloud-limits.md §5), offline.
 
 ``terraform console -var-file=FILE`` in a folder holding only ``variable``
 blocks needs no provider: it reads the file exactly as ``terraform apply``

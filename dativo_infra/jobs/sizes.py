@@ -1,7 +1,7 @@
 """Compute sizes: every spelling the job files use → one canonical form.
 
 Canonical CPU is millicores (``2000`` = 2 vCPU) and canonical memory is MiB.
-Accepted spellings (FACTS.md §2):
+Accepted spellings (docs/cloud-limits.md §2):
 
 * CPU: cores (``"2"``, ``0.5``), Kubernetes millicores (``"500m"``) and ECS CPU
   units (a bare number of 128 or more: ``"2048"`` = 2 vCPU, since 1024 units
@@ -10,7 +10,7 @@ Accepted spellings (FACTS.md §2):
   ``k M G T`` decimal, as in Kubernetes quantities; ``MB``/``GB`` follow the
   AWS console's usage, where "4 GB" means 4096 MiB.
 
-Validation per runtime uses the tables in FACTS.md; an invalid size names the
+Validation per runtime uses the tables in docs/cloud-limits.md; an invalid size names the
 valid choices nearest to it.
 """
 from __future__ import annotations
@@ -115,7 +115,7 @@ def format_memory(mib: int) -> str:
     return f"{mib // 1024}Gi" if mib % 1024 == 0 else f"{mib}Mi"
 
 
-# --- per-runtime tables (FACTS.md §2) ------------------------------------
+# --- per-runtime tables (docs/cloud-limits.md §2) ------------------------------------
 
 FARGATE: dict[int, list[int]] = {
     256: [512, 1024, 2048],

@@ -1,4 +1,4 @@
-"""Per-cloud tag formatting, exactly per FACTS.md §1.
+"""Per-cloud tag formatting, exactly per docs/cloud-limits.md §1.
 
 Each cloud has a key formatter, a value formatter, a collision key (Azure
 names are case-insensitive) and a tag limit. Formatting is deterministic and

@@ -55,7 +55,7 @@ variable "compute_memory" {
   nullable    = false
 
   validation {
-    # FACTS.md §2, Fargate (Linux): CPU units -> memory MiB
+    # docs/cloud-limits.md §2, Fargate (Linux): CPU units -> memory MiB
     condition = (
       var.cpu_units == 256 ? contains([512, 1024, 2048], var.compute_memory) :
       var.cpu_units == 512 ? var.compute_memory >= 1024 && var.compute_memory <= 4096 && var.compute_memory % 1024 == 0 :

@@ -115,7 +115,7 @@ variable "memory_limit" {
   }
 
   validation {
-    # FACTS.md §2: 512 MiB - 32 GiB; > 4 GiB needs 2 CPU, > 8 GiB 4, > 16 GiB 6, > 24 GiB 8
+    # docs/cloud-limits.md §2: 512 MiB - 32 GiB; > 4 GiB needs 2 CPU, > 8 GiB 4, > 16 GiB 6, > 24 GiB 8
     condition = try(alltrue([
       for mib in [
         endswith(var.memory_limit, "Gi") ? tonumber(trimsuffix(var.memory_limit, "Gi")) * 1024 :
