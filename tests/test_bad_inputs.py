@@ -142,7 +142,7 @@ CASES = [
     Bad("terraform-variable-name", k8s(extra="  terraform:\n    variables:\n      my var: 1\n"), [
         (9, 5, "infrastructure.terraform.variables",
          "variable name 'my var' is not a Terraform identifier (letters, digits, '_' and '-', not starting with a digit)")]),
-    Bad("terraform-variable-date", k8s(extra="  terraform:\n    variables:\n      start: 2024-01-01\n"), [
+    Bad("terraform-variable-date", k8s(extra="  terraform:\n    variables:\n      start: !!timestamp 2024-01-01\n"), [
         (9, 5, "infrastructure.terraform.variables", "start: a date is not a Terraform value; quote it to pass a string")]),
     Bad("terraform-variable-reserved", k8s(extra="  terraform:\n    variables:\n      count: 1\n"), [
         (9, 5, "infrastructure.terraform.variables", "'count' is reserved by Terraform and cannot be a module variable name")]),
@@ -191,7 +191,7 @@ CASES = [
          "memory -1 is not a memory size; write MiB (\"4096\") or a quantity with Mi/Gi (\"4Gi\"), M/G or MB/GB")]),
     Bad("memory-bool", k8s(extra="  compute:\n    memory: true\n"), [
         (9, 5, "infrastructure.compute.memory", "memory True is not a number; write MiB (\"4096\") or a quantity (\"4Gi\")")]),
-    Bad("cpu-bool", k8s(extra="  compute:\n    cpu: yes\n"), [
+    Bad("cpu-bool", k8s(extra="  compute:\n    cpu: true\n"), [
         (9, 5, "infrastructure.compute.cpu", "cpu True is not a number; write cores (\"2\"), millicores (\"500m\") or ECS units (\"2048\")")]),
     # Kubernetes quantities allow at most 3 decimal places (docs/cloud-limits.md §2): 1.5m is 0.0015 cores
     Bad("cpu-finer-than-millicore", k8s(extra="  compute:\n    cpu: 1.5m\n"), [

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 
 from . import sizes
 from .cron import problems as cron_problems
+from .strict_yaml import as_written
 
 Provider = Literal["aws", "gcp", "azure"]
 RuntimeType = Literal["ecs", "cloud_run", "container_apps", "kubernetes", "dagster", "airflow"]
@@ -239,11 +240,18 @@ class DagsterConfig(_Strict):
 
 
 def _stringify(value: Any) -> Any:
+    """A tag value as text: a number as it was written (``1.10`` stays ``1.10``), a boolean as ``true``/``false``."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
-        return str(value)
+        return getattr(value, "text", None) or str(value)
     return value
+
+
+def _one_or_many_texts(value: Any) -> Any:
+    """A single value is a list of one; numbers in it are kept as written (``cost_center: 0042`` → ``"0042"``)."""
+    value = [value] if isinstance(value, (str, int, float)) and not isinstance(value, bool) else value
+    return [as_written(v) for v in value] if isinstance(value, list) else value
 
 
 class InfrastructureConfig(_Strict):
@@ -273,10 +281,15 @@ class FinOps(_Open):
     project: Optional[str] = Field(None, description="Tag dativo:project")
     environment: Optional[str] = Field(None, description="In the job's finops only: tag dativo:environment (an asset's is not used)")
 
+    @field_validator("cost_center", "project", "environment", mode="before")
+    @classmethod
+    def _text_as_written(cls, value: Any) -> Any:
+        return as_written(value)  # a tag value: `cost_center: 0042` is "0042", not 42
+
     @field_validator("business_tags", mode="before", json_schema_input_type=Union[str, List[str]])
     @classmethod
     def _one_or_many(cls, value: Any) -> Any:
-        return [value] if isinstance(value, str) else value
+        return _one_or_many_texts(value)
 
 
 class RetryConfig(_Open):
@@ -315,7 +328,7 @@ class Compliance(_Open):
     @field_validator("classification", "regulations", mode="before", json_schema_input_type=Union[str, List[str]])
     @classmethod
     def _one_or_many(cls, value: Any) -> Any:
-        return [value] if isinstance(value, str) else value
+        return _one_or_many_texts(value)
 
 
 class AssetDefinition(_Open):

@@ -1,12 +1,24 @@
-"""Strict YAML reading: duplicate keys, empty files and bad bytes are errors.
+"""Strict YAML reading: duplicate keys, empty files, bad bytes and alias bombs are errors.
 
 Plain PyYAML keeps the last of two duplicate keys without a word; a job file
 with two ``infrastructure`` blocks must fail instead. Parsing uses libyaml's C
 loader (the speed floor the benchmarks compare against); positions of fields
 are looked up only when an error needs one, by composing the node tree again.
+
+Plain scalars follow the YAML 1.2 core schema, not PyYAML's YAML 1.1: ``NO``,
+``yes``, ``on`` and ``2024-01-01`` are strings; only ``true``/``false`` (also
+``True``, ``TRUE``…) are booleans; ``null``, ``~`` and nothing are null;
+integers are decimal, ``0o17`` or ``0x1F``; floats include ``.inf`` and ``.nan``.
+Numbers remember the text they were written as (:class:`YamlInt`,
+:class:`YamlFloat`), so a field that wants text (a tag value) gets ``1.10``,
+not ``1.1``. Aliases may expand to at most :data:`MAX_EXTRA_NODES` values more
+than the file has characters, so a "billion laughs" file fails at once.
 """
 from __future__ import annotations
 
+import math
+import re
+import unicodedata
 from typing import Any, Optional, Sequence
 
 import yaml
@@ -23,7 +35,71 @@ _STR = "tag:yaml.org,2002:str"
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 _MERGE = "tag:yaml.org,2002:merge"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
 MAX_DEPTH = 100  # also stops recursive aliases (&a [*a]) from looping
+# Without aliases a file holds fewer values than characters; aliases may add this many on top
+# (an anchor reused a few hundred times), never the 10⁹ of a "billion laughs" file.
+MAX_EXTRA_NODES = 10_000
+
+
+class YamlInt(int):
+    """An integer that remembers how it was written (``0042``, ``0x1F``), for fields that want text."""
+
+    text: str
+
+    def __new__(cls, value: int, text: str) -> "YamlInt":
+        self = super().__new__(cls, value)
+        self.text = text
+        return self
+
+    def __reduce__(self):  # pickled to worker processes and back
+        return (YamlInt, (int(self), self.text))
+
+
+class YamlFloat(float):
+    """A float that remembers how it was written (``1.10``, ``1e3``), for fields that want text."""
+
+    text: str
+
+    def __new__(cls, value: float, text: str) -> "YamlFloat":
+        self = super().__new__(cls, value)
+        self.text = text
+        return self
+
+    def __reduce__(self):
+        return (YamlFloat, (float(self), self.text))
+
+
+def as_written(value: Any) -> Any:
+    """The text a YAML number was written as; any other value unchanged."""
+    return value.text if isinstance(value, (YamlInt, YamlFloat)) else value
+
+
+# YAML 1.2 core schema (yaml.org/spec/1.2.2, 10.3.2), for plain scalars only
+_CORE_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
+_CORE_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+_CORE_INT = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
+_CORE_FLOAT = re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")
+
+
+def _core_int(text: str) -> int:
+    if text.startswith("0o"):
+        return int(text[2:], 8)
+    if text.startswith("0x"):
+        return int(text[2:], 16)
+    return int(text, 10)
+
+
+def _core_float(text: str) -> float:
+    lowered = text.lower()
+    if lowered.endswith(".inf"):
+        return -math.inf if lowered.startswith("-") else math.inf
+    if lowered == ".nan":
+        return math.nan
+    return float(text)
 
 
 class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
@@ -35,8 +111,18 @@ class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
     scalar tag by PyYAML's own safe constructors. Duplicate keys are errors.
     """
 
+    yaml_implicit_resolvers: dict = {}  # the YAML 1.2 core schema, filled in below the class
+    budget = MAX_EXTRA_NODES  # values left to build; set per file by load_mapping
+
     def construct_document(self, node):
         return self._build(node, 0)
+
+    def _spend(self, node) -> None:
+        self.budget -= len(node.value)
+        if self.budget < 0:
+            raise yaml.constructor.ConstructorError(
+                None, None, "aliases expand to too many values (a 'billion laughs' file?); "
+                f"a file may hold at most {MAX_EXTRA_NODES} values more than it has characters", node.start_mark)
 
     def _build(self, node, depth: int):
         if depth > MAX_DEPTH:
@@ -45,13 +131,18 @@ class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
         if cls is yaml.ScalarNode:
             if tag == _STR:
                 return node.value
+            core = _CORE.get(tag)
+            if core is not None:
+                return core(node)
             constructor = self.yaml_constructors.get(tag)
             if constructor is None:
                 raise yaml.constructor.ConstructorError(None, None, f"unsupported YAML tag {tag!r}", node.start_mark)
             return constructor(self, node)
         if cls is yaml.SequenceNode and tag == _SEQ:
+            self._spend(node)
             return [self._build(child, depth + 1) for child in node.value]
         if cls is yaml.MappingNode and tag == _MAP:
+            self._spend(node)
             entries, merged = node.value, False
             if any(key.tag == _MERGE for key, _ in entries):
                 merged = True
@@ -90,8 +181,54 @@ class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
                 seen[key] = key_node
 
 
+def _scalar_error(node, what: str) -> yaml.constructor.ConstructorError:
+    return yaml.constructor.ConstructorError(None, None, f"{node.value!r} is not {what} (YAML 1.2 core schema)", node.start_mark)
+
+
+def _construct_int(node) -> int:
+    if not _CORE_INT.match(node.value):
+        raise _scalar_error(node, "an integer: write digits, 0o… or 0x…")
+    return YamlInt(_core_int(node.value), node.value)
+
+
+def _construct_float(node) -> float:
+    if _CORE_INT.match(node.value):  # !!float 1
+        return YamlFloat(float(_core_int(node.value)), node.value)
+    if not _CORE_FLOAT.match(node.value):
+        raise _scalar_error(node, "a number")
+    return YamlFloat(_core_float(node.value), node.value)
+
+
+def _construct_bool(node) -> bool:
+    if not _CORE_BOOL.match(node.value):
+        raise _scalar_error(node, "a boolean: write true or false")
+    return node.value.lower() == "true"
+
+
+def _construct_null(node) -> None:
+    if not _CORE_NULL.match(node.value):
+        raise _scalar_error(node, "null: write null or ~")
+    return None
+
+
+_CORE = {_INT: _construct_int, _FLOAT: _construct_float, _BOOL: _construct_bool, _NULL: _construct_null}
+# the first characters each resolver may start with, as PyYAML's resolver wants them; "" is the empty scalar
+for _tag, _regexp, _first in (
+    (_BOOL, _CORE_BOOL, "tTfF"),
+    (_NULL, _CORE_NULL, ["~", "n", "N", ""]),
+    (_INT, _CORE_INT, "-+0123456789"),
+    (_FLOAT, _CORE_FLOAT, "-+.0123456789"),
+    (_MERGE, re.compile(r"^(?:<<)$"), "<"),
+):
+    _StrictLoader.add_implicit_resolver(_tag, _regexp, list(_first))
+
+
 def decode(path: str, raw: bytes) -> str:
-    """Bytes → text, with the position of the first undecodable byte on failure."""
+    """Bytes → text in Unicode NFC, with the position of the first undecodable byte on failure.
+
+    Terraform reads every string in NFC (docs/cloud-limits.md §6), so every length limit is
+    checked on the normalised text, the text Terraform will see.
+    """
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -105,13 +242,20 @@ def decode(path: str, raw: bytes) -> str:
         offset = text.index("\x00")
         line = text.count("\n", 0, offset) + 1
         raise ConfigError([Problem(path, "file contains a NUL byte; job files must be text", line=line, col=1)])
+    if not text.isascii() and not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
     return text
 
 
 def load_mapping(path: str, text: str, what: str = "job file") -> dict:
     """Parse one YAML document that must be a mapping."""
     try:
-        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        loader = _StrictLoader(text)
+        try:
+            loader.budget = len(text) + MAX_EXTRA_NODES
+            data = loader.get_single_data()
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         message = " ".join(m for m in (exc.context, exc.problem) if m) or str(exc)
@@ -137,7 +281,7 @@ def load_mapping(path: str, text: str, what: str = "job file") -> dict:
     return data
 
 
-_KINDS = {str: "a string", list: "a list", int: "a number", float: "a number", bool: "a boolean"}
+_KINDS = {str: "a string", list: "a list", int: "a number", float: "a number", bool: "a boolean", YamlInt: "a number", YamlFloat: "a number"}
 
 
 class Locator:
