@@ -197,6 +197,13 @@ variable "region" {
   }
 }
 
+variable "required_tag_keys" {
+  description = "Keys (AWS format) that tags must contain: the tag policy's required keys for this job (docs/policy.md), written by dativo-infra terraform export. Empty: no check."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
 variable "retry_delay_seconds" {
   description = "Delay between retries, for Dagster's op retry policy (output dagster_retry_policy)."
   type        = number
@@ -355,6 +362,11 @@ variable "tags" {
   validation {
     condition     = alltrue([for k, v in var.tags : can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*$", "${k}${v}"))])
     error_message = "Tags may hold only letters, digits, spaces and + - = . _ : / @ (the set every AWS service accepts)."
+  }
+
+  validation {
+    condition     = length(setsubtract(var.required_tag_keys, keys(var.tags))) == 0
+    error_message = "tags lacks keys the tag policy requires: ${join(", ", sort(setsubtract(var.required_tag_keys, keys(var.tags))))}."
   }
 }
 

@@ -147,6 +147,13 @@ variable "region" {
   nullable    = false
 }
 
+variable "required_tag_keys" {
+  description = "Keys (Azure format) that tags must contain: the tag policy's required keys for this job (docs/policy.md), written by dativo-infra terraform export. Empty: no check."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
 variable "resource_group" {
   description = "Resource group of the job, its identity and the managed environment."
   type        = string
@@ -310,6 +317,12 @@ variable "tags" {
   validation {
     condition     = length(distinct([for k in keys(var.tags) : lower(k)])) == length(var.tags)
     error_message = "Tag names are case-insensitive on Azure: two names differ only in case."
+  }
+
+  validation {
+    # Azure tag names are case-insensitive
+    condition     = length([for k in var.required_tag_keys : k if !contains([for t in keys(var.tags) : lower(t)], lower(k))]) == 0
+    error_message = "tags lacks keys the tag policy requires: ${join(", ", [for k in var.required_tag_keys : k if !contains([for t in keys(var.tags) : lower(t)], lower(k))])}."
   }
 }
 

@@ -158,6 +158,13 @@ variable "region" {
   }
 }
 
+variable "required_tag_keys" {
+  description = "Keys (GCP label format) that tags must contain: the tag policy's required keys for this job (docs/policy.md), written by dativo-infra terraform export. Empty: no check."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
 variable "retry_delay_seconds" {
   description = "Delay between retries, for Dagster's op retry policy (output dagster_retry_policy)."
   type        = number
@@ -281,6 +288,11 @@ variable "tags" {
   validation {
     condition     = alltrue([for v in values(var.tags) : can(regex("^[\\p{Ll}\\p{Lo}\\p{N}_-]{0,63}$", v))])
     error_message = "Label values must be at most 63 lowercase letters, digits, underscores or hyphens."
+  }
+
+  validation {
+    condition     = length(setsubtract(var.required_tag_keys, keys(var.tags))) == 0
+    error_message = "tags lacks keys the tag policy requires: ${join(", ", sort(setsubtract(var.required_tag_keys, keys(var.tags))))}."
   }
 }
 

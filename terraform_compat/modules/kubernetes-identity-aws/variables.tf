@@ -67,6 +67,13 @@ variable "region" {
   nullable    = false
 }
 
+variable "required_tag_keys" {
+  description = "Keys (AWS format) that tags must contain: the tag policy's required keys for this job (docs/policy.md), written by dativo-infra terraform export. Empty: no check."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
 variable "resource_group" {
   description = "Not used on AWS (exported for every Kubernetes job: the resource group of an AKS cluster)."
   type        = string
@@ -140,6 +147,11 @@ variable "tags" {
       for k, v in var.tags : !startswith(lower(k), "aws:") && length(k) >= 1 && length(k) <= 128 && length(v) <= 256 && can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*$", "${k}${v}"))
     ])
     error_message = "AWS tags: keys 1-128 characters not starting with aws:, values at most 256, only letters, digits, spaces and + - = . _ : / @."
+  }
+
+  validation {
+    condition     = length(setsubtract(var.required_tag_keys, keys(var.tags))) == 0
+    error_message = "tags lacks keys the tag policy requires: ${join(", ", sort(setsubtract(var.required_tag_keys, keys(var.tags))))}."
   }
 }
 

@@ -68,6 +68,13 @@ variable "region" {
   nullable    = false
 }
 
+variable "required_tag_keys" {
+  description = "Keys (Azure format) that tags must contain: the tag policy's required keys for this job (docs/policy.md), written by dativo-infra terraform export. Empty: no check."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
 variable "resource_group" {
   description = "Resource group of the AKS cluster and of the job's identity."
   type        = string
@@ -158,6 +165,12 @@ variable "tags" {
       length(distinct([for k in keys(var.tags) : lower(k)])) == length(var.tags)
     )
     error_message = "Azure tags: names 1-512 characters without < > % & \\ ? / and unique ignoring case, values at most 256."
+  }
+
+  validation {
+    # Azure tag names are case-insensitive
+    condition     = length([for k in var.required_tag_keys : k if !contains([for t in keys(var.tags) : lower(t)], lower(k))]) == 0
+    error_message = "tags lacks keys the tag policy requires: ${join(", ", [for k in var.required_tag_keys : k if !contains([for t in keys(var.tags) : lower(t)], lower(k))])}."
   }
 }
 

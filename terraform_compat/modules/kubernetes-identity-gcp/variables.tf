@@ -56,6 +56,13 @@ variable "region" {
   nullable    = false
 }
 
+variable "required_tag_keys" {
+  description = "Keys (GCP label format) that tags must contain: the tag policy's required keys for this job (docs/policy.md), written by dativo-infra terraform export. Empty: no check."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
 variable "resource_group" {
   description = "Not used on GCP (exported for every Kubernetes job: the resource group of an AKS cluster)."
   type        = string
@@ -139,6 +146,11 @@ variable "tags" {
       for k, v in var.tags : can(regex("^[\\p{Ll}\\p{Lo}][\\p{Ll}\\p{Lo}\\p{N}_-]{0,62}$", k)) && can(regex("^[\\p{Ll}\\p{Lo}\\p{N}_-]{0,63}$", v))
     ])
     error_message = "GCP labels: keys 1-63 lowercase letters, digits, _ or -, starting with a letter; values at most 63 of the same."
+  }
+
+  validation {
+    condition     = length(setsubtract(var.required_tag_keys, keys(var.tags))) == 0
+    error_message = "tags lacks keys the tag policy requires: ${join(", ", sort(setsubtract(var.required_tag_keys, keys(var.tags))))}."
   }
 }
 

@@ -87,6 +87,11 @@ variable "labels" {
     condition     = alltrue([for v in values(var.labels) : can(regex("^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$", v))])
     error_message = "Label values must be at most 63 letters, digits, - _ . starting and ending alphanumeric (or empty)."
   }
+
+  validation {
+    condition     = length(setsubtract(var.required_label_keys, keys(var.labels))) == 0
+    error_message = "labels lacks keys the tag policy requires: ${join(", ", sort(setsubtract(var.required_label_keys, keys(var.labels))))}."
+  }
 }
 
 variable "limit_cpu" {
@@ -191,6 +196,13 @@ variable "request_memory" {
     condition     = can(regex("^[0-9]+(\\.[0-9]{1,3})?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$", var.request_memory))
     error_message = "request_memory must be a memory quantity such as 4Gi or 512Mi."
   }
+}
+
+variable "required_label_keys" {
+  description = "Keys (Kubernetes label format) that labels must contain: the tag policy's required keys for this job (docs/policy.md), written by dativo-infra terraform export. Empty: no check."
+  type        = list(string)
+  default     = []
+  nullable    = false
 }
 
 variable "retry_delay_seconds" {
