@@ -44,13 +44,65 @@ def _value(text: str, field: Field) -> Optional[int]:
 
 
 def problems(cron: str) -> Iterator[str]:
-    """What is wrong with each field of a 5-field cron; nothing for a valid one."""
+    """What is wrong with each field of a 5-field cron; nothing for a valid one.
+
+    A cron whose every field is valid can still never fire (``0 0 30 2 *``): that is a problem too.
+    """
+    wrong = False
     for text, field in zip(cron.split(), FIELDS):
         for item in text.split(","):
             message = _item_problem(item, field)
             if message:
+                wrong = True
                 yield f"{field.name} {text!r}: {message}"
                 break
+    if not wrong and len(cron.split()) == 5:
+        never = _never_fires(cron)
+        if never:
+            yield never
+
+
+# the most days each month can have (February: 29, in leap years)
+_MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _never_fires(cron: str) -> Optional[str]:
+    """Why a valid cron never fires, or None: only day-of-month days that no chosen month has.
+
+    When day-of-week is restricted too, cron fires on either (it ORs the two fields), so some day always matches.
+    """
+    _, _, dom, month, dow = cron.split()
+    if dow not in ("*", "?") or dom in ("*", "?"):
+        return None
+    days, months = _expand(dom, FIELDS[2]), _expand(month, FIELDS[3])
+    if days is None or months is None:  # L or W: the last day or a weekday of the month, which always exists
+        return None
+    if any(day <= _MONTH_DAYS[m - 1] for m in months for day in days):
+        return None
+    return (f"day-of-month {dom!r} never falls in month {month!r} (no such date: {', '.join(MONTHS[m - 1].title() for m in sorted(months))} "
+            f"{'have' if len(months) > 1 else 'has'} at most {max(_MONTH_DAYS[m - 1] for m in months)} days), so this schedule never runs")
+
+
+def _expand(text: str, field: Field) -> Optional[set[int]]:
+    """The values a valid field selects; None when it holds an extension (L, W, #)."""
+    values: set[int] = set()
+    for item in text.split(","):
+        if item in ("*", "?"):
+            values.update(range(field.low, field.high + 1))
+            continue
+        step = _STEP.match(item)
+        if step:
+            values.update(range(field.low, field.high + 1, int(step.group("step") or 1)))
+            continue
+        found = _RANGE.match(item)
+        if not found:
+            return None
+        start = _value(found.group("start"), field)
+        end = _value(found.group("end"), field) if found.group("end") else (field.high if found.group("step") else start)
+        if start is None or end is None:
+            return None
+        values.update(range(start, end + 1, int(found.group("step") or 1)))
+    return values
 
 
 def _item_problem(item: str, field: Field) -> Optional[str]:

@@ -55,13 +55,32 @@ class Schedule(_Strict):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as 'UTC' or 'Europe/Berlin'") from None
+        problem = timezone_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
+
+
+_ZONE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_+\-]*(?:/[A-Za-z0-9_+\-]+)*\Z")
+# in the tz database's files, but not zones a scheduler knows: the host's own zone, POSIX rule files, leap-second variants
+_NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+MAX_ZONE_NAME = 64
+
+
+def timezone_problem(value: str) -> Optional[str]:
+    """Why ``value`` is not a canonical IANA time zone name (as in ``zoneinfo.available_timezones()``), or None."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    allowed = "use an IANA name such as 'UTC' or 'Europe/Berlin'"
+    if len(value) > MAX_ZONE_NAME or not _ZONE_NAME.match(value):
+        return f"time zone {value[:MAX_ZONE_NAME]!r}{'…' if len(value) > MAX_ZONE_NAME else ''} is not an IANA name; {allowed}"
+    if value in _NOT_ZONES or value.split("/", 1)[0] in ("posix", "right"):
+        return f"time zone {value!r} is not a canonical IANA name (the schedulers do not know it); {allowed}"
+    try:
+        ZoneInfo(value)  # a folder such as 'America' is an OSError here, never an internal error
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return f"unknown time zone {value!r}; {allowed}"
+    return None
 
 
 class RuntimeConfig(_Strict):
@@ -86,6 +105,11 @@ class ComputeConfig(_Strict):
     memory: Union[str, int] = Field("2048", description="MiB ('4096') or a quantity ('4Gi', '4GB')")
     instance_type: Optional[str] = Field(None, description="Informational (Fargate and serverless runtimes have no instance type)")
     max_runtime_seconds: int = Field(3600, gt=0, description="Hard limit on one run (task timeout / activeDeadlineSeconds / replicaTimeout)")
+
+    @field_validator("max_runtime_seconds", mode="before")
+    @classmethod
+    def _whole_seconds(cls, value: Any) -> Any:
+        return _no_bool(value, "a whole number of seconds")
 
     _cpu_millicores: int = PrivateAttr()
     _memory_mib: int = PrivateAttr()
@@ -239,6 +263,13 @@ class DagsterConfig(_Strict):
         return value
 
 
+def _no_bool(value: Any, wanted: str) -> Any:
+    """pydantic reads `true` as 1 wherever it wants a number; a boolean is never a count or a duration."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected {wanted}, got the boolean {str(value).lower()}")
+    return value
+
+
 def _stringify(value: Any) -> Any:
     """A tag value as text: a number as it was written (``1.10`` stays ``1.10``), a boolean as ``true``/``false``."""
     if isinstance(value, bool):
@@ -294,9 +325,20 @@ class FinOps(_Open):
 
 class RetryConfig(_Open):
     max_attempts: Optional[int] = Field(None, ge=1, description="Attempts in all: max_retries is max_attempts − 1 unless dagster.op_config.max_retries is set")
-    initial_delay_seconds: Optional[float] = Field(None, description="retry_delay_seconds unless dagster.op_config.retry_delay_seconds is set")
-    max_delay_seconds: Optional[float] = Field(None, description="ETL runner setting; kept, not used here")
-    backoff_multiplier: Optional[float] = Field(None, description="ETL runner setting; kept, not used here")
+    # finite and ≥ 0: .nan or .inf would reach Terraform and the runtimes as a number they cannot hold
+    initial_delay_seconds: Optional[float] = Field(None, ge=0, allow_inf_nan=False, description="retry_delay_seconds unless dagster.op_config.retry_delay_seconds is set")
+    max_delay_seconds: Optional[float] = Field(None, ge=0, allow_inf_nan=False, description="ETL runner setting; kept, not used here")
+    backoff_multiplier: Optional[float] = Field(None, ge=0, allow_inf_nan=False, description="ETL runner setting; kept, not used here")
+
+    @field_validator("max_attempts", mode="before")
+    @classmethod
+    def _whole_attempts(cls, value: Any) -> Any:
+        return _no_bool(value, "a whole number of attempts")
+
+    @field_validator("initial_delay_seconds", "max_delay_seconds", "backoff_multiplier", mode="before")
+    @classmethod
+    def _number(cls, value: Any) -> Any:
+        return _no_bool(value, "a number ≥ 0")
 
 
 class JobConfig(_Open):
@@ -323,6 +365,11 @@ class JobConfig(_Open):
 class Compliance(_Open):
     classification: List[str] = Field(default_factory=list, description="Tag dativo:classification, joined with '_' (a single string is one item)")
     retention_days: Optional[int] = Field(None, ge=0, description="Tag dativo:retention-days")
+
+    @field_validator("retention_days", mode="before")
+    @classmethod
+    def _whole_days(cls, value: Any) -> Any:
+        return _no_bool(value, "a whole number of days")
     regulations: List[str] = Field(default_factory=list, description="Tag dativo:regulations, joined with '_' (a single string is one item)")
 
     @field_validator("classification", "regulations", mode="before", json_schema_input_type=Union[str, List[str]])
