@@ -485,9 +485,10 @@ def test_variable_default_is_used_when_unset(cli, write, tmp_path, monkeypatch):
     assert code == 0, out + err
     from dativo_infra.jobs import load_job
     assert load_job("job.yaml").infrastructure.runtime.namespace == "team-a"
-    # an explicit --var wins over the default and over the environment
+    # the environment gives only DATIVO_* names (and those the stack config allows): this one does not leak in
     monkeypatch.setenv("NS_FOR_TEST_UNSET", "from-env")
-    assert load_job("job.yaml").infrastructure.runtime.namespace == "from-env"
+    assert load_job("job.yaml").infrastructure.runtime.namespace == "team-a"
+    # an explicit --var wins over the default and over the environment
     assert load_job("job.yaml", variables={"NS_FOR_TEST_UNSET": "from-var"}).infrastructure.runtime.namespace == "from-var"
 
 
