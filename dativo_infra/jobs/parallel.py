@@ -132,6 +132,29 @@ def _on_sigterm(signum, frame) -> None:
     os._exit(1)
 
 
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _die_with_parent() -> None:
+    """Have Linux send this worker SIGTERM when its parent dies, even by SIGKILL: no worker outlives a killed export.
+
+    Without it an orphaned worker would go on building and writing until it next talked to its parent.
+    SIGTERM unwinds the worker (a write in progress removes its temporary file). The check after the
+    request covers a parent that died before it was made.
+    """
+    import multiprocessing
+
+    parent = multiprocessing.parent_process()
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the closed pipe still stops the worker at its next message
+        pass
+    if parent is not None and os.getppid() != parent.pid:
+        os._exit(1)
+
+
 def _work(conn: Connection, inherited: list[Connection], worker: int, files: list[str], prepare: Prepare, apply: Apply,
           tenant, environment, variables, assets_dir, environ) -> None:
     """One worker: phase 1 a range of ``files`` at a time until ``None``, then phase 2 for all it prepared but the dropped keys.
@@ -141,6 +164,7 @@ def _work(conn: Connection, inherited: list[Connection], worker: int, files: lis
     global _interruptible
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it stops the workers itself
     signal.signal(signal.SIGTERM, _on_sigterm)
+    _die_with_parent()
     gc.disable()  # short-lived and acyclic: nothing for the cyclic GC to find
     try:
         _interruptible = True
