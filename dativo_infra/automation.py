@@ -326,16 +326,19 @@ def workspace_dir(stack: str, options: StackOptions) -> Path:
 
 
 def stack_config(settings: StackSettings, options: StackOptions) -> dict[str, Optional[str]]:
-    """The stack's config: our keys (None = remove) and the provider keys given."""
-    ours: dict[str, Optional[str]] = {
-        "tenant": settings.tenant,
-        "environment": settings.environment,
-        "jobsDir": str(Path(settings.jobs_dir).resolve()),  # the inline program runs in this process, cwd may differ later
-        "assetsDir": str(Path(settings.assets_dir).resolve()) if settings.assets_dir else None,
-        "image": settings.image or None,
-        "vars": json.dumps(dict(settings.variables), sort_keys=True) if settings.variables else None,
-    }
-    config = {f"{NAMESPACE}:{k}": v for k, v in ours.items()}
+    """The stack's config: the context's (its stack file's config passed through, flags applied), then ``options.config``.
+
+    Our own keys that the context leaves unset are ``None``: removed from a stack that had them.
+    Folders become absolute: the inline program runs in this process, whose cwd may differ later.
+    """
+    from .program import stack_config as program_config
+    from .stack import SETTINGS
+
+    config: dict[str, Optional[str]] = {f"{NAMESPACE}:{key}": None for key in SETTINGS}
+    config.update(program_config(settings))
+    config[f"{NAMESPACE}:jobsDir"] = str(Path(settings.jobs_dir).resolve())
+    if settings.assets_dir:
+        config[f"{NAMESPACE}:assetsDir"] = str(Path(settings.assets_dir).resolve())
     for key, value in options.config.items():
         if ":" not in key:
             raise AutomationError(f"config key {key!r} needs a namespace, e.g. aws:region", settings.stack_name)

@@ -68,33 +68,35 @@ class Discovery:
 
 
 def discover_stacks(jobs_dir: str, *, variables: Optional[Mapping[str, str]] = None,
-                    tenant: Optional[str] = None, environment: Optional[str] = None) -> Discovery:
-    """Every tenant/environment with an ``infrastructure`` job under ``jobs_dir``.
+                    tenant: Optional[str] = None, environment: Optional[str] = None, project: Any = None) -> Discovery:
+    """Every tenant/environment stack of ``jobs_dir`` (and of the project's stack files, given a :class:`~dativo_infra.stack.Project`).
 
-    Tenants come from the non-shared job files; each tenant also gets the
-    environments of the shared ``${TENANT_ID}`` files. Files are only parsed
-    here, not validated, so a tenant whose job file is invalid is still found
-    (and its stack reports the file's problems). A file that cannot be parsed,
-    or whose tenant or environment cannot be read, is a problem of the discovery.
+    A stack is run when its tenant has job files of its own there, or when it
+    runs shared ``${TENANT_ID}`` files there (``dativo-infra:sharedJobs``); the
+    tenants of the project's stack files count for the shared files too.
+    Files are only parsed here, not validated, so a tenant whose job file is
+    invalid is still found (and its stack reports the file's problems). A file that
+    cannot be parsed, or whose tenant or environment cannot be read, is a problem
+    of the discovery; so is a folder that cannot be read.
     """
     # imported here: starting workers (:class:`Workers`) must not wait for the job models to load
-    from .jobs import discover
+    from .jobs.files import discover
     from .jobs.interpolation import make_lookup, resolve
-    from .jobs.loader import parse_file
+    from .jobs.loader import job_name, parse_file, plain_scope
 
     lookup = make_lookup(dict(variables or {}))
     own: set[StackRef] = set()
-    shared_envs: set[str] = set()
-    problems: list[Problem] = []
+    shared: dict[str, set[str]] = {}  # environment → names of the shared jobs there
+    files, problems = discover([jobs_dir])
     scopes: list[tuple[str, Optional[str], Optional[str]]] = []  # every file, with the tenant and environment it plainly names
-    for path in discover([jobs_dir]):
+    for path in files:
         try:
             parsed = parse_file(path)
         except ConfigError as exc:
             problems.extend(exc.problems)
             scopes.append((path, None, None))  # its stack, if any, is for the loader to tell
             continue
-        scopes.append((path, _literal(parsed.data.get("tenant_id")), _literal(parsed.data.get("environment"))))
+        scopes.append((path, *plain_scope(parsed.data)))
         if "infrastructure" not in parsed.data:
             continue  # a valid Dativo job with nothing to provision
         raw = {k: parsed.data.get(k) for k in ("tenant_id", "environment")}
@@ -106,16 +108,27 @@ def discover_stacks(jobs_dir: str, *, variables: Optional[Mapping[str, str]] = N
                                           "plain strings" + (f" (unset: {', '.join(sorted({u.name for u in unset}))})" if unset else "")))
             continue
         if parsed.is_shared:
-            shared_envs.add(values["environment"])
+            shared.setdefault(values["environment"], set()).add(job_name(path))
         else:
             own.add(StackRef(values["tenant_id"], values["environment"]))
-    tenants = {s.tenant for s in own}
-    stacks = own | {StackRef(t, e) for t in tenants for e in shared_envs}
+    declared = {StackRef(t, e) for t, e in project.stack_files()} if project is not None else set()
+    tenants = {s.tenant for s in own | declared}
+    stacks = set(own)  # a declared stack with no job here has nothing to run: it exists (known_stacks) but is not run
+    for env, names in shared.items():
+        for name in sorted(tenants):
+            if project is None or any(project.context(name, env).takes_shared(job) for job in names):
+                stacks.add(StackRef(name, env))
     stacks = {s for s in stacks if (tenant is None or s.tenant == tenant) and (environment is None or s.environment == environment)}
     by_tenant: dict[Optional[str], list[int]] = {}
     for index, (_, file_tenant, _) in enumerate(scopes):
         by_tenant.setdefault(file_tenant, []).append(index)
     return Discovery([_with_files(s, scopes, by_tenant) for s in sorted(stacks)], problems)
+
+
+def known_stacks(jobs_dir: str, project: Any) -> set[tuple[str, str]]:
+    """(tenant, environment) of every stack that exists: its stack file names it, or its tenant has job files there."""
+    found = {(s.tenant, s.environment) for s in discover_stacks(jobs_dir, project=project).stacks} if os.path.isdir(jobs_dir) else set()
+    return found | set(project.stack_files())
 
 
 def _literal(value: Any) -> Optional[str]:
@@ -201,6 +214,7 @@ class _Task:
     variables: tuple  # (key, value) pairs: hashable and picklable
     options: Any  # automation.StackOptions or None
     output_dir: Optional[str]
+    project_dir: str = "."  # where Pulumi.yaml and the stack files are
 
 
 # -- in the worker process ----------------------------------------------------------------------------------
@@ -250,11 +264,12 @@ def _worker_main(conn, operation: str) -> None:
         os._exit(0)
 
 
-def _settings(task: _Task, job_files: Optional[tuple[str, ...]] = None):
-    from .program import StackSettings
+def _settings(task: _Task):
+    """The stack's context: its stack file under the fleet's flags (one Project per stack: a worker runs many)."""
+    from .stack import Flags, Project
 
-    return StackSettings(task.stack.tenant, task.stack.environment, task.jobs_dir, task.assets_dir, task.image, dict(task.variables),
-                         job_files)
+    flags = Flags(image=task.image, jobs_dir=task.jobs_dir, assets_dir=task.assets_dir, variables=dict(task.variables))
+    return Project(task.project_dir, flags).context(task.stack.tenant, task.stack.environment)
 
 
 def _plan(task: _Task, record: StackRecord) -> None:
@@ -263,7 +278,7 @@ def _plan(task: _Task, record: StackRecord) -> None:
     from .plan import plan_stack
 
     with _event_loop():
-        plan = plan_stack(_settings(task, task.stack.files))
+        plan = plan_stack(_settings(task), task.stack.files)
     record.resources = sum(1 for r in plan.resources if r.custom)
     record.jobs = sorted({r.job for r in plan.resources if r.job})
     record.summary = f"{record.resources} resources in {len(record.jobs)} jobs"
@@ -405,7 +420,7 @@ class Workers:
 
 def run_fleet(operation: str, stacks: Iterable[StackRef], *, jobs_dir: str = "jobs", assets_dir: Optional[str] = None,
               image: Optional[str] = None, variables: Optional[Mapping[str, str]] = None, options: Any = None,
-              parallel: int = 1, output_dir: Optional[str] = None, problems: Iterable[Problem] = (),
+              parallel: int = 1, output_dir: Optional[str] = None, problems: Iterable[Problem] = (), project_dir: str = ".",
               on_start: Optional[Callable[[StackRef, int], Any]] = None,
               on_finish: Optional[Callable[[StackRecord], Any]] = None,
               workers: Optional[Workers] = None) -> FleetResult:
@@ -426,7 +441,7 @@ def run_fleet(operation: str, stacks: Iterable[StackRef], *, jobs_dir: str = "jo
     stacks = list(stacks)
     if output_dir:
         Path(output_dir).mkdir(parents=True, exist_ok=True)
-    todo = deque(_Task(operation, s, jobs_dir, assets_dir, image, tuple(sorted((variables or {}).items())), options, output_dir)
+    todo = deque(_Task(operation, s, jobs_dir, assets_dir, image, tuple(sorted((variables or {}).items())), options, output_dir, project_dir)
                  for s in stacks)
     records: dict[StackRef, StackRecord] = {}
     attempts: dict[StackRef, int] = {}

@@ -26,7 +26,8 @@ from pulumi.runtime.settings import ROOT
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from .program import NAMESPACE, StackError, StackSettings, pulumi_program
+from .program import StackError, pulumi_program, stack_config
+from .stack import StackContext
 
 MOCK_ACCOUNT = "123456789012"
 MOCK_REGION = "us-east-1"
@@ -243,20 +244,6 @@ def _job_of(urn: str, parents: dict[str, str], types: dict[str, str]) -> Optiona
     return None
 
 
-def _config(settings: StackSettings) -> dict[str, str]:
-    import json
-
-    config = {f"{NAMESPACE}:tenant": settings.tenant, f"{NAMESPACE}:environment": settings.environment,
-              f"{NAMESPACE}:jobsDir": settings.jobs_dir}
-    if settings.assets_dir:
-        config[f"{NAMESPACE}:assetsDir"] = settings.assets_dir
-    if settings.image:
-        config[f"{NAMESPACE}:image"] = settings.image
-    if settings.variables:
-        config[f"{NAMESPACE}:vars"] = json.dumps(settings.variables)
-    return config
-
-
 class _Unsettled(Exception):
     """A value :func:`_settled` cannot read directly (an unknown, an input class, a pending output)."""
 
@@ -294,15 +281,15 @@ def _resolve(value: Any) -> Any:
         return _sync_await(pulumi.Output.from_input(value).future())
 
 
-def _run(settings: StackSettings) -> Plan:
+def _run(context: StackContext, job_files: Optional[tuple[str, ...]]) -> Plan:
     started = time.perf_counter()
     ROOT.set(None)  # a fresh root stack for every plan, even in one process
     mocks = PlanMocks()
     monitor = RecordingMonitor(mocks)
-    pulumi.runtime.set_mocks(mocks, project="dativo-infra", stack=settings.stack_name, preview=False, monitor=monitor)
-    pulumi.runtime.set_all_config(_config(settings))
+    pulumi.runtime.set_mocks(mocks, project="dativo-infra", stack=context.stack_name, preview=False, monitor=monitor)
+    pulumi.runtime.set_all_config(stack_config(context))
     # the same entry point as `pulumi up`, reading the stack config set above (a fleet also says which files to read)
-    _sync_await(run_pulumi_func(functools.partial(pulumi_program, job_files=settings.job_files)))
+    _sync_await(run_pulumi_func(functools.partial(pulumi_program, job_files=job_files)))
     root = pulumi.runtime.get_root_resource()
     outputs = {name: _resolve(value) for name, value in sorted(getattr(root, "outputs", {}).items())}
     parents = {urn: parent for urn, parent, *_ in monitor.registrations}
@@ -311,7 +298,7 @@ def _run(settings: StackSettings) -> Plan:
         (PlannedResource(_job_of(urn, parents, types), typ, name, urn, custom, protect, retain, _whole_numbers(mocks.inputs.get((typ, name), {})))
          for urn, _, typ, name, custom, protect, retain in monitor.registrations),
         key=lambda r: (r.job or "", r.urn))
-    return Plan(settings.tenant, settings.environment, resources, outputs, time.perf_counter() - started)
+    return Plan(context.tenant, context.environment, resources, outputs, time.perf_counter() - started)
 
 
 def release_runtime() -> None:
@@ -337,9 +324,12 @@ def release_runtime() -> None:
             other.close()
 
 
-def plan_stack(settings: StackSettings) -> Plan:
-    """Plan one tenant stack. Raises :class:`~dativo_infra.program.StackError` for bad jobs or settings."""
-    return contextvars.copy_context().run(_run, settings)
+def plan_stack(context: StackContext, job_files: Optional[tuple[str, ...]] = None) -> Plan:
+    """Plan one tenant stack. Raises :class:`~dativo_infra.program.StackError` for bad jobs or settings.
+
+    ``job_files``: the files that can hold the stack's jobs, when a fleet's discovery knows them.
+    """
+    return contextvars.copy_context().run(_run, context, job_files)
 
 
 __all__ = ["Plan", "PlannedResource", "StackError", "plan_stack", "release_runtime", "sdk_class"]

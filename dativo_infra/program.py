@@ -2,31 +2,32 @@
 
 The same :func:`pulumi_program` runs under ``pulumi up`` (``__main__.py``),
 as the Automation API's inline program, and under the SDK's mock runtime for
-``dativo-infra plan``. Stack configuration (``Pulumi.yaml`` documents it)::
-
-    dativo-infra:tenant       tenant whose jobs this stack provisions (required)
-    dativo-infra:environment  environment of those jobs (required)
-    dativo-infra:jobsDir      folder of job files (default: jobs)
-    dativo-infra:assetsDir    folder of asset files (default: jobs/assets, or DATIVO_ASSETS_DIR)
-    dativo-infra:image        the Dativo runner image, when a job names none
-    dativo-infra:vars         values for ${VAR} in job files (an object)
+``dativo-infra plan``. Its settings are the stack's config, read through
+Pulumi (``Pulumi.<stack>.yaml`` over the defaults of ``Pulumi.yaml``, which
+documents every key) and turned into a :class:`~dativo_infra.stack.StackContext`
+by the same function the command line uses (:func:`dativo_infra.stack.context_from_config`).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+import json
 from typing import Any, Optional
 
 import pulumi
 
 from .components import component_class, lookups
 from .errors import DativoError, Problem, ProgramError
-from .jobs import Job, load_jobs
+from .jobs import load_jobs
+from .jobs.loader import Scope
+from .resolve import ResolvedJob, resolve
+from .stack import CLOUD_REGION_KEYS, NAMESPACE, SETTINGS, StackContext, context_from_config
 from .tags import format_levels
 from .tags.merge import tenant_candidates
 from .tags.transformation import register as register_tag_transformation
-from .variables import job_variables
 
-NAMESPACE = "dativo-infra"
+# the name this context had before stack files were read: a StackContext built by hand is one stack's settings
+StackSettings = StackContext
+
+__all__ = ["NAMESPACE", "StackError", "StackSettings", "build_stack", "context_from_pulumi", "load_stack_jobs", "pulumi_program", "stack_config"]
 
 
 class StackError(pulumi.RunError):
@@ -37,82 +38,93 @@ class StackError(pulumi.RunError):
         super().__init__(str(error))
 
 
-@dataclass(frozen=True)
-class StackSettings:
-    tenant: str
-    environment: str
-    jobs_dir: str = "jobs"
-    assets_dir: Optional[str] = None
-    image: Optional[str] = None
-    variables: dict = field(default_factory=dict)
-    # the files of jobs_dir that can hold this stack's jobs, when a fleet's discovery already knows them
-    # (the loader skips the others anyway); None: every file under jobs_dir
-    job_files: Optional[tuple[str, ...]] = None
+def stack_config(context: StackContext) -> dict[str, str]:
+    """The context as Pulumi stack config (``namespace:key`` → text), which :func:`context_from_pulumi` reads back unchanged.
 
-    @property
-    def stack_name(self) -> str:
-        return f"{self.tenant}-{self.environment}"
-
-
-def settings_from_config() -> StackSettings:
-    config = pulumi.Config(NAMESPACE)
-    missing = [key for key in ("tenant", "environment") if not config.get(key)]
-    if missing:
-        raise ProgramError([Problem(f"stack {pulumi.get_stack()}", f"missing stack config {NAMESPACE}:{key}; run: pulumi config set {NAMESPACE}:{key} <value>")
-                            for key in missing])
-    variables = config.get_object("vars") or {}
-    if not isinstance(variables, dict):
-        raise ProgramError([Problem(f"stack {pulumi.get_stack()}", f"{NAMESPACE}:vars must be an object of NAME: value; set it with pulumi config set --path '{NAMESPACE}:vars.NAME' value")])
-    return StackSettings(
-        tenant=config.require("tenant"),
-        environment=config.require("environment"),
-        jobs_dir=config.get("jobsDir") or "jobs",
-        assets_dir=config.get("assetsDir"),
-        image=config.get("image"),
-        variables={str(k): str(v) for k, v in variables.items()},
-    )
+    The Automation API sets exactly this on a stack, and ``plan`` gives it to the
+    mock runtime: one stack's settings, whichever way in.
+    """
+    config: dict[str, str] = {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in context.config.items() if v is not None}
+    values: dict[str, Any] = {"tenant": context.tenant, "environment": context.environment, "jobsDir": context.jobs_dir,
+                              "assetsDir": context.assets_dir, "image": context.image, "policy": context.policy,
+                              "vars": dict(context.variables) or None, "tenantPrefix": context.tenant_prefix,
+                              "sharedJobs": context.shared_jobs if isinstance(context.shared_jobs, str) else list(context.shared_jobs),
+                              "envVars": list(context.env_allowed) or None, "sharedBuckets": list(context.shared_buckets) or None,
+                              "allowedBuckets": list(context.allowed_buckets) or None}
+    for key, value in values.items():
+        if value is None:
+            config.pop(f"{NAMESPACE}:{key}", None)
+        else:
+            config[f"{NAMESPACE}:{key}"] = value if isinstance(value, str) else json.dumps(value)
+    for cloud, key in CLOUD_REGION_KEYS.items():
+        if context.region_for(cloud):
+            config[key] = context.region_for(cloud)
+    return config
 
 
-def load_stack_jobs(settings: StackSettings) -> list[Job]:
-    """The tenant's jobs for the environment; every problem of every file, before any resource exists."""
-    paths = list(settings.job_files) if settings.job_files is not None else [settings.jobs_dir]
-    result = load_jobs(paths, tenant=settings.tenant, environment=settings.environment,
-                       variables=settings.variables, assets_dir=settings.assets_dir)
+def context_from_pulumi() -> StackContext:
+    """This stack's context, from the config Pulumi gives the program."""
+    config: dict[str, Any] = {}
+    project = pulumi.Config(NAMESPACE)
+    for key in SETTINGS:
+        value = project.get(key)
+        if value is not None:
+            config[f"{NAMESPACE}:{key}"] = value
+    for key in CLOUD_REGION_KEYS.values():
+        namespace, name = key.split(":")
+        value = pulumi.Config(namespace).get(name)
+        if value is not None:
+            config[key] = value
+    return context_from_config(config, source=f"stack {pulumi.get_stack()}")
+
+
+def load_stack_jobs(context: StackContext, job_files: Optional[tuple[str, ...]] = None) -> list[ResolvedJob]:
+    """The stack's jobs, resolved; every problem of every file before any resource exists.
+
+    ``job_files``: the files of the jobs folder that can hold this stack's jobs,
+    when a fleet's discovery already knows them; None: every file under jobs_dir.
+    """
+    paths = list(job_files) if job_files is not None else [context.jobs_dir]
+    result = load_jobs(paths, tenant=context.tenant, environment=context.environment, variables=context.variables,
+                       assets_dir=context.assets_dir, scope=Scope(lambda tenant, environment: context))
     if not result.ok:
         raise ProgramError(result.problems)
-    jobs = [job for job in result.jobs if job.infrastructure is not None]
-    if not jobs:
-        raise ProgramError([Problem(settings.jobs_dir, f"no job with an infrastructure block for tenant {settings.tenant!r} in environment {settings.environment!r}")])
-    names = [job.name for job in jobs]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise ProgramError([Problem(job.path, f"two job files of tenant {settings.tenant} are both named {job.name!r}; rename one") for job in jobs if job.name in duplicates])
-    return jobs
+    problems: list[Problem] = []
+    resolved: list[ResolvedJob] = []
+    for job in result.jobs:
+        if job.infrastructure is None:
+            continue
+        try:
+            resolved.append(resolve(job, context))
+        except DativoError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ProgramError(problems)
+    if not resolved:
+        raise ProgramError([Problem(context.jobs_dir, f"no job with an infrastructure block for tenant {context.tenant!r} in environment {context.environment!r}")])
+    return resolved
 
 
-def build_stack(settings: StackSettings) -> dict[str, Any]:
-    jobs = load_stack_jobs(settings)
-    variables = {job.name: job_variables(job, settings.image) for job in jobs}  # all computed before any resource
+def build_stack(context: StackContext, job_files: Optional[tuple[str, ...]] = None) -> dict[str, Any]:
+    jobs = load_stack_jobs(context, job_files)  # all resolved before any resource
 
     def tenant_tags(cloud: str) -> dict:
-        return format_levels(tenant_candidates(settings.tenant, settings.environment, settings.jobs_dir), cloud).tags
+        return format_levels(tenant_candidates(context.tenant, context.environment, context.jobs_dir), cloud).tags
 
     register_tag_transformation(tenant_tags)
     outputs = {}
-    with lookups.per_stack():  # the provider's region, account, client config... looked up once, not per job
+    with lookups.per_stack():  # the provider's account, client config... looked up once, not per job
         for job in jobs:
-            component = component_class(job.runtime)(job.name, job, variables[job.name])
+            assert job.runtime is not None
+            component = component_class(job.runtime)(job.name, job)
             outputs[job.name] = component.outputs
             pulumi.export(job.name, component.outputs)
     return outputs
 
 
-def pulumi_program(settings: Optional[StackSettings] = None, *, job_files: Optional[tuple[str, ...]] = None) -> None:
-    """The program: settings from the stack config unless given; ``job_files`` as in :class:`StackSettings`."""
+def pulumi_program(context: Optional[StackContext] = None, *, job_files: Optional[tuple[str, ...]] = None) -> None:
+    """The program: the stack's context from its config unless given; ``job_files`` as in :func:`load_stack_jobs`."""
     try:
-        settings = settings or settings_from_config()
-        if job_files is not None:
-            settings = replace(settings, job_files=job_files)
-        build_stack(settings)
+        build_stack(context or context_from_pulumi(), job_files)
     except DativoError as exc:
         raise StackError(exc) from None

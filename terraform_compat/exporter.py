@@ -1,9 +1,10 @@
 """Export a job's variables for Terraform: ``.tfvars`` / ``.tfvars.json`` and a backend file.
 
-The values are :func:`dativo_infra.variables.job_variables` (the same set the
-Pulumi components read) plus the job's free-form ``terraform.variables``; a
-free-form name that clashes with a generated one is an error, never a silent
-override. Files are written atomically: a temporary file, then a rename.
+The values are a resolved job's variables (:func:`dativo_infra.resolve.resolve`:
+the same set the Pulumi components read, in the same stack context) plus the
+job's free-form ``terraform.variables``; a free-form name that clashes with a
+generated one is rejected by ``resolve``, never a silent override. Files are
+written atomically (:func:`dativo_infra.fsafe.write_atomic`).
 """
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from pathlib import Path
 from typing import Any, Optional
 
 from dativo_infra.errors import ExportError, Problem
+from dativo_infra.fsafe import write_atomic as _write_atomic
 from dativo_infra.jobs import Job
-from dativo_infra.variables import clashing_variables, job_variables
+from dativo_infra.resolve import ResolvedJob
 
 from . import hcl
 
@@ -23,12 +25,11 @@ FORMATS = ("hcl", "json")
 SUFFIX = {"hcl": ".tfvars", "json": ".tfvars.json"}
 
 
-def terraform_variables(job: Job, image: Optional[str] = None) -> dict[str, Any]:
-    clashes = clashing_variables(job, image)  # the loader reports these (for the default image) with their line
-    if clashes:
-        raise ExportError([Problem(job.path, message, field=f"infrastructure.terraform.variables.{name}") for name, message in clashes])
-    tf = job.infrastructure.terraform if job.infrastructure else None
-    return dict(sorted({**job_variables(job, image), **(tf.variables if tf else {})}.items()))
+def terraform_variables(resolved: ResolvedJob) -> dict[str, Any]:
+    """The module's variables: the generated set and the job's own ``terraform.variables`` (``resolve`` checked they agree)."""
+    infra = resolved.job.infrastructure
+    tf = infra.terraform if infra else None
+    return dict(sorted({**(tf.variables if tf else {}), **resolved.variables}.items()))
 
 
 def module_reference(job: Job) -> dict[str, Optional[str]]:
@@ -47,11 +48,11 @@ def header(job: Job) -> str:
     return "\n".join(lines)
 
 
-def render(job: Job, fmt: str = "hcl", image: Optional[str] = None) -> str:
-    variables = terraform_variables(job, image)
+def render(resolved: ResolvedJob, fmt: str = "hcl") -> str:
+    variables = terraform_variables(resolved)
     if fmt == "json":
         return json.dumps(variables, indent=2, ensure_ascii=False) + "\n"
-    return hcl.dumps(variables, header=header(job))
+    return hcl.dumps(variables, header=header(resolved.job))
 
 
 def render_backend(job: Job) -> Optional[str]:
@@ -62,35 +63,9 @@ def render_backend(job: Job) -> Optional[str]:
 
 
 def write_atomic(path: str, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path``, then rename it over ``path``.
-
-    The temporary name is unique to this process and the file gets the
-    permissions a plain ``open(path, "w")`` would give it. (``mkstemp``'s
-    random names cost more than the whole write on a 10,000-job export.)
-    """
-    folder, name = os.path.split(path)
-    tmp = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
-    data = text.encode("utf-8")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
-    try:
-        try:
-            fd = os.open(tmp, flags, 0o666)  # the umask applies, as with open()
-        except FileNotFoundError:  # the folder does not exist yet: make it only then, no stat per file
-            os.makedirs(folder or ".", exist_ok=True)
-            fd = os.open(tmp, flags, 0o666)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    """:func:`dativo_infra.fsafe.write_atomic` without ``fsync``: a killed run never leaves a half-written file either way,
+    and a 10,000-job export would spend seconds flushing (the rename replaces the old file only once the new one is whole)."""
+    _write_atomic(path, text, durable=False)
 
 
 def regular_file(path: str) -> str:
@@ -123,10 +98,9 @@ class Prepared:
     backend_text: Optional[str] = None
 
 
-def prepare_export(job: Job, output: str, fmt: str = "hcl", backend_config: Optional[str] = None, image: Optional[str] = None) -> Prepared:
-    if job.infrastructure is None:
-        raise ExportError([Problem(job.path, "job has no infrastructure block: there is nothing to export")])
-    text = render(job, fmt, image)
+def prepare_export(resolved: ResolvedJob, output: str, fmt: str = "hcl", backend_config: Optional[str] = None) -> Prepared:
+    job = resolved.job
+    text = render(resolved, fmt)
     backend_text = render_backend(job) if backend_config else None
     if backend_config and backend_text is None:
         raise ExportError([Problem(job.path, "--backend-config was given but the job has no terraform.backend_config", field="infrastructure.terraform.backend_config")])
@@ -147,6 +121,6 @@ def write_export(prepared: Prepared) -> ExportResult:
     return result
 
 
-def export_job(job: Job, output: str, fmt: str = "hcl", backend_config: Optional[str] = None, image: Optional[str] = None) -> ExportResult:
+def export_job(resolved: ResolvedJob, output: str, fmt: str = "hcl", backend_config: Optional[str] = None) -> ExportResult:
     """Write one job's variables (and optionally its backend file)."""
-    return write_export(prepare_export(job, output, fmt, backend_config, image))
+    return write_export(prepare_export(resolved, output, fmt, backend_config))

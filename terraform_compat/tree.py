@@ -5,9 +5,12 @@ import os
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Optional, Union
 
-from dativo_infra.errors import ExportError, Problem
+from dativo_infra.errors import DativoError, Problem
+from dativo_infra.fsafe import is_temp_name
 from dativo_infra.jobs import Job
+from dativo_infra.jobs.loader import Scope
 from dativo_infra.jobs.parallel import load_and_apply
+from dativo_infra.resolve import Resolver
 
 from .exporter import SUFFIX, ExportResult, Prepared, prepare_export, write_export
 
@@ -18,6 +21,7 @@ class TreeExport:
     exported: list[ExportResult] = field(default_factory=list)
     skipped: list[dict] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    unreadable: list[Problem] = field(default_factory=list)  # files or folders that could not be read: --clean deletes nothing
     workers: int = 1
 
     @property
@@ -47,14 +51,15 @@ def remove_stale(output_dir: str, written: Iterable[ExportResult]) -> list[str]:
 
     A job removed from the tree, renamed, or now invalid keeps no file with old
     values that a pipeline applying every file of the folder would apply.
-    Only files with an export's suffixes are touched.
+    Only files with an export's suffixes are touched, and the temporary files
+    of an export that was killed (``.dativo-tmp-*``).
     """
     keep = {os.path.abspath(p) for r in written for p in (r.output, r.backend) if p}
     removed = []
     for root, _, files in os.walk(output_dir):
         for name in sorted(files):
             path = os.path.join(root, name)
-            if name.endswith(EXPORTED_SUFFIXES) and os.path.abspath(path) not in keep:
+            if (name.endswith(EXPORTED_SUFFIXES) or is_temp_name(name)) and os.path.abspath(path) not in keep:
                 os.unlink(path)
                 removed.append(path)
     return sorted(removed)
@@ -65,7 +70,7 @@ def export_tree(
     output_dir: str,
     fmt: str = "hcl",
     *,
-    image: Optional[str] = None,
+    resolver: Optional[Resolver] = None,
     tenant: Optional[str] = None,
     variables: Optional[Mapping[str, str]] = None,
     assets_dir: Optional[str] = None,
@@ -78,6 +83,7 @@ def export_tree(
     ``parallel``: processes to use (``None``: one per CPU when the tree is big).
     """
     paths = list(paths)
+    resolver = resolver or Resolver()
 
     def prepare(job: Job) -> Outcome:
         if job.infrastructure is None:
@@ -86,8 +92,8 @@ def export_tree(
         tf = job.infrastructure.terraform
         backend = backend_output_path(target, fmt) if tf and tf.backend_config else None
         try:
-            return prepare_export(job, target, fmt, backend, image)
-        except ExportError as exc:
+            return prepare_export(resolver(job), target, fmt, backend)
+        except DativoError as exc:
             return exc.problems
 
     def apply(outcome: Outcome) -> Outcome:
@@ -95,11 +101,13 @@ def export_tree(
             return outcome
         try:
             return write_export(outcome)
-        except ExportError as exc:
+        except DativoError as exc:
             return exc.problems
 
-    loaded, outcomes, workers = load_and_apply(paths, prepare, apply, workers=parallel, tenant=tenant, variables=variables, assets_dir=assets_dir)
-    result = TreeExport(files=len(loaded.files), problems=loaded.problems, workers=workers)
+    scope = resolver.scope()
+    loaded, outcomes, workers = load_and_apply(paths, prepare, apply, workers=parallel, tenant=tenant, variables=variables,
+                                               assets_dir=assets_dir, scope=scope)
+    result = TreeExport(files=len(loaded.files), problems=loaded.problems, unreadable=loaded.unreadable, workers=workers)
     for outcome in outcomes:
         if isinstance(outcome, ExportResult):
             result.exported.append(outcome)

@@ -52,3 +52,13 @@ def write(tmp_path):
 
 
 TERRAFORM = shutil.which("terraform")
+
+
+PROJECT_FILE = "name: dativo-infra\nruntime: python\nconfig:\n  aws:region:\n    value: us-east-1\n"
+
+
+@pytest.fixture
+def project_dir(tmp_path) -> Path:
+    """tmp_path as a project folder: a Pulumi.yaml whose only setting is the AWS region every stack defaults to."""
+    (tmp_path / "Pulumi.yaml").write_text(PROJECT_FILE, encoding="utf-8")
+    return tmp_path

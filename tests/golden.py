@@ -8,8 +8,9 @@ example jobs, and review the diff before committing::
 They live under tests/golden/tfvars/<tenant>/<environment>/<job>.tfvars (with
 .tfvars.json, and .backend.hcl for jobs with a terraform.backend_config), the
 layout of `dativo-infra terraform export --all`. Jobs are read from the
-repository root with relative paths, the environment ignored for ${VAR} and the
-default image, so the files are the same on every machine.
+repository root with relative paths, each in its stack's context (Pulumi.yaml
+and the example stack files: their images and regions), the environment
+ignored for ${VAR}, so the files are the same on every machine.
 """
 from __future__ import annotations
 
@@ -39,11 +40,12 @@ def at_root() -> Iterator[None]:
 def render_all() -> dict[str, str]:
     """Golden path (relative to the repository root) → the text the exporter writes today."""
     from dativo_infra.jobs import load_jobs
-    from dativo_infra.variables import DEFAULT_IMAGE
+    from dativo_infra.resolve import Resolver
     from terraform_compat import backend_output_path, render, render_backend, tree_output_path
 
     with at_root():
-        result = load_jobs([JOBS_DIR], assets_dir=ASSETS_DIR, environ={})
+        resolver = Resolver()
+        result = load_jobs([JOBS_DIR], assets_dir=ASSETS_DIR, environ={}, scope=resolver.scope())
         if not result.ok:
             raise SystemExit("example jobs do not validate:\n" + "\n".join(p.render() for p in result.problems))
         files: dict[str, str] = {}
@@ -51,7 +53,7 @@ def render_all() -> dict[str, str]:
             if job.infrastructure is None:
                 continue
             for fmt in ("hcl", "json"):
-                files[tree_output_path(str(GOLDEN), job, fmt)] = render(job, fmt, image=DEFAULT_IMAGE)
+                files[tree_output_path(str(GOLDEN), job, fmt)] = render(resolver(job), fmt)
             backend = render_backend(job)
             if backend is not None:
                 files[backend_output_path(tree_output_path(str(GOLDEN), job, "hcl"), "hcl")] = backend

@@ -13,7 +13,7 @@ from .conftest import JOBS
 
 @lru_cache(maxsize=None)
 def plan(tenant: str, environment: str, jobs_dir: str = str(JOBS)) -> Plan:
-    return plan_stack(StackSettings(tenant, environment, jobs_dir=jobs_dir))
+    return plan_stack(stack_settings(tenant, environment, jobs_dir=jobs_dir))
 
 
 def accepts(token: str, parameter: str) -> bool:
@@ -40,3 +40,28 @@ def one(resources, typ: str):
     found = of_type(resources, typ)
     assert len(found) == 1, (typ, [r.name for r in found])
     return found[0]
+
+
+def stack_settings(tenant: str, environment: str, jobs_dir: str = str(JOBS), **kw) -> StackSettings:
+    """The stack's context as the project folder gives it (Pulumi.yaml and the stack file), with these folders and values."""
+    from dataclasses import replace
+
+    from dativo_infra.stack import Project
+
+    from .conftest import ROOT
+
+    return replace(Project(str(ROOT)).context(tenant, environment), jobs_dir=jobs_dir, **kw)
+
+
+def resolved(job, image=None, project_dir=None):
+    """A loaded job resolved in its stack (the repository's Pulumi.yaml and stack files unless ``project_dir``)."""
+    from dativo_infra.resolve import Resolver
+    from dativo_infra.stack import Flags, Project
+
+    from .conftest import ROOT
+
+    return Resolver(Project(str(project_dir or ROOT), Flags(image=image)))(job)
+
+
+def variables_of(job, image=None) -> dict:
+    return dict(resolved(job, image).variables)

@@ -158,7 +158,9 @@ def fake(monkeypatch, tmp_path):
 
 
 def settings(tenant="acme", environment="prod", **kw) -> StackSettings:
-    return StackSettings(tenant, environment, jobs_dir=str(JOBS), **kw)
+    from .plans import stack_settings
+
+    return stack_settings(tenant, environment, jobs_dir=str(JOBS), **kw)
 
 
 def test_up_selects_the_tenant_stack_in_its_own_workspace_with_the_inline_program(fake, tmp_path):
@@ -182,8 +184,12 @@ def test_up_selects_the_tenant_stack_in_its_own_workspace_with_the_inline_progra
                                 "pulumi_command": opts.pulumi_command}]
 
     stack = fake["stacks"][0]
+    # Pulumi.acme-prod.yaml passed through (its image, gcp project and regions), options.config over it
     assert stack.config == {"dativo-infra:tenant": "acme", "dativo-infra:environment": "prod",
-                            "dativo-infra:jobsDir": str(JOBS.resolve()), "aws:region": "eu-west-1"}
+                            "dativo-infra:jobsDir": str(JOBS.resolve()), "aws:region": "eu-west-1",
+                            "dativo-infra:image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/dativo-ingest:1.4.0",
+                            "dativo-infra:sharedJobs": "all", "dativo-infra:tenantPrefix": "{tenant}/",
+                            "gcp:project": "acme-project", "gcp:region": "us-central1"}
     (name, kwargs), = stack.calls
     assert name == "up" and kwargs["parallel"] == 4
     assert outputs == ["up line from pulumi\n"] and len(events) == 1 and isinstance(events[0], auto.EngineEvent)
@@ -354,8 +360,9 @@ def test_config_of_ours_no_longer_given_is_removed_and_vars_are_json(fake, tmp_p
     monkeypatch.setattr(auto, "create_or_select_stack", reopen)
     automation.up(settings(), options)
     second = fake["stacks"][1]
-    assert sorted(second.removed) == ["dativo-infra:assetsDir", "dativo-infra:image", "dativo-infra:vars"]
-    assert "dativo-infra:image" not in second.config
+    assert sorted(second.removed) == ["dativo-infra:assetsDir", "dativo-infra:vars"]
+    # no --image this time: the stack file's image (Pulumi.acme-prod.yaml), not the earlier flag's
+    assert second.config["dativo-infra:image"] == "123456789012.dkr.ecr.us-east-1.amazonaws.com/dativo-ingest:1.4.0"
 
     with pytest.raises(automation.AutomationError, match="needs a namespace"):
         automation.up(settings(), StackOptions(root=str(tmp_path), config={"region": "x"}))

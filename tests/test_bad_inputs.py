@@ -266,7 +266,8 @@ CASES = [
         (10, 5, "infrastructure.storage.prefix", "prefix 'raw/../other-tenant' may not contain '..', '*' or '?': it bounds the job's access")]),
     # --- consistency rules ------------------------------------------------------------
     Bad("azure-without-resource-group", k8s("azure"), [
-        (3, 1, "infrastructure.resource_group", "Azure resources live in a resource group: set resource_group")]),
+        (3, 1, "infrastructure.resource_group", "Azure resources live in a resource group: set resource_group, or give runtime.cluster_name as "
+                                                "the managed environment's (or cluster's) resource ID …")]),
     Bad("ecs-without-subnets", ECS.replace("    subnet_ids: [subnet-1]\n", ""), [
         (8, 3, "infrastructure.networking.subnet_ids", "runtime 'ecs' places tasks in subnets: list at least one subnet ID")]),
     # Cloud Run task timeout: at most 168 h = 604800 s
@@ -328,7 +329,8 @@ CASES = [
         (11, 5, "infrastructure.tags.owner", "keys 'Owner' and 'owner' of the same level both become 'owner' in azure tags; rename one")]),
     # AWS: at most 50 user tags; 4 defaults + 47 = 51
     Bad("aws-too-many-tags", k8s(extra="  tags:\n" + "".join(f"    t{i:02d}: v\n" for i in range(47))), [
-        (8, 3, "infrastructure.tags", "51 tags after merging, more than aws's limit of 50 per resource (from defaults 4, infrastructure.tags 47)")]),
+        (8, 3, "infrastructure.tags", "52 tags after merging, more than aws's limit of 50 per resource (from defaults 4, infrastructure.tags 47, "
+                                      "plus Name that dativo-infra adds to some resources)")]),
     # GCP: at most 64 labels
     Bad("gcp-too-many-labels", k8s("gcp", "  tags:\n" + "".join(f"    t{i:02d}: v\n" for i in range(61))), [
         (8, 3, "infrastructure.tags", "65 labels after merging, more than gcp's limit of 64 per resource (from defaults 4, infrastructure.tags 61)")]),
@@ -338,6 +340,11 @@ CASES = [
 def test_catalogue_is_large_enough():
     assert len(CASES) >= 35
     assert len({c.id for c in CASES}) == len(CASES)
+
+
+@pytest.fixture(autouse=True)
+def _a_project_folder(project_dir):
+    """Every test here runs in tmp_path: a project folder with a default AWS region, as a user's has."""
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
@@ -404,7 +411,7 @@ def test_directory_without_job_files(cli, tmp_path):
 def test_missing_path(cli, tmp_path):
     code, out, err = cli("validate", tmp_path / "nope.yaml")
     assert code == 2
-    assert out.splitlines()[0] == f"{tmp_path / 'nope.yaml'}: cannot read file: No such file or directory"
+    assert out.splitlines()[0] == f"{tmp_path / 'nope.yaml'}: no such file; expected a job file"
 
 
 def test_missing_asset_names_every_place_looked(cli, write, tmp_path, monkeypatch):

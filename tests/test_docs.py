@@ -15,6 +15,7 @@ from dativo_infra.variables import COMMON_VARIABLES, RUNTIME_VARIABLES, generate
 
 from .conftest import JOBS, ROOT
 from .tfconsole import type_of
+from .plans import resolved, variables_of
 
 DOCS = ROOT / "docs"
 
@@ -67,7 +68,7 @@ def test_the_example_job_is_valid(tmp_path):
     path = tmp_path / "example.yaml"
     path.write_text(example, encoding="utf-8")
     job = load_job(str(path), assets_dir=str(JOBS / "assets"))
-    variables = job_variables(job)
+    variables = variables_of(job)
     assert (variables["runtime_type"], variables["cpu_units"], variables["compute_memory"]) == ("ecs", 1024, 2048)
     assert variables["schedule_cron"] == "0 2 * * *" and variables["schedule_timezone"] == "UTC"
     assert job.asset_file == str(JOBS / "assets" / "stripe" / "v1.0" / "customers.yaml")
@@ -123,7 +124,7 @@ def test_documented_types_match_the_exported_examples():
     for job in load_jobs([str(JOBS)], assets_dir=str(JOBS / "assets")).jobs:
         if job.infrastructure is None:
             continue
-        for name, value in job_variables(job).items():
+        for name, value in variables_of(job).items():
             assert type_of(value) == documented[name][0], (job.path, name)
             seen.add(name)
     assert seen == set(documented)  # the examples exercise every variable
@@ -133,7 +134,7 @@ def test_generated_names_are_the_names_job_variables_writes():
     """clashing_variables compares terraform.variables with these names without computing the values first."""
     for job in load_jobs([str(JOBS)], assets_dir=str(JOBS / "assets")).jobs:
         if job.infrastructure is not None:
-            assert set(job_variables(job)) == generated_names(job.runtime), job.path
+            assert set(variables_of(job)) == generated_names(job.runtime), job.path
 
 
 # --- tags.md -------------------------------------------------------------------------------------------
@@ -156,7 +157,7 @@ def test_canonical_keys_in_the_doc_are_the_ones_produced(tmp_path):
                                        "infrastructure: {provider: aws, runtime: {type: kubernetes, cluster_name: eks}}\n")
     job = load_job(str(tmp_path / "job.yaml"))
     keys = set(re.findall(r"`(dativo:[a-z-]+)`", read("tags.md")))
-    assert set(job.tag_sets["aws"].tags) == keys
+    assert set(resolved(job).tag_sets["aws"].tags) == keys
 
 
 def test_list_separator_and_limits_in_the_doc():
@@ -167,7 +168,7 @@ def test_list_separator_and_limits_in_the_doc():
     assert FORMATS["kubernetes"].limit is None and row[4] == "no limit checked"
 
 
-def test_documented_messages_are_the_real_ones(cli, tmp_path, monkeypatch):
+def test_documented_messages_are_the_real_ones(cli, tmp_path, monkeypatch, project_dir):
     monkeypatch.chdir(tmp_path)
     text = read("tags.md")
     (limit_line,) = [b.strip() for b in blocks(text, "text")]

@@ -24,6 +24,7 @@ from dativo_infra.jobs.models import TERRAFORM_RESERVED
 
 from .conftest import JOBS, ROOT, TERRAFORM
 from .tfconsole import ENV, declarations, fmt_check, read_back, terraform_missing
+from .plans import resolved
 
 EXAMPLES = load_jobs([str(JOBS)], assets_dir=str(JOBS / "assets"))
 EXPORTABLE = [j for j in EXAMPLES.jobs if j.infrastructure is not None]
@@ -53,9 +54,9 @@ def test_examples_load():
 @pytest.mark.parametrize("job", EXPORTABLE, ids=IDS)
 def test_exported_example_is_read_back_exactly(job, tmp_path):
     hcl_file, json_file = tmp_path / "job.tfvars", tmp_path / "job.tfvars.json"
-    exporter.export_job(job, str(hcl_file), "hcl")
-    exporter.export_job(job, str(json_file), "json")
-    expected = terraform_variables(job)
+    exporter.export_job(resolved(job), str(hcl_file), "hcl")
+    exporter.export_job(resolved(job), str(json_file), "json")
+    expected = terraform_variables(resolved(job))
     from_json = json.loads(json_file.read_text(encoding="utf-8"))
     assert from_json == expected
     assert list(from_json) == sorted(from_json)  # deterministic key order
@@ -90,7 +91,7 @@ def test_terraform_reserves_exactly_these_variable_names(tmp_path):
                          ids=lambda j: f"{j.tenant}-{j.name}")
 def test_backend_file(job, tmp_path):
     backend = tmp_path / "backend.hcl"
-    result = exporter.export_job(job, str(tmp_path / "job.tfvars"), "hcl", str(backend))
+    result = exporter.export_job(resolved(job), str(tmp_path / "job.tfvars"), "hcl", str(backend))
     assert result.backend == str(backend)
     text = backend.read_text(encoding="utf-8")
     assert text.startswith(f"# terraform init -backend-config=<this file>; from {job.path}\n")
@@ -104,7 +105,7 @@ def test_backend_file(job, tmp_path):
 # --- the command line ----------------------------------------------------------------------------
 
 
-def test_the_seeds_command_line(tmp_path, monkeypatch):
+def test_the_seeds_command_line(project_dir, tmp_path, monkeypatch):
     """`dativo-infra terraform export --config JOB --output terraform.tfvars`, exactly as the seed documents it."""
     monkeypatch.chdir(tmp_path)
     job = JOBS / "acme" / "stripe_customers_aws.yaml"
@@ -207,7 +208,7 @@ def tree(write) -> None:
     write("tree/globex/plain.yaml", "tenant_id: globex\nenvironment: prod\n")
 
 
-def test_all_writes_one_file_per_job_per_tenant(cli, write, tmp_path, monkeypatch):
+def test_all_writes_one_file_per_job_per_tenant(project_dir, cli, write, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     tree(write)
     code, out, err = cli("terraform", "export", "--all", "tree", "--output-dir", "out")
@@ -220,7 +221,7 @@ def test_all_writes_one_file_per_job_per_tenant(cli, write, tmp_path, monkeypatc
                                         "wrote out/globex/prod/orders.tfvars (+ out/globex/prod/orders.backend.hcl)"]
 
 
-def test_all_as_json(cli, write, tmp_path, monkeypatch):
+def test_all_as_json(project_dir, cli, write, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     tree(write)
     code, out, _ = cli("terraform", "export", "--all", "tree", "--output-dir", "out", "--format", "json", "--json")
@@ -232,7 +233,7 @@ def test_all_as_json(cli, write, tmp_path, monkeypatch):
     assert report["skipped"] == [{"path": "tree/globex/plain.yaml", "reason": "no infrastructure block"}]
 
 
-def test_all_reports_bad_files_and_exports_the_rest(cli, write, tmp_path, monkeypatch):
+def test_all_reports_bad_files_and_exports_the_rest(project_dir, cli, write, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     tree(write)
     write("tree/acme/broken.yaml", "tenant_id: Acme\nenvironment: prod\n")
@@ -281,7 +282,7 @@ def test_a_failure_mid_write_keeps_the_old_file(tmp_path, monkeypatch, write):
 
     monkeypatch.setattr(os, "write", half_then_disk_full)
     with pytest.raises(ExportError) as info:
-        exporter.export_job(job, str(target))
+        exporter.export_job(resolved(job), str(target))
     assert info.value.problems[0].render() == f"{target}: cannot write: No space left on device"
     assert target.read_text() == "old = true\n"
     assert leftovers(target.parent) == []
@@ -297,7 +298,7 @@ def test_a_failed_rename_keeps_the_old_file(tmp_path, monkeypatch, write):
 
     monkeypatch.setattr(os, "replace", refuse)
     with pytest.raises(ExportError, match="Permission denied"):
-        exporter.export_job(job, str(target))
+        exporter.export_job(resolved(job), str(target))
     assert target.read_text() == "old = true\n"
     assert leftovers(tmp_path) == []
 
@@ -317,7 +318,7 @@ def test_a_failed_backend_write_names_the_backend_file(tmp_path):
     blocked = tmp_path / "file"
     blocked.write_text("")
     with pytest.raises(ExportError) as info:
-        exporter.export_job(job, str(tmp_path / "t.tfvars"), "hcl", str(blocked / "backend.hcl"))  # a file is not a folder
+        exporter.export_job(resolved(job), str(tmp_path / "t.tfvars"), "hcl", str(blocked / "backend.hcl"))  # a file is not a folder
     assert info.value.problems[0].file == str(blocked / "backend.hcl")
 
 
@@ -353,7 +354,7 @@ def test_output_dash_prints_the_variables(cli, write, tmp_path):
     job = write("job.yaml", K8S)
     code, out, err = cli("terraform", "export", "--config", job, "--output", "-")
     assert code == 0, err
-    assert 'cloud_provider' in out and out == exporter.render(load_job(str(job)), "hcl")
+    assert 'cloud_provider' in out and out == exporter.render(resolved(load_job(str(job))), "hcl")
     assert not (tmp_path / "-").exists()
     plain = write("plain.yaml", "tenant_id: acme\nenvironment: prod\n")
     code, out, err = cli("terraform", "export", "--config", plain, "--output", "-")
@@ -395,7 +396,7 @@ def test_a_folder_is_not_a_job_file(cli, command):
     assert code == 2 and f"{JOBS / 'acme'}: is a folder; give one job file" in out + err
 
 
-def test_clean_removes_what_this_export_did_not_write(cli, write, tmp_path, monkeypatch):
+def test_clean_removes_what_this_export_did_not_write(project_dir, cli, write, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     tree(write)
     code, _, err = cli("terraform", "export", "--all", "tree", "--output-dir", "out")

@@ -210,7 +210,8 @@ def test_workers_are_long_lived_and_none_outlives_the_run(tmp_path, cli):
 
 def test_each_stack_reads_only_the_files_that_can_be_its_own_and_plans_as_from_the_whole_folder(tmp_path):
     from dativo_infra.plan import StackError, plan_stack
-    from dativo_infra.program import StackSettings
+
+    from .plans import stack_settings
 
     jobs = make_tree(tmp_path, tenants=("globex", "hooli"), broken="initech")
     (jobs / "shared").mkdir()
@@ -222,15 +223,15 @@ def test_each_stack_reads_only_the_files_that_can_be_its_own_and_plans_as_from_t
     assert relative["globex-staging"] == ["globex/garbled.yaml", "globex/postgres_orders_aws.yaml"]
     assert relative["acme-prod"] == ["acme/stripe_customers_aws.yaml", "globex/garbled.yaml", "shared/stripe_customers_shared.yaml"]
 
-    def outcome(settings):
+    def outcome(settings, job_files=None):
         try:
-            return plan_stack(settings).as_dict()
+            return plan_stack(settings, job_files).as_dict()
         except StackError as exc:
             return [p.as_dict() for p in exc.problems]
 
     for stack in found.values():  # the same plan, or the same problems, as reading the whole folder
-        whole = outcome(StackSettings(stack.tenant, stack.environment, str(jobs)))
-        assert outcome(StackSettings(stack.tenant, stack.environment, str(jobs), job_files=stack.files)) == whole
+        whole = outcome(stack_settings(stack.tenant, stack.environment, str(jobs)))
+        assert outcome(stack_settings(stack.tenant, stack.environment, str(jobs)), stack.files) == whole
 
 
 def test_plan_output_dir_is_checked_before_any_plan_runs(tmp_path, cli):

@@ -17,7 +17,7 @@ import pytest
 from dativo_infra.jobs import parallel
 from terraform_compat import export_tree
 
-from .conftest import ROOT
+from .conftest import PROJECT_FILE, ROOT
 
 JOB = """tenant_id: {tenant}
 environment: {env}
@@ -49,7 +49,8 @@ print(json.dumps({"workers": done.workers, "files": done.files, "exported": [r.a
 
 
 def tricky_tree(write) -> Path:
-    """Every case that needs the whole tree at once, spread over many chunks."""
+    """Every case that needs the whole tree at once, spread over many chunks; its parent is the project folder (Pulumi.yaml)."""
+    write("Pulumi.yaml", PROJECT_FILE)
     for n in range(12):
         tenant = f"t{n % 4}"
         write(f"tree/{tenant}/job_{n:02d}.yaml", JOB.format(tenant=tenant, env="prod", n=n))
@@ -66,13 +67,16 @@ def tricky_tree(write) -> Path:
 
 
 def run_in_fresh_process(root: Path, out: Path, workers: int) -> dict:
-    done = subprocess.run([sys.executable, "-c", RUN, str(root), str(out), str(workers)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    done = subprocess.run([sys.executable, "-c", RUN, str(root), str(out), str(workers)], cwd=root.parent, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
 
 def in_this_process(root: Path, out: Path) -> dict:
-    done = export_tree([str(root)], str(out), "hcl", parallel=1)
+    from dativo_infra.resolve import Resolver
+    from dativo_infra.stack import Project
+
+    done = export_tree([str(root)], str(out), "hcl", parallel=1, resolver=Resolver(Project(str(root.parent))))
     return {"workers": done.workers, "files": done.files, "exported": [r.as_dict() for r in done.exported],
             "skipped": done.skipped, "problems": [p.as_dict() for p in done.problems]}
 
@@ -185,10 +189,13 @@ def test_the_docs_state_the_size_that_goes_parallel(cli):
 
 VALIDATE = """
 import json, sys
-from dativo_infra.cli.validate import summary
+from dativo_infra.cli.validate import summarize
 from dativo_infra.jobs import parallel
+from dativo_infra.resolve import Resolver
 parallel.CHUNK = 2
-result, summaries, count = parallel.load_and_apply([sys.argv[1]], summary, lambda s: s, workers=int(sys.argv[2]))
+resolver = Resolver()
+result, outcomes, count = parallel.load_and_apply([sys.argv[1]], summarize(resolver), lambda s: s, workers=int(sys.argv[2]), scope=resolver.scope())
+summaries = [o if isinstance(o, dict) else [p.as_dict() for p in o] for o in outcomes]
 print(json.dumps({"processes": count, "summaries": summaries, "files": [[f.path, [p.as_dict() for p in f.problems]] for f in result.files]}))
 """
 
@@ -197,7 +204,7 @@ def test_validate_on_several_processes_reports_what_one_does(write):
     root = tricky_tree(write)
     runs = {}
     for workers in (1, 2):
-        done = subprocess.run([sys.executable, "-c", VALIDATE, str(root), str(workers)], cwd=ROOT, capture_output=True, text=True, timeout=60)
+        done = subprocess.run([sys.executable, "-c", VALIDATE, str(root), str(workers)], cwd=root.parent, capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stderr
         runs[workers] = json.loads(done.stdout)
     assert (runs[1].pop("processes"), runs[2].pop("processes")) == (1, 2)
@@ -205,7 +212,7 @@ def test_validate_on_several_processes_reports_what_one_does(write):
     assert len(runs[1]["summaries"]) >= 16 and any(problems for _, problems in runs[1]["files"])
     # and the command line prints the same either way
     cli = [str(Path(sys.executable).parent / "dativo-infra"), "validate", str(root)]
-    outputs = [subprocess.run([*cli, "--parallel", n], cwd=ROOT, capture_output=True, text=True, timeout=60) for n in ("1", "2")]
+    outputs = [subprocess.run([*cli, "--parallel", n], cwd=root.parent, capture_output=True, text=True, timeout=60) for n in ("1", "2")]
     assert outputs[0].returncode == outputs[1].returncode == 2
     assert (outputs[0].stdout, outputs[0].stderr) == (outputs[1].stdout, outputs[1].stderr)
 

@@ -34,6 +34,7 @@ from terraform_compat.readme_tables import IDENTITY_MODULE, MODULES_DIR, RUNTIME
 
 from .conftest import JOBS, ROOT
 from .plans import plan
+from .plans import variables_of
 
 DOC = ROOT / "docs" / "parity.md"
 START, END = "<!-- parity-table:start -->", "<!-- parity-table:end -->"
@@ -305,7 +306,7 @@ def plan_jobs(jobs_dir: Path, orphans: list[str]) -> list[PlannedJob]:
             components = frozenset(r.type for r in resources[name] if not r.custom)
             for module in modules:
                 share = frozenset(t for t in custom if package_of(t) == PACKAGE_OF[module])
-                out.append(PlannedJob(stack, name, module, job_variables(job), share, components))
+                out.append(PlannedJob(stack, name, module, variables_of(job), share, components))
             orphans += [f"{stack}: {t} of job {name} is of no package of its modules {list(modules)}, so in no table"
                         for t in sorted(custom) if package_of(t) not in {PACKAGE_OF[m] for m in modules}]
     return out

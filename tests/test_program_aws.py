@@ -12,6 +12,7 @@ from dativo_infra.program import StackError, StackSettings
 
 from .conftest import JOBS
 from .plans import accepts, plan, policy_documents
+from .plans import stack_settings
 
 ECS_ALWAYS = {
     "aws:cloudwatch/logGroup:LogGroup", "aws:iam/role:Role", "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
@@ -101,7 +102,8 @@ def test_iam_policies_mention_only_the_jobs_bucket_prefix_and_key(acme):
         "arn:aws:kms:us-east-1:123456789012:key/12345678-1234-1234-1234-123456789012",
     }
     listing = next(s for s in storage[0]["Statement"] if s["Action"] == "s3:ListBucket")
-    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["raw/stripe/customers", "raw/stripe/customers/*"]}}
+    # "raw/stripe/customers/" and below, never the bare prefix (its listing would include "raw/stripe/customers-eu/...")
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["raw/stripe/customers/", "raw/stripe/customers/*"]}}
     assert not any("*" == res for res in resources)
 
 
@@ -175,8 +177,8 @@ def test_task_definition_runs_this_job_file(acme):
 
 
 def test_planning_twice_gives_the_same_plan(aws_tree):
-    first = plan_stack(StackSettings("acme", "prod", jobs_dir=aws_tree)).as_dict()
-    second = plan_stack(StackSettings("acme", "prod", jobs_dir=aws_tree)).as_dict()
+    first = plan_stack(stack_settings("acme", "prod", jobs_dir=aws_tree)).as_dict()
+    second = plan_stack(stack_settings("acme", "prod", jobs_dir=aws_tree)).as_dict()
     assert json.dumps(first, sort_keys=True) == json.dumps(second, sort_keys=True)
 
 
@@ -195,7 +197,7 @@ def test_one_bad_job_fails_the_tenant_before_any_resource(aws_tree, tmp_path, mo
 
     monkeypatch.setattr(plan_module, "RecordingMonitor", Spy)
     with pytest.raises(StackError) as caught:
-        plan_stack(StackSettings("acme", "prod", jobs_dir=str(tmp_path / "jobs")))
+        plan_stack(stack_settings("acme", "prod", jobs_dir=str(tmp_path / "jobs")))
     assert any("did you mean 'cluster_name'" in p.message for p in caught.value.problems)
     assert monitors and monitors[0].registrations == []
 
@@ -207,14 +209,14 @@ def test_missing_stack_config_names_the_key_and_command():
 
     pulumi.runtime.set_mocks(PlanMocks(), project="dativo-infra", stack="x-y")
     pulumi.runtime.set_all_config({})
-    from dativo_infra.errors import ProgramError
-    from dativo_infra.program import settings_from_config
+    from dativo_infra.errors import ConfigError
+    from dativo_infra.program import context_from_pulumi
 
-    with pytest.raises(ProgramError) as caught:
-        settings_from_config()
-    messages = [p.message for p in caught.value.problems]
-    assert "missing stack config dativo-infra:tenant; run: pulumi config set dativo-infra:tenant <value>" in messages
-    assert any("dativo-infra:environment" in m for m in messages)
+    with pytest.raises(ConfigError) as caught:
+        context_from_pulumi()
+    found = {(p.field, p.message) for p in caught.value.problems}
+    assert ("dativo-infra:tenant", "missing; run: pulumi config set dativo-infra:tenant <value>") in found
+    assert any(field == "dativo-infra:environment" for field, _ in found)
 
 
 @pytest.mark.parametrize("cron, expression", [

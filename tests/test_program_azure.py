@@ -13,6 +13,7 @@ from dativo_infra.program import StackSettings
 
 from .conftest import JOBS
 from .plans import accepts, custom, one, plan
+from .plans import stack_settings
 
 JOB = "salesforce-accounts-azure"
 VARIANT = "orders-azure-owned"
@@ -144,6 +145,6 @@ def test_outputs(globex):
 
 
 def test_planning_twice_gives_the_same_plan(azure_tree):
-    first = plan_stack(StackSettings("globex", "prod", jobs_dir=azure_tree)).as_dict()
-    second = plan_stack(StackSettings("globex", "prod", jobs_dir=azure_tree)).as_dict()
+    first = plan_stack(stack_settings("globex", "prod", jobs_dir=azure_tree)).as_dict()
+    second = plan_stack(stack_settings("globex", "prod", jobs_dir=azure_tree)).as_dict()
     assert json.dumps(first, sort_keys=True) == json.dumps(second, sort_keys=True)

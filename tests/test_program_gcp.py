@@ -14,6 +14,7 @@ from dativo_infra.program import StackSettings
 
 from .conftest import JOBS
 from .plans import accepts, custom, of_type, plan
+from .plans import stack_settings
 
 JOB = "stripe-customers-gcp"
 VARIANT = "orders-gcp-owned"
@@ -189,6 +190,6 @@ def test_outputs(acme):
 
 
 def test_planning_twice_gives_the_same_plan(gcp_tree):
-    first = plan_stack(StackSettings("acme", "prod", jobs_dir=gcp_tree)).as_dict()
-    second = plan_stack(StackSettings("acme", "prod", jobs_dir=gcp_tree)).as_dict()
+    first = plan_stack(stack_settings("acme", "prod", jobs_dir=gcp_tree)).as_dict()
+    second = plan_stack(stack_settings("acme", "prod", jobs_dir=gcp_tree)).as_dict()
     assert json.dumps(first, sort_keys=True) == json.dumps(second, sort_keys=True)

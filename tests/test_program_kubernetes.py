@@ -21,6 +21,7 @@ from dativo_infra.program import StackError, StackSettings
 
 from .conftest import JOBS
 from .plans import accepts, custom, one, plan
+from .plans import stack_settings
 
 K8S_VERSION = "1.33"
 EKS, GKE, AKS, SHARED = "hubspot-contacts-kubernetes", "salesforce-accounts-gke", "hubspot-contacts-aks", "postgres-orders-shared-kubernetes"
@@ -258,7 +259,7 @@ def test_aks_identity_is_federated_only_with_the_jobs_service_account(plans):
     client_id = globex.outputs[AKS]["cloud_identity"]
     assert account["annotations"] == {"azure.workload.identity/client-id": client_id}
     identity = one(resources, "azure-native:managedidentity:UserAssignedIdentity").inputs
-    assert identity["location"] == "mock-location"  # no region in the job: the AKS cluster's location
+    assert identity["location"] == "westeurope"  # no region in the job: the stack's azure-native:location (Pulumi.globex-prod.yaml)
     credential = one(resources, "azure-native:managedidentity:FederatedIdentityCredential").inputs
     assert credential["resourceName"] == identity["resourceName"]
     assert (credential["issuer"], credential["subject"], credential["audiences"]) == (
@@ -374,8 +375,8 @@ def test_a_run_dagster_launches_is_valid_labelled_and_selected_by_the_network_po
 
 def test_planning_twice_gives_the_same_plan(k8s_tree):
     for tenant in ("acme", "globex"):
-        first = plan_stack(StackSettings(tenant, "prod", jobs_dir=k8s_tree)).as_dict()
-        second = plan_stack(StackSettings(tenant, "prod", jobs_dir=k8s_tree)).as_dict()
+        first = plan_stack(stack_settings(tenant, "prod", jobs_dir=k8s_tree)).as_dict()
+        second = plan_stack(stack_settings(tenant, "prod", jobs_dir=k8s_tree)).as_dict()
         assert json.dumps(first, sort_keys=True) == json.dumps(second, sort_keys=True)
 
 
@@ -397,7 +398,7 @@ def test_a_cluster_the_identity_must_trust_is_required(tmp_path):
         "tenant_id: acme\nenvironment: prod\ninfrastructure:\n  provider: aws\n  runtime: {type: kubernetes}\n"
         "  storage: {bucket: acme-data-lake, prefix: raw/x}\n")
     with pytest.raises(StackError) as caught:
-        plan_stack(StackSettings("acme", "prod", jobs_dir=str(tmp_path)))
+        plan_stack(stack_settings("acme", "prod", jobs_dir=str(tmp_path)))
     [problem] = caught.value.problems
     assert problem.field == "infrastructure.runtime.cluster_name" and "name the EKS cluster in cluster_name" in problem.message
     assert problem.line == 5  # found by the job rules, before any resource is registered

@@ -14,9 +14,10 @@ from typing import Optional
 import pytest
 import yaml
 
-from dativo_infra.errors import TagError
+from dativo_infra.errors import ConfigError, TagError
 from dativo_infra.jobs import load_job
 from dativo_infra.tags import LEVELS, LIST_SEPARATOR, TagCandidate, format_levels
+from .plans import resolved
 
 DEFAULTS, COMPLIANCE, ASSET_FINOPS, JOB_FINOPS, INFRA = "defaults", "asset.compliance", "asset.finops", "job.finops", "infrastructure.tags"
 
@@ -68,7 +69,7 @@ PRECEDENCE = [
      "production", JOB_FINOPS),
     ("infra-over-job-finops", None, {"cost_center": "A"}, {"cost_center": "B"}, {"dativo:cost-center": "C"}, "dativo:cost-center", "C", INFRA),
     ("infra-over-compliance", {"classification": ["PII"]}, None, None, {"dativo:classification": "public"}, "dativo:classification", "public", INFRA),
-    ("infra-over-default", None, None, None, {"dativo:tenant": "acme-corp"}, "dativo:tenant", "acme-corp", INFRA),
+    ("infra-over-default", None, None, None, {"dativo:managed-by": "platform-team"}, "dativo:managed-by", "platform-team", INFRA),
     ("infra-over-job-environment", None, None, {"environment": "production"}, {"dativo:environment": "live"}, "dativo:environment", "live", INFRA),
     ("infra-verbatim-key", None, None, None, {"CostCenter": "HR-001"}, "CostCenter", "HR-001", INFRA),
     ("infra-bool-value-is-text", None, None, None, {"Shared": True}, "Shared", "true", INFRA),
@@ -80,7 +81,7 @@ PRECEDENCE = [
 def test_precedence_table(case, tmp_path):
     _, compliance, asset_finops, job_finops, tags, key, value, level = case
     job = make_job(tmp_path, compliance=compliance, asset_finops=asset_finops, job_finops=job_finops, tags=tags)
-    result = job.tag_sets["aws"]
+    result = resolved(job).tag_sets["aws"]
     assert result.tags[key] == value
     assert result.provenance[key].level == level
     expected_source = str(tmp_path / "assets" / "orders.yaml") if level in (COMPLIANCE, ASSET_FINOPS) else str(tmp_path / "orders_job.yaml")
@@ -114,7 +115,7 @@ def test_all_five_levels_on_one_key_keep_the_whole_chain():
 
 def test_provenance_of_a_real_chain(tmp_path):
     job = make_job(tmp_path, asset_finops={"cost_center": "FIN-001"}, job_finops={"cost_center": "HR-001"}, tags={"dativo:cost-center": "X-9"})
-    prov = job.tag_sets["aws"].provenance["dativo:cost-center"].as_dict()
+    prov = resolved(job).tag_sets["aws"].provenance["dativo:cost-center"].as_dict()
     assert prov == {
         "level": INFRA, "source": str(tmp_path / "orders_job.yaml"), "key": "dativo:cost-center",
         "overrode": [
@@ -150,7 +151,7 @@ def test_list_values_join_identically_for_every_cloud(tmp_path):
 
 def test_gcp_collision_between_levels_is_resolved_by_precedence(tmp_path, cli):
     job = make_job(tmp_path, provider="gcp", job_finops={"cost_center": "HR-001"}, tags={"dativo_cost_center": "fin-7"})
-    result = job.tag_sets["gcp"]
+    result = resolved(job).tag_sets["gcp"]
     assert result.tags["dativo-cost-center"] == "fin-7"
     prov = result.provenance["dativo-cost-center"]
     assert (prov.level, prov.key) == (INFRA, "dativo_cost_center")
@@ -162,14 +163,24 @@ def test_gcp_collision_between_levels_is_resolved_by_precedence(tmp_path, cli):
 
 
 def test_azure_case_collision_between_levels_is_resolved_by_precedence(tmp_path, cli):
-    job = make_job(tmp_path, provider="azure", tags={"Dativo:Tenant": "ACME"})
-    result = job.tag_sets["azure"]
-    assert "dativo:tenant" not in result.tags
-    assert result.tags["Dativo:Tenant"] == "ACME"
-    assert [(o.level, o.key, o.value) for o in result.provenance["Dativo:Tenant"].overrode] == [(DEFAULTS, "dativo:tenant", "acme")]
+    job = make_job(tmp_path, provider="azure", tags={"Dativo:Managed-By": "Platform"})
+    result = resolved(job).tag_sets["azure"]
+    assert "dativo:managed-by" not in result.tags
+    assert result.tags["Dativo:Managed-By"] == "Platform"
+    assert [(o.level, o.key, o.value) for o in result.provenance["Dativo:Managed-By"].overrode] == [(DEFAULTS, "dativo:managed-by", "dativo-infra")]
     code, out, _ = cli("tags", "--assets-dir", tmp_path / "none", tmp_path / "orders_job.yaml", "--explain")
     assert code == 0
-    assert f"overrode {DEFAULTS} dativo:tenant='acme'" in next(ln for ln in out.splitlines() if ln.startswith("Dativo:Tenant "))
+    assert f"overrode {DEFAULTS} dativo:managed-by='dativo-infra'" in next(ln for ln in out.splitlines() if ln.startswith("Dativo:Managed-By "))
+
+
+@pytest.mark.parametrize("provider,key", [("aws", "dativo:tenant"), ("aws", "dativo:job"), ("azure", "Dativo:Tenant"),
+                                          ("gcp", "dativo-tenant"), ("gcp", "Dativo_Job")])
+def test_the_identity_keys_come_from_the_job_and_no_level_overrides_them(tmp_path, provider, key):
+    """dativo:tenant / dativo:job decide access conditions and cost reports: a key that becomes one of them in the cloud is an error."""
+    job = make_job(tmp_path, provider=provider, tags={key: "acme"})
+    with pytest.raises(ConfigError) as info:
+        resolved(job)
+    assert any(p.field == f"infrastructure.tags.{key}" and "always comes from the job itself" in p.message for p in info.value.problems)
 
 
 def test_collision_within_one_level_is_an_error_naming_both_keys():
@@ -186,9 +197,10 @@ def test_over_limit_names_count_limit_and_levels():
     with pytest.raises(TagError) as info:
         format_levels(levels, "aws")
     (problem,) = info.value.problems
-    assert problem.message == "51 tags after merging, more than aws's limit of 50 per resource (from defaults 4, job.finops 3, infrastructure.tags 44)"
-    levels[INFRA] = levels[INFRA][:43]
-    assert len(format_levels(levels, "aws").tags) == 50
+    assert problem.message == ("52 tags after merging, more than aws's limit of 50 per resource (from defaults 4, job.finops 3, "
+                               "infrastructure.tags 44, plus Name that dativo-infra adds to some resources)")
+    levels[INFRA] = levels[INFRA][:42]
+    assert len(format_levels(levels, "aws").tags) == 49  # and the security group's Name makes 50
 
 
 # --- the command line ------------------------------------------------------------------------

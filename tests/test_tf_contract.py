@@ -34,6 +34,7 @@ from terraform_compat.readme_tables import (EXAMPLES_DIR, MODULES_DIR, Variable,
                                            module_variables)
 
 from .conftest import JOBS, REFERENCE_JOBS, TERRAFORM
+from .plans import resolved, variables_of
 
 LOCAL_MODULE = re.compile(r"(?:^|/)terraform_compat/modules/([a-z0-9-]+)/?$")
 
@@ -222,7 +223,7 @@ class Case:
 
 
 def example_case(job: Job) -> Case:
-    return Case(job, modules_of(job), terraform_variables(job), render(job, "hcl"))
+    return Case(job, modules_of(job), terraform_variables(resolved(job)), render(resolved(job), "hcl"))
 
 
 def reference_cases() -> list[Case]:
@@ -235,7 +236,7 @@ def reference_cases() -> list[Case]:
     cases = []
     for job in result.jobs:
         if job.infrastructure is not None:
-            variables = job_variables(job)
+            variables = variables_of(job)
             cases.append(Case(job, job_modules(job.runtime, job.infrastructure.provider), variables, hcl.dumps(variables)))
     return cases
 
@@ -559,7 +560,7 @@ def test_the_example_root_takes_every_exported_variable_to_a_module_that_declare
 def test_terraform_rejects_values_the_cloud_would_reject(module, change, message, tmp_path):
     """The validation blocks run: broken values per module, Terraform's own error names them."""
     job = next(j for j in EXAMPLES if module in modules_of(j))
-    variables = {**terraform_variables(job), **change}
+    variables = {**terraform_variables(resolved(job)), **change}
     console_folder(modules_of(job), module, tmp_path)
     (tmp_path / "job.tfvars").write_text(hcl.dumps(variables), encoding="utf-8")
     args = [TERRAFORM, "console", "-no-color", "-var-file=job.tfvars"]

@@ -463,6 +463,8 @@ def test_readme_sequence_exports_files_terraform_accepts(tmp_path, cli, monkeypa
     commands = [shlex.split(line) for line in text.splitlines() if line.startswith("dativo-infra terraform export")]
     assert commands
     (tmp_path / "jobs").symlink_to(ROOT / "jobs")
+    for stack_file in ROOT.glob("Pulumi*.yaml"):  # the repository root: its stack files set the stacks' images and regions
+        shutil.copy(stack_file, tmp_path)
     monkeypatch.chdir(tmp_path)
     for argv in commands:
         code, out, err = cli(*argv[1:])

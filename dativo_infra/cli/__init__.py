@@ -28,13 +28,34 @@ for _command in (preview, up, refresh, destroy):
     cli.add_command(_command)
 
 
+def _usage_error(exc: click.ClickException, as_json: bool) -> None:
+    """A usage error in the one failure shape: ``{"ok": false, "errors": [...]}`` under --json, click's own text otherwise."""
+    if not as_json:
+        exc.show()
+        sys.exit(exc.exit_code)
+    from ..errors import Problem
+    from .common import emit_json
+
+    ctx = getattr(exc, "ctx", None)
+    where = ctx.command_path if ctx is not None else "dativo-infra"
+    emit_json({"ok": False, "errors": [Problem(where, exc.format_message(), field="usage").as_dict()]})
+    sys.exit(exc.exit_code)
+
+
 def main(argv=None) -> None:
     """Entry point: bad input is a message and an exit code, never a traceback."""
     # pydantic looks for plugins through every installed distribution's entry points when the first
     # model is built (~15 ms at each start); the CLI's own models need none. Set the variable to opt back in.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    args = list(sys.argv[1:] if argv is None else argv)
     try:
-        cli.main(args=argv, prog_name="dativo-infra", standalone_mode=True)
+        cli.main(args=args, prog_name="dativo-infra", standalone_mode=False)
+        sys.exit(0)  # as click's standalone mode would: a command that returns has succeeded
+    except click.ClickException as exc:  # usage errors: exit 2 (click's own code), in the --json shape when asked
+        _usage_error(exc, "--json" in args)
+    except click.exceptions.Abort:  # Ctrl-C inside a prompt or while click reads input
+        click.echo("interrupted", err=True)
+        sys.exit(130)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(130)

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Iterable, Optional
+from typing import TYPE_CHECKING, Any, Iterable, NoReturn, Optional
 
 import click
 
 from ..errors import Problem
+
+if TYPE_CHECKING:
+    from ..stack import Project
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 
@@ -22,12 +25,30 @@ def parse_vars(values: Iterable[str]) -> dict[str, str]:
     return out
 
 
+PROJECT_DIR_HELP = ("The project folder: Pulumi.yaml and the Pulumi.<tenant>-<environment>.yaml stack files, whose settings "
+                    "(image, regions, vars, shared jobs) apply to each stack's jobs; command-line flags win over them.")
+
+
+def project_option(func):
+    return click.option("--project-dir", default=".", show_default=True, type=click.Path(file_okay=False, exists=True),
+                        help=PROJECT_DIR_HELP)(func)
+
+
 def job_options(func):
-    """--assets-dir, --var and --tenant: how job files are read."""
-    func = click.option("--var", "variables", multiple=True, metavar="KEY=VALUE", help="Value for ${KEY} in job files (wins over the environment).")(func)
+    """--assets-dir, --var, --image, --project-dir: how job files are read, and the stack settings that apply to them."""
+    func = click.option("--var", "variables", multiple=True, metavar="KEY=VALUE", help="Value for ${KEY} in job files (wins over the stack config).")(func)
     func = click.option("--assets-dir", envvar="DATIVO_ASSETS_DIR", type=click.Path(file_okay=False), default=None,
                         help="Where asset files live (env DATIVO_ASSETS_DIR; default jobs/assets).")(func)
-    return func
+    func = click.option("--image", envvar="DATIVO_IMAGE", default=None, help="Runner image when a job names none (env DATIVO_IMAGE; wins over the stack config).")(func)
+    return project_option(func)
+
+
+def make_project(project_dir: str, *, image: Optional[str] = None, jobs_dir: Optional[str] = None, assets_dir: Optional[str] = None,
+                 variables: Iterable[str] = (), policy: Optional[str] = None) -> "Project":
+    """The project folder with the command line's flags on top (flags > Pulumi.<stack>.yaml > Pulumi.yaml)."""
+    from ..stack import Flags, Project
+
+    return Project(project_dir, Flags(image=image, jobs_dir=jobs_dir, assets_dir=assets_dir, variables=parse_vars(variables), policy=policy))
 
 
 def emit_json(data) -> None:
@@ -39,7 +60,8 @@ def print_problems(problems: Iterable[Problem], err: bool = False) -> None:
         click.echo(problem.render(), err=err)
 
 
-def fail(problems: list[Problem], as_json: bool, code: int = EXIT_INVALID, extra: Optional[dict] = None) -> None:
+def fail(problems: list[Problem], as_json: bool, code: int = EXIT_INVALID, extra: Optional[dict[str, Any]] = None) -> NoReturn:
+    """Every failure has one shape: a line per problem, or ``{"ok": false, "errors": [...]}`` under ``--json``."""
     if as_json:
         emit_json({"ok": False, "errors": [p.as_dict() for p in problems], **(extra or {})})
     else:

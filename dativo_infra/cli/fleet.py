@@ -13,8 +13,8 @@ from typing import Optional
 
 import click
 
-from ..errors import Problem
-from .common import EXIT_FAILED, EXIT_INVALID, EXIT_OK, emit_json, fail, parse_vars
+from ..errors import ConfigError, Problem
+from .common import EXIT_FAILED, EXIT_INVALID, EXIT_OK, emit_json, fail, make_project, parse_vars, project_option
 
 
 # -- options shared with `plan` -----------------------------------------------------------------------------
@@ -27,14 +27,15 @@ def selection_options(func):
         click.option("--all", "all_stacks", is_flag=True, help="Every tenant/environment found in the jobs folder."),
         click.option("--parallel", default=1, show_default=True, type=click.IntRange(min=1),
                      help="With --all: stacks run at once, each in its own process."),
-        click.option("--jobs-dir", default="jobs", show_default=True, type=click.Path(file_okay=False, exists=True), help="Folder of job files."),
+        click.option("--jobs-dir", default=None, type=click.Path(file_okay=False, exists=True),
+                     help="Folder of job files (default: the stack config's dativo-infra:jobsDir, else jobs)."),
         click.option("--assets-dir", envvar="DATIVO_ASSETS_DIR", default=None, type=click.Path(file_okay=False, exists=True), help="Folder of asset files."),
         click.option("--image", envvar="DATIVO_IMAGE", default=None, help="Runner image when a job names none."),
         click.option("--var", "variables", multiple=True, metavar="KEY=VALUE", help="Value for ${KEY} in job files."),
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
-    return func
+    return project_option(func)
 
 
 def check_selection(tenant: Optional[str], environment: Optional[str], all_stacks: bool) -> None:
@@ -42,14 +43,36 @@ def check_selection(tenant: Optional[str], environment: Optional[str], all_stack
         raise click.UsageError("give --tenant and --environment for one stack, or --all for every stack in the jobs folder")
 
 
-def discover(jobs_dir: str, variables: dict, tenant: Optional[str], environment: Optional[str], as_json: bool):
+def discover(jobs_dir: str, variables: dict, tenant: Optional[str], environment: Optional[str], as_json: bool, project=None):
     from ..fleet import discover_stacks
 
-    found = discover_stacks(jobs_dir, variables=variables, tenant=tenant, environment=environment)
+    try:
+        found = discover_stacks(jobs_dir, variables=variables, tenant=tenant, environment=environment, project=project)
+    except ConfigError as exc:
+        fail(exc.problems, as_json, EXIT_INVALID)
     if not found.stacks and not found.problems:
         which = " ".join(f"{k} {v}" for k, v in (("tenant", tenant), ("environment", environment)) if v)
         fail([Problem(jobs_dir, f"no job with an infrastructure block found{' for ' + which if which else ''}")], as_json, EXIT_INVALID)
     return found
+
+
+def stack_context(project, tenant: str, environment: str, as_json: bool):
+    """One stack's context, once it is known to exist (a typo such as --tenant acm is exit 2, never a new stack)."""
+    from ..fleet import known_stacks
+    from ..stack import check_known
+
+    try:
+        context = project.context(tenant, environment)
+        check_known(tenant, environment, known_stacks(context.jobs_dir, project), f"stack {tenant}-{environment}")
+    except ConfigError as exc:
+        fail(exc.problems, as_json, EXIT_INVALID, {"tenant": tenant, "environment": environment})
+    return context
+
+
+def jobs_folder(project, jobs_dir: Optional[str]) -> str:
+    """Where a fleet finds its stacks: --jobs-dir, else Pulumi.yaml's dativo-infra:jobsDir, else jobs."""
+    default = project.defaults.get("dativo-infra:jobsDir")
+    return jobs_dir or (default if isinstance(default, str) and default else "jobs")
 
 
 def _progress_start(operation: str, total: int):
@@ -102,16 +125,18 @@ def render_summary(result) -> None:
 
 
 def run_all(operation: str, *, jobs_dir, assets_dir, image, variables, tenant, environment, parallel, as_json,
-            options=None, output_dir=None, notice: Optional[str] = None) -> None:
+            options=None, output_dir=None, notice: Optional[str] = None, project_dir: str = ".") -> None:
     """Discover, run every stack in worker processes, report; exits 0 or 1."""
     from ..fleet import Workers, run_fleet
 
+    project = make_project(project_dir, image=image, jobs_dir=jobs_dir, assets_dir=assets_dir)
+    jobs_dir = jobs_folder(project, jobs_dir)
     with Workers(parallel, operation) as workers:  # started first: they load Pulumi while the jobs folder is read
-        found = discover(jobs_dir, variables, tenant, environment, as_json)
+        found = discover(jobs_dir, variables, tenant, environment, as_json, project)
         for problem in found.problems:
             click.echo(f"[{operation}] no stack: {problem.render()}", err=True)
         result = run_fleet(operation, found.stacks, jobs_dir=jobs_dir, assets_dir=assets_dir, image=image, variables=variables,
-                           options=options, parallel=parallel, output_dir=output_dir, problems=found.problems,
+                           options=options, parallel=parallel, output_dir=output_dir, problems=found.problems, project_dir=project_dir,
                            on_start=_progress_start(operation, len(found.stacks)), on_finish=on_finish, workers=workers)
     if as_json:
         emit_json({**result.as_dict(), **({"notice": notice} if notice else {})})
@@ -127,7 +152,6 @@ def pulumi_options(func):
         click.option("--backend-url", default=None, help="State backend (default: PULUMI_BACKEND_URL, else file://<project-dir>/.pulumi-state)."),
         click.option("--config", "config", multiple=True, metavar="KEY=VALUE", help="Provider config for every stack, e.g. aws:region=us-east-1."),
         click.option("--secrets-provider", default=None, help="Secrets provider instead of PULUMI_CONFIG_PASSPHRASE (e.g. awskms://alias/x)."),
-        click.option("--project-dir", default=None, type=click.Path(file_okay=False), help="Where .pulumi-state and .pulumi-workspaces live (default: cwd)."),
         click.option("--json", "as_json", is_flag=True, help="Print the result(s) as JSON."),
     ]
     for decorator in reversed(decorators):
@@ -137,21 +161,23 @@ def pulumi_options(func):
 
 def _run(operation: str, tenant, environment, all_stacks, parallel, jobs_dir, assets_dir, image, variables,
          backend_url, config, secrets_provider, project_dir, as_json) -> None:
+    """``project_dir`` holds the stack files, and .pulumi-state and .pulumi-workspaces of the local backend."""
     check_selection(tenant, environment, all_stacks)
-    variables = parse_vars(variables)
+    given_vars, variables = variables, parse_vars(variables)
     config_values = parse_vars(config)  # same KEY=VALUE form
     from .. import automation  # imports Pulumi's SDK (a fraction of a second), never runs anything
 
-    options = automation.StackOptions(config=config_values, backend_url=backend_url, secrets_provider=secrets_provider, root=project_dir)
+    options = automation.StackOptions(config=config_values, backend_url=backend_url, secrets_provider=secrets_provider, root=project_dir or None)
     try:
         automation.preflight(options)  # the CLI first, then backend and passphrase: fails in milliseconds
     except automation.AutomationError as exc:
         fail(exc.problems, as_json, EXIT_FAILED, {"operation": operation})
     if all_stacks:
         run_all(operation, jobs_dir=jobs_dir, assets_dir=assets_dir, image=image, variables=variables, tenant=tenant,
-                environment=environment, parallel=parallel, as_json=as_json, options=options)
+                environment=environment, parallel=parallel, as_json=as_json, options=options, project_dir=project_dir)
         return
-    settings = automation.StackSettings(tenant, environment, jobs_dir, assets_dir, image, variables)
+    project = make_project(project_dir, image=image, jobs_dir=jobs_dir, assets_dir=assets_dir, variables=given_vars)
+    settings = stack_context(project, tenant, environment, as_json)
 
     def on_output(line: str) -> None:
         click.echo(line.rstrip("\n"), err=True)

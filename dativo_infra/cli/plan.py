@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import click
 
-from .common import EXIT_INVALID, emit_json, fail, parse_vars
-from .fleet import check_selection, run_all, selection_options
+from ..errors import Problem
+
+from .common import EXIT_INVALID, emit_json, fail, make_project, parse_vars
+from .fleet import check_selection, run_all, selection_options, stack_context
 
 NOTICE = "This is a plan of inputs (what the program would ask the cloud for), not a diff against the cloud. IDs and ARNs are placeholders."
 
@@ -63,7 +65,7 @@ def writable_folder(folder: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print {tenant, environment, resources, outputs} as JSON (with --all: one record per stack).")
 @click.option("--output-dir", default=None, type=click.Path(file_okay=False),
               help="With --all: also write each stack's full plan (the --json shape) to DIR/<tenant>-<environment>.json.")
-def plan(tenant, environment, all_stacks, parallel, jobs_dir, assets_dir, image, variables, as_json, output_dir):
+def plan(tenant, environment, all_stacks, parallel, jobs_dir, assets_dir, image, variables, project_dir, as_json, output_dir):
     """Plan tenant stacks offline: the real program under Pulumi's mock runtime.
 
     One stack with --tenant and --environment; every stack of the jobs folder
@@ -76,14 +78,17 @@ def plan(tenant, environment, all_stacks, parallel, jobs_dir, assets_dir, image,
         writable_folder(output_dir, as_json)
     if all_stacks:
         run_all("plan", jobs_dir=jobs_dir, assets_dir=assets_dir, image=image, variables=parse_vars(variables), tenant=tenant,
-                environment=environment, parallel=parallel, as_json=as_json, output_dir=output_dir, notice=NOTICE)
+                environment=environment, parallel=parallel, as_json=as_json, output_dir=output_dir, notice=NOTICE, project_dir=project_dir)
         return
-    from ..plan import StackError, plan_stack
-    from ..program import StackSettings
-
-    settings = StackSettings(tenant, environment, jobs_dir, assets_dir, image, parse_vars(variables))
+    context = stack_context(make_project(project_dir, image=image, jobs_dir=jobs_dir, assets_dir=assets_dir, variables=variables),
+                            tenant, environment, as_json)
     try:
-        result = plan_stack(settings)
+        from ..plan import StackError, plan_stack
+    except ModuleNotFoundError as exc:  # the command line was installed without the Pulumi SDKs
+        fail([Problem(f"{exc.name}", f"plan runs the Pulumi program, which needs the Pulumi SDKs: pip install 'dativo-infra[pulumi]' "
+                                     "(or pip install -r requirements.txt)")], as_json, EXIT_INVALID)
+    try:
+        result = plan_stack(context)
     except StackError as exc:
         fail(exc.problems, as_json, EXIT_INVALID, {"tenant": tenant, "environment": environment})
         return

@@ -4,8 +4,8 @@ from __future__ import annotations
 import click
 
 from ..errors import DativoError, Problem
-from ..tags import CLOUDS, tag_set
-from .common import emit_json, fail, job_options, parse_vars
+from ..tags import CLOUDS
+from .common import emit_json, fail, job_options, make_project, parse_vars
 
 
 @click.command()
@@ -15,16 +15,20 @@ from .common import emit_json, fail, job_options, parse_vars
 @click.option("--provider", type=click.Choice(CLOUDS), default=None, help="Format for this cloud (default: the job's provider).")
 @click.option("--explain", is_flag=True, help="Show where each tag came from and what it overrode.")
 @click.option("--json", "as_json", is_flag=True, help="Print {provider, tags, provenance} as JSON.")
-def tags(job_file, assets_dir, variables, tenant, provider, explain, as_json):
-    """Show a job's final, merged tags formatted for its cloud."""
+def tags(job_file, project_dir, image, assets_dir, variables, tenant, provider, explain, as_json):
+    """Show a job's final, merged tags formatted for its cloud (as its stack's resources get them)."""
     from ..jobs import load_job  # the models load pydantic: only when a command needs them, not for --help
+    from ..resolve import Resolver
+    from ..tags import tag_set
 
+    resolver = Resolver(make_project(project_dir, image=image, assets_dir=assets_dir, variables=variables))
     try:
-        job = load_job(job_file, tenant=tenant, variables=parse_vars(variables), assets_dir=assets_dir)
+        job = load_job(job_file, tenant=tenant, variables=parse_vars(variables), assets_dir=assets_dir, scope=resolver.scope())
         if job.infrastructure is None and provider is None:
             raise DativoError([Problem(job.path, "job has no infrastructure block, so no provider; pass --provider to see its tags for a cloud")])
-        cloud = provider or job.infrastructure.provider
-        result = job.tag_sets.get(cloud) or tag_set(job, cloud)
+        resolved = resolver(job) if job.infrastructure is not None else None
+        cloud = provider or job.infrastructure.provider  # type: ignore[union-attr]
+        result = resolved.tag_sets[cloud] if resolved and cloud in resolved.tag_sets else tag_set(job, cloud)
     except DativoError as exc:
         fail(exc.problems, as_json)
         return

@@ -6,7 +6,7 @@ import sys
 import click
 
 from ..errors import DativoError, Problem
-from .common import EXIT_FAILED, EXIT_INVALID, emit_json, fail, job_options, parse_vars
+from .common import EXIT_FAILED, EXIT_INVALID, emit_json, fail, job_options, make_project, parse_vars
 
 
 @click.group()
@@ -21,7 +21,6 @@ def terraform():
 @click.option("--output-dir", type=click.Path(file_okay=False), default=None, help="With --all: one file per job under <dir>/<tenant>/<environment>/.")
 @click.option("--format", "fmt", type=click.Choice(["hcl", "json"]), default=None, help="hcl (.tfvars) or json (.tfvars.json); default from --output's suffix, else hcl.")
 @click.option("--backend-config", type=click.Path(dir_okay=False), default=None, help="Also write terraform.backend_config here (for terraform init -backend-config=FILE).")
-@click.option("--image", envvar="DATIVO_IMAGE", default=None, help="Runner image when the job names none (env DATIVO_IMAGE).")
 @click.option("--tenant", default=None, help="Tenant for shared ${TENANT_ID} job files.")
 @click.option("--parallel", type=click.IntRange(min=1), default=None,
               help="With --all: processes to use (default: from 200 files on, one per 100 files, at most one per CPU; 1 = this process only).")
@@ -29,14 +28,16 @@ def terraform():
                                              "(jobs removed, renamed or now invalid).")
 @click.option("--json", "as_json", is_flag=True, help="Report what was written as JSON.")
 @job_options
-def export(config, output, tree, output_dir, fmt, backend_config, image, tenant, parallel, clean, as_json, assets_dir, variables):
-    """Write .tfvars / .tfvars.json for one job (--config) or a whole tree (--all)."""
+def export(config, output, tree, output_dir, fmt, backend_config, tenant, parallel, clean, as_json, project_dir, image, assets_dir, variables):
+    """Write .tfvars / .tfvars.json for one job (--config) or a whole tree (--all), each in its stack's settings."""
     from ..jobs import load_job  # the models load pydantic: only when a command needs them
     from ..jobs.parallel import WorkerError
+    from ..resolve import Resolver
     from terraform_compat import export_job, export_tree, remove_stale
     from terraform_compat.exporter import prepare_export, regular_file
 
     values = parse_vars(variables)
+    resolver = Resolver(make_project(project_dir, image=image, assets_dir=assets_dir, variables=variables))
     if bool(config) == bool(tree):
         raise click.UsageError("give either --config JOB --output FILE, or --all DIR --output-dir DIR")
     if config:
@@ -50,11 +51,14 @@ def export(config, output, tree, output_dir, fmt, backend_config, image, tenant,
         if output.endswith(".tfvars" if fmt == "json" else ".json"):  # terraform reads .tfvars as HCL, .json as JSON
             raise click.UsageError(f"--format {fmt} does not match {output}: Terraform reads .tfvars as HCL and .tfvars.json as JSON")
         try:
-            job = load_job(config, tenant=tenant, variables=values, assets_dir=assets_dir)
+            job = load_job(config, tenant=tenant, variables=values, assets_dir=assets_dir, scope=resolver.scope())
+            if job.infrastructure is None:
+                raise DativoError([Problem(job.path, "job has no infrastructure block: there is nothing to export")])
+            resolved = resolver(job)
             if output == "-":
-                click.echo(prepare_export(job, output, fmt, None, image).text, nl=False)  # checked and rendered as for a file
+                click.echo(prepare_export(resolved, output, fmt, None).text, nl=False)  # checked and rendered as for a file
                 return
-            result = export_job(job, regular_file(output), fmt, backend_config and regular_file(backend_config), image)
+            result = export_job(resolved, regular_file(output), fmt, backend_config and regular_file(backend_config))
             result.output, result.backend = output, backend_config  # report the paths as given, not where links lead
         except DativoError as exc:
             fail(exc.problems, as_json)
@@ -71,14 +75,16 @@ def export(config, output, tree, output_dir, fmt, backend_config, image, tenant,
         raise click.UsageError("--backend-config goes with --config; with --all every job's backend file is written next to its variables")
     fmt = fmt or "hcl"
     try:
-        done = export_tree([tree], output_dir, fmt, image=image, tenant=tenant, variables=values, assets_dir=assets_dir, parallel=parallel)
+        done = export_tree([tree], output_dir, fmt, resolver=resolver, tenant=tenant, variables=values, assets_dir=assets_dir, parallel=parallel)
     except WorkerError as exc:
         fail([Problem(tree, str(exc))], as_json, code=EXIT_FAILED)
         return
     if not done.files:  # as `validate`: an empty tree is a mistake (wrong folder), not a success
         fail([Problem(tree, "no job files found (looked for *.yaml and *.yml)")], as_json)
     exported, skipped, problems = done.exported, done.skipped, done.problems
-    removed = remove_stale(output_dir, exported) if clean else []
+    if clean and done.unreadable:  # what it could not read may have exported before: deleting it would lose it
+        problems = problems + [Problem(output_dir, "--clean deleted nothing: some job files or folders could not be read")]
+    removed = remove_stale(output_dir, exported) if clean and not done.unreadable else []
     if as_json:
         emit_json({"ok": not problems, "exported": [r.as_dict() for r in exported], "skipped": skipped, "errors": [p.as_dict() for p in problems],
                    "processes": done.workers, **({"removed": removed} if clean else {})})

@@ -5,16 +5,27 @@ import sys
 
 import click
 
-from ..errors import Problem
-from .common import EXIT_FAILED, EXIT_INVALID, emit_json, fail, job_options, parse_vars
+from ..errors import DativoError, Problem
+from .common import EXIT_FAILED, EXIT_INVALID, emit_json, fail, job_options, make_project, parse_vars
 
 
-def summary(job) -> dict:
-    """What `validate` reports of a valid job; computed where the job was built (maybe a worker process)."""
-    infra = job.infrastructure
-    return {"tenant": job.tenant, "environment": job.environment, "job": job.name,
-            "provider": infra.provider if infra else None, "runtime": job.runtime,
-            "tags": len(job.tag_sets[infra.provider].tags) if infra else 0}
+def summarize(resolver):
+    """What `validate` reports of a job, resolved in its stack; computed where the job was built (maybe a worker process).
+
+    A job that cannot be resolved (a tag over a limit, no region anywhere) gives its problems instead.
+    """
+    def summary(job) -> "dict | list[Problem]":
+        infra = job.infrastructure
+        tags = 0
+        if infra is not None:
+            try:
+                tags = len(resolver(job).provider_tags.tags)
+            except DativoError as exc:
+                return exc.problems
+        return {"tenant": job.tenant, "environment": job.environment, "job": job.name,
+                "provider": infra.provider if infra else None, "runtime": job.runtime, "tags": tags}
+
+    return summary
 
 
 def _describe(job: dict) -> str:
@@ -45,17 +56,28 @@ def _tenant_summary(jobs: list[dict]) -> None:
 @click.option("--parallel", type=click.IntRange(min=1), default=None,
               help="Processes to use (default: from 200 files on, one per 100 files, at most one per CPU; 1 = this process only).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON record per file.")
-def validate(paths, assets_dir, variables, tenant, parallel, as_json):
-    """Validate job files (files or folders, recursively); exit 2 if any is invalid."""
+def validate(paths, project_dir, image, assets_dir, variables, tenant, parallel, as_json):
+    """Validate job files (files or folders, recursively), each in its stack's settings; exit 2 if any is invalid."""
     from ..jobs.parallel import WorkerError, load_and_apply  # the models load pydantic: only when a command needs them, not for --help
+    from ..resolve import Resolver
 
+    resolver = Resolver(make_project(project_dir, image=image, assets_dir=assets_dir, variables=variables))
     try:
-        result, summaries, _ = load_and_apply(paths, summary, lambda s: s, workers=parallel, tenant=tenant,
-                                              variables=parse_vars(variables), assets_dir=assets_dir)
+        result, outcomes, _ = load_and_apply(paths, summarize(resolver), lambda s: s, workers=parallel, tenant=tenant,
+                                             variables=parse_vars(variables), assets_dir=assets_dir, scope=resolver.scope())
     except WorkerError as exc:
         fail([Problem(", ".join(paths), str(exc))], as_json, code=EXIT_FAILED)
-    rest = iter(summaries)  # one per job, in the order of the files' jobs
-    per_file = [(f, [next(rest) for _ in f.jobs]) for f in result.files]
+    rest = iter(outcomes)  # one per job, in the order of the files' jobs
+    per_file = []
+    for f in result.files:
+        jobs = []
+        for outcome in (next(rest) for _ in f.jobs):
+            if isinstance(outcome, dict):
+                jobs.append(outcome)
+            else:
+                f.problems.extend(p for p in outcome if p not in f.problems)
+        per_file.append((f, jobs))
+    summaries = [j for _, jobs in per_file for j in jobs]
     if as_json:
         emit_json([
             {

@@ -18,11 +18,11 @@ class EcsJob(JobComponent):
 
     def build(self, v: Mapping[str, Any]) -> dict[str, Any]:
         prefix = v["name_prefix"]
-        region = lookups.aws_region()
+        region = v["region"]  # the job's, else the stack's aws:region: every regional resource names it (pulumi-aws 7)
 
         log_group = aws.cloudwatch.LogGroup(
             *self.child("logs"), name=v["log_group_name"], retention_in_days=v["log_retention_days"],
-            kms_key_id=v["storage_kms_key_id"] or None)
+            kms_key_id=v["storage_kms_key_id"] or None, region=region)
 
         execution_role = aws.iam.Role(
             *self.child("execution-role"), name=f"{prefix}-exec",
@@ -45,25 +45,25 @@ class EcsJob(JobComponent):
         security_group = aws.ec2.SecurityGroup(
             *self.child("sg"), name=prefix, vpc_id=v["vpc_id"],
             description=f"Dativo job {v['job_name']} ({v['tenant_id']}/{v['environment']}): no ingress",
-            tags={"Name": prefix})
+            tags={"Name": prefix}, region=region)
         egress = [("https", "0.0.0.0/0", 443, 443, "HTTPS to APIs (through the subnet's NAT when private)")]
         egress += [(f"private-{i}", cidr, 0, 65535, "TCP to private networks (VPC endpoints, catalogs)") for i, cidr in enumerate(PRIVATE_RANGES)]
         for role, cidr, low, high, text in egress:
             aws.vpc.SecurityGroupEgressRule(
                 *self.child(f"egress-{role}"), security_group_id=security_group.id, cidr_ipv4=cidr,
-                ip_protocol="tcp", from_port=low, to_port=high, description=text)
+                ip_protocol="tcp", from_port=low, to_port=high, description=text, region=region)
 
         if v["create_cluster"]:
             cluster = aws.ecs.Cluster(
                 *self.child("cluster"), name=v["cluster_name"],
-                settings=[{"name": "containerInsights", "value": "enabled"}])
+                settings=[{"name": "containerInsights", "value": "enabled"}], region=region)
             cluster_arn: pulumi.Input[str] = cluster.arn
         else:
-            cluster_arn = lookups.ecs_cluster_arn(v["cluster_name"])
+            cluster_arn = lookups.ecs_cluster_arn(v["cluster_name"], region)
 
         bucket_name = aws_storage.create_bucket(self, v) if v["storage_create_bucket"] else v["storage_bucket"]
 
-        container = pulumi.Output.all(log_group.name, region).apply(lambda args: json.dumps([{
+        container = log_group.name.apply(lambda group: json.dumps([{
             "name": v["container_name"],
             "image": v["image"],
             "command": v["command"],
@@ -74,14 +74,14 @@ class EcsJob(JobComponent):
             "mountPoints": [{"sourceVolume": "scratch", "containerPath": "/tmp", "readOnly": False}],
             "environment": [{"name": "HOME", "value": "/tmp"}, {"name": "TMPDIR", "value": "/tmp"}],
             "logConfiguration": {"logDriver": "awslogs", "options": {
-                "awslogs-group": args[0], "awslogs-region": args[1], "awslogs-stream-prefix": v["job_name"]}},
+                "awslogs-group": group, "awslogs-region": region, "awslogs-stream-prefix": v["job_name"]}},
         }]))
         task = aws.ecs.TaskDefinition(
             *self.child("task"), family=prefix, requires_compatibilities=["FARGATE"], network_mode="awsvpc",
             cpu=str(v["cpu_units"]), memory=str(v["compute_memory"]),
             execution_role_arn=execution_role.arn, task_role_arn=task_role_arn, container_definitions=container,
             volumes=[{"name": "scratch"}],
-            runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": "X86_64"})
+            runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": "X86_64"}, region=region)
 
         schedule_arn = None
         if v["schedule_expression"]:
@@ -121,7 +121,7 @@ class EcsJob(JobComponent):
             policy=pulumi.Output.all(task.arn, cluster_arn, *role_arns).apply(lambda a: json.dumps(aws_iam.run_task(a[0], a[1], list(a[2:])))))
         schedule = aws.scheduler.Schedule(
             *self.child("schedule"), name=v["name_prefix"], schedule_expression=v["schedule_expression"],
-            schedule_expression_timezone=v["schedule_timezone"], flexible_time_window={"mode": "OFF"},
+            schedule_expression_timezone=v["schedule_timezone"], flexible_time_window={"mode": "OFF"}, region=v["region"],
             target={"arn": cluster_arn, "role_arn": role.arn, "retry_policy": {"maximum_retry_attempts": v["max_retries"]},
                     # the tasks it starts carry the job's tags (cost allocation), copied from the task definition
                     "ecs_parameters": {"task_definition_arn": task.arn, "launch_type": "FARGATE", "task_count": 1,

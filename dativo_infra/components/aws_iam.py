@@ -29,7 +29,8 @@ def storage_access(v: Mapping[str, Any]) -> dict:
             "Effect": "Allow",
             "Action": "s3:ListBucket",
             "Resource": f"arn:aws:s3:::{bucket}",
-            **({"Condition": {"StringLike": {"s3:prefix": [prefix, f"{prefix}/*"]}}} if prefix else {}),
+            # "acme/" and what is under it, never the bare "acme", whose listing would return "acme-eu/..." keys too
+            **({"Condition": {"StringLike": {"s3:prefix": [f"{prefix}/", f"{prefix}/*"]}}} if prefix else {}),
         },
     ]
     if v["storage_kms_key_id"]:

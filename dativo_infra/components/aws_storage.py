@@ -10,14 +10,14 @@ import pulumi_aws as aws
 def create_bucket(component, v: Mapping[str, Any]) -> pulumi.Output:
     """Create the job's bucket under ``component``; returns its name."""
     # data outlives stacks: protected and retained, so `destroy` never deletes it
-    bucket = aws.s3.Bucket(*component.child("bucket", protect=True, retain_on_delete=True), bucket=v["storage_bucket"])
+    bucket = aws.s3.Bucket(*component.child("bucket", protect=True, retain_on_delete=True), bucket=v["storage_bucket"], region=v["region"])
     key = v["storage_kms_key_id"]
     aws.s3.BucketServerSideEncryptionConfiguration(
         *component.child("bucket-encryption"), bucket=bucket.id, rules=[{
             "apply_server_side_encryption_by_default": {"sse_algorithm": "aws:kms" if key else "AES256", **({"kms_master_key_id": key} if key else {})},
-            "bucket_key_enabled": bool(key)}])
-    aws.s3.BucketVersioning(*component.child("bucket-versioning"), bucket=bucket.id, versioning_configuration={"status": "Enabled"})
+            "bucket_key_enabled": bool(key)}], region=v["region"])
+    aws.s3.BucketVersioning(*component.child("bucket-versioning"), bucket=bucket.id, versioning_configuration={"status": "Enabled"}, region=v["region"])
     aws.s3.BucketPublicAccessBlock(
         *component.child("bucket-public-access"), bucket=bucket.id, block_public_acls=True, block_public_policy=True,
-        ignore_public_acls=True, restrict_public_buckets=True)
+        ignore_public_acls=True, restrict_public_buckets=True, region=v["region"])
     return bucket.bucket

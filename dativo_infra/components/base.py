@@ -5,24 +5,24 @@ from typing import Any, Mapping, Optional
 
 import pulumi
 
-from ..jobs import Job
+from ..resolve import ResolvedJob
 
 
 class JobComponent(pulumi.ComponentResource):
     """One Dativo job's infrastructure. Subclasses set ``TYPE`` and build children in ``build``.
 
-    The component reads only ``variables`` (the flat set shared with Terraform);
-    tags are applied to its children by the stack transformation, which finds
-    this component through their parent chain.
+    The component reads only the resolved job's ``variables`` (the flat set
+    shared with Terraform); tags are applied to its children by the stack
+    transformation, which finds this component through their parent chain.
     """
 
     TYPE = "dativo:base:Job"
     is_dativo_job = True
 
-    def __init__(self, name: str, job: Job, variables: Mapping[str, Any], opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, job: ResolvedJob, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__(self.TYPE, name, None, opts)
-        self.job = job
-        self.variables = dict(variables)
+        self.job = job.job
+        self.variables = dict(job.variables)
         self.outputs: dict[str, Any] = self.build(self.variables)
         self.register_outputs(self.outputs)
 

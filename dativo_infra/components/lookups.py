@@ -38,13 +38,6 @@ def once(key: tuple, make: Callable[[], Any]) -> Any:
 
 # -- AWS ------------------------------------------------------------------------------------------------------
 
-def aws_region():
-    """The AWS provider's region (Output[str])."""
-    import pulumi_aws as aws
-
-    return once(("aws", "region"), lambda: aws.get_region_output().region)
-
-
 def aws_account_id():
     """The account of the AWS credentials (Output[str])."""
     import pulumi_aws as aws
@@ -52,18 +45,19 @@ def aws_account_id():
     return once(("aws", "account"), lambda: aws.get_caller_identity_output().account_id)
 
 
-def ecs_cluster_arn(name: str):
-    """ARN of an existing ECS cluster (Output[str])."""
+def ecs_cluster_arn(name: str, region: str):
+    """ARN of an existing ECS cluster in ``region`` (Output[str])."""
     import pulumi_aws as aws
 
-    return once(("aws", "ecs-cluster", name), lambda: aws.ecs.get_cluster_output(cluster_name=name).arn)
+    return once(("aws", "ecs-cluster", region, name), lambda: aws.ecs.get_cluster_output(cluster_name=name, region=region or None).arn)
 
 
-def eks_oidc_issuer(name: str):
-    """OIDC issuer URL of an existing EKS cluster (Output[str])."""
+def eks_oidc_issuer(name: str, region: str):
+    """OIDC issuer URL of an existing EKS cluster in ``region`` (Output[str])."""
     import pulumi_aws as aws
 
-    return once(("aws", "eks-issuer", name), lambda: aws.eks.get_cluster_output(name=name).identities[0].oidcs[0].issuer)
+    return once(("aws", "eks-issuer", region, name),
+                lambda: aws.eks.get_cluster_output(name=name, region=region or None).identities[0].oidcs[0].issuer)
 
 
 # -- GCP ------------------------------------------------------------------------------------------------------

@@ -46,7 +46,7 @@ def irsa_trust(issuer_url: str, account: str, namespace: str, service_account: s
 def aws_identity(component, v: Mapping[str, Any], namespace: str, service_account: str) -> CloudIdentity:
     import pulumi_aws as aws
 
-    issuer = lookups.eks_oidc_issuer(v["cluster_name"])
+    issuer = lookups.eks_oidc_issuer(v["cluster_name"], v["region"])
     account = lookups.aws_account_id()
     role = aws.iam.Role(
         *component.child("role"), name=f"{v['name_prefix']}-k8s",

@@ -7,17 +7,21 @@ import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping, Optional
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Optional
 
 from pydantic import ValidationError
 
-from ..errors import ConfigError, Problem, TagError
-from ..tags.resolve import tag_set
+from ..errors import ConfigError, Problem
 from . import interpolation, rules
 from .assets import AssetCache
+from .files import discover as discover_files, read_regular_file
 from .models import AssetDefinition, InfrastructureConfig, JobConfig
 from .problems import field_path, from_validation_error
+from .storage import ANY_TENANT, BucketIndex, BucketUse, bucket_use, check as check_storage
 from .strict_yaml import Locator, decode, load_mapping
+
+if TYPE_CHECKING:
+    from ..stack import StackContext
 
 TENANT_VARIABLE = "TENANT_ID"
 JOB_SUFFIXES = (".yaml", ".yml")
@@ -34,7 +38,7 @@ class Job:
     asset: Optional[AssetDefinition] = None
     asset_file: Optional[str] = None
     shared: bool = False  # tenant_id came from ${TENANT_ID}: one file, many tenants
-    tag_sets: dict = field(default_factory=dict, compare=False, repr=False)  # cloud → TagSet, computed once
+    locator: Optional[Locator] = field(default=None, compare=False, repr=False)  # field path → line and column, for later steps' problems
 
     @property
     def clouds(self) -> tuple[str, ...]:
@@ -80,12 +84,7 @@ class ParsedFile:
 
 
 def parse_file(path: str) -> ParsedFile:
-    try:
-        raw = Path(path).read_bytes()
-    except IsADirectoryError:
-        raise ConfigError([Problem(path, "is a directory, expected a job file")]) from None
-    except OSError as exc:
-        raise ConfigError([Problem(path, f"cannot read file: {exc.strerror}")]) from None
+    raw = read_regular_file(path)  # regular files only, bounded: a FIFO, a device or a huge file is a problem, not a hang
     text = decode(path, raw)
     return ParsedFile(path, text, load_mapping(path, text))
 
@@ -133,52 +132,47 @@ def build_job(parsed: ParsedFile, assets: AssetCache, variables: Mapping[str, st
                 problems.extend(exc.problems)
     if problems:
         raise ConfigError(problems)
-    job = Job(path=path, name=job_name(path), config=config, asset=asset, asset_file=asset_file, shared=parsed.is_shared)
-    for cloud in job.clouds:
-        try:
-            job.tag_sets[cloud] = tag_set(job, cloud)
-        except TagError as exc:
-            for p in exc.problems:
-                if p.file == path and p.line is None:
-                    loc = tuple(p.field.split(".", 2)) if p.field.startswith("infrastructure.tags") else (("finops",) if p.field == "job.finops" else ())
-                    line, col = locator.position(loc)
-                    p = Problem(p.file, p.message, p.field, line, col)
-                if p not in problems:
-                    problems.append(p)
-    if not problems:
-        from ..variables import clashing_variables  # variables.py builds on this package: imported once a job exists
-
-        for name, message in clashing_variables(job):  # needs the tag sets: a variable set holds the formatted tags
-            add(("infrastructure", "terraform", "variables", name), message)
-    if problems:
-        raise ConfigError(problems)
-    return job
+    return Job(path=path, name=job_name(path), config=config, asset=asset, asset_file=asset_file, shared=parsed.is_shared, locator=locator)
 
 
 ASSETS_ENV_HINT = "DATIVO_ASSETS_DIR"
 
 
 def discover(paths: Iterable[str]) -> list[str]:
-    """Job files under the given files and folders (recursively), sorted; ``assets/`` folders are skipped.
+    """Job files under the given files and folders (:func:`dativo_infra.jobs.files.discover`), without its problems.
 
-    A file reached twice (``jobs/`` and ``jobs/acme/x.yaml``) is listed once.
+    Runs that report problems use :func:`discover_files` and add them (:func:`unreadable_results`).
     """
-    found: list[str] = []
-    for given in paths:
-        if os.path.isdir(given):
-            for root, dirs, files in os.walk(given):
-                dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and not d.startswith("."))
-                found.extend(os.path.join(root, f) for f in sorted(files) if f.endswith(JOB_SUFFIXES))
-        else:
-            found.append(given)
-    seen: set[str] = set()
-    unique = []
-    for path in found:
-        key = os.path.realpath(path)
-        if key not in seen:
-            seen.add(key)
-            unique.append(path)
-    return unique
+    return discover_files(paths)[0]
+
+
+def unreadable_results(problems: Iterable[Problem]) -> list["FileResult"]:
+    """One failed file result per folder or file that could not be listed: such a run is never a success."""
+    return [FileResult(p.file, problems=[p], unreadable=True) for p in problems]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the stacks' configuration says about a tree of job files.
+
+    ``stack_of(tenant, environment)`` is that stack's context: which shared
+    ``${TENANT_ID}`` jobs it runs, its storage rules. ``tenants``: tenants that
+    have a stack file but maybe no job file of their own (they still get the
+    shared jobs they choose).
+    """
+
+    stack_of: Callable[[str, str], "StackContext"]
+    tenants: frozenset[str] = frozenset()
+
+    def variables(self, tenant: object, environment: object, given: Mapping[str, str]) -> Mapping[str, str]:
+        """``${VAR}`` values for a file of this tenant and environment: the stack's ``vars`` under the command line's."""
+        if not (isinstance(tenant, str) and isinstance(environment, str)) or "${" in tenant + environment:
+            return given
+        try:
+            stack = self.stack_of(tenant, environment)
+        except ConfigError:
+            return given  # the stack file's own problem is reported once its jobs are kept
+        return {**stack.variables, **given} if stack.variables else given
 
 
 @dataclass
@@ -186,6 +180,9 @@ class FileResult:
     path: str
     jobs: list[Job] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    buckets: list[BucketUse] = field(default_factory=list)  # its storage, for the tree-wide tenant binding
+    foreign: bool = False  # another tenant's or environment's file: read for its buckets only
+    unreadable: bool = False  # could not be listed or read: a --clean must not delete what it may have exported
 
     @property
     def ok(self) -> bool:
@@ -208,6 +205,10 @@ class LoadResult:
     def ok(self) -> bool:
         return all(f.ok for f in self.files)
 
+    @property
+    def unreadable(self) -> list[Problem]:
+        return [p for f in self.files if f.unreadable for p in f.problems]
+
 
 def load_jobs(
     paths: Iterable[str],
@@ -217,6 +218,7 @@ def load_jobs(
     variables: Optional[Mapping[str, str]] = None,
     assets_dir: Optional[str] = None,
     environ: Optional[Mapping[str, str]] = None,
+    scope: Optional[Scope] = None,
 ) -> LoadResult:
     """Load every job file under ``paths``.
 
@@ -227,7 +229,7 @@ def load_jobs(
     its problems; the others still load.
     """
     with paused_gc():
-        return _load(paths, tenant, environment, dict(variables or {}), assets_dir, environ)
+        return _load(paths, tenant, environment, dict(variables or {}), assets_dir, environ, scope)
 
 
 @contextmanager
@@ -249,6 +251,11 @@ def _literal(value: object) -> Optional[str]:
 _TENANT_LINE = re.compile(r"^tenant_id:[ \t]*[\"']?([a-z0-9-]+)[\"']?[ \t]*(?:#.*)?$", re.MULTILINE)
 
 
+def plain_scope(data: Mapping) -> tuple[Optional[str], Optional[str]]:
+    """The tenant and environment a parsed file plainly names (None where it uses ${...} or names none)."""
+    return _literal(data.get("tenant_id")), _literal(data.get("environment"))
+
+
 def _other_scope(parsed: Optional[ParsedFile], text: Optional[str], tenant: Optional[str], environment: Optional[str]) -> bool:
     """True when a file plainly belongs to another tenant or environment than the one asked for.
 
@@ -256,8 +263,9 @@ def _other_scope(parsed: Optional[ParsedFile], text: Optional[str], tenant: Opti
     and their problems are not this tenant's: one broken tenant never fails another.
     """
     if parsed is not None:
-        other_tenant = tenant is not None and _literal(parsed.data.get("tenant_id")) not in (None, tenant)
-        other_env = environment is not None and _literal(parsed.data.get("environment")) not in (None, environment)
+        file_tenant, file_environment = plain_scope(parsed.data)
+        other_tenant = tenant is not None and file_tenant not in (None, tenant)
+        other_env = environment is not None and file_environment not in (None, environment)
         return other_tenant or other_env
     if tenant is not None and text is not None:  # unparseable: read tenant_id off its line if it is plain
         found = _TENANT_LINE.findall(text)
@@ -265,15 +273,19 @@ def _other_scope(parsed: Optional[ParsedFile], text: Optional[str], tenant: Opti
     return False
 
 
-def _load(paths, tenant, environment, variables, assets_dir, environ) -> LoadResult:
-    return load_files(discover(paths), AssetCache(assets_dir), tenant, environment, scoped_variables(variables, tenant), environ)
+def _load(paths, tenant, environment, variables, assets_dir, environ, scope) -> LoadResult:
+    files, problems = discover_files(paths)
+    result = load_files(files, AssetCache(assets_dir), tenant, environment, scoped_variables(variables, tenant), environ, scope)
+    result.files.extend(unreadable_results(problems))
+    return result
 
 
-def load_files(files: Iterable[str], assets: AssetCache, tenant, environment, variables, environ) -> LoadResult:
-    return collect((load_file(path, assets, tenant, environment, variables, environ) for path in files), assets, tenant, environment, variables, environ)
+def load_files(files: Iterable[str], assets: AssetCache, tenant, environment, variables, environ, scope: Optional[Scope] = None) -> LoadResult:
+    return collect((load_file(path, assets, tenant, environment, variables, environ, scope) for path in files), assets, tenant, environment, variables, environ, scope)
 
 
-def collect(loaded: Iterable[Optional[tuple[FileResult, Optional[ParsedFile]]]], assets: AssetCache, tenant, environment, variables, environ) -> LoadResult:
+def collect(loaded: Iterable[Optional[tuple[FileResult, Optional[ParsedFile]]]], assets: AssetCache, tenant, environment, variables, environ,
+            scope: Optional[Scope] = None) -> LoadResult:
     """:func:`load_file`'s answers, in discovery order, made into one result by :func:`finish`."""
     results: list[FileResult] = []
     shared: list[tuple[FileResult, ParsedFile]] = []
@@ -282,7 +294,7 @@ def collect(loaded: Iterable[Optional[tuple[FileResult, Optional[ParsedFile]]]],
             results.append(one[0])
             if one[1] is not None:
                 shared.append((one[0], one[1]))
-    return finish(results, shared, assets, tenant, environment, variables, environ)
+    return finish(results, shared, assets, tenant, environment, variables, environ, scope)
 
 
 def scoped_variables(variables: Mapping[str, str], tenant: Optional[str]) -> dict[str, str]:
@@ -290,7 +302,8 @@ def scoped_variables(variables: Mapping[str, str], tenant: Optional[str]) -> dic
     return {**variables, TENANT_VARIABLE: tenant} if tenant is not None else dict(variables)
 
 
-def load_file(path: str, assets: AssetCache, tenant, environment, variables, environ) -> Optional[tuple[FileResult, Optional[ParsedFile]]]:
+def load_file(path: str, assets: AssetCache, tenant, environment, variables, environ,
+              scope: Optional[Scope] = None) -> Optional[tuple[FileResult, Optional[ParsedFile]]]:
     """Read and build one file on its own; ``None`` when it plainly belongs to another tenant or environment.
 
     A shared ``${TENANT_ID}`` file with no tenant given is parsed but not built:
@@ -303,23 +316,43 @@ def load_file(path: str, assets: AssetCache, tenant, environment, variables, env
         if _other_scope(None, _read_text(path), tenant, environment):
             return None
         result.problems = exc.problems
+        result.unreadable = any(p.line is None for p in exc.problems)  # not read at all (a YAML error has a line)
         return result, None
+    use = _bucket_use(parsed, variables, environ)
+    result.buckets = [use] if use else []
     if _other_scope(parsed, None, tenant, environment):
-        return None
+        result.foreign = True
+        return (result, None) if use else None
     if parsed.is_shared and TENANT_VARIABLE not in variables:
         return result, parsed
+    if scope is not None:
+        variables = scope.variables(variables.get(TENANT_VARIABLE) if parsed.is_shared else parsed.data.get("tenant_id"),
+                                    parsed.data.get("environment"), variables)
     _build_into(result, parsed, assets, variables, environ)
     return result, None
 
 
-def finish(results: list[FileResult], shared: list[tuple[FileResult, ParsedFile]], assets: AssetCache, tenant, environment, variables, environ) -> LoadResult:
+def _bucket_use(parsed: ParsedFile, variables: Mapping[str, str], environ) -> Optional[BucketUse]:
+    infra = parsed.data.get("infrastructure")
+    storage = infra.get("storage") if isinstance(infra, dict) else None
+    if not isinstance(storage, dict) or "bucket" not in storage:
+        return None
+    lookup = interpolation.make_lookup({k: v for k, v in variables.items() if not (parsed.is_shared and k == TENANT_VARIABLE)}, environ)
+    resolved, _ = interpolation.resolve({"infrastructure": {"storage": storage}}, lookup)
+    tenant = ANY_TENANT if parsed.is_shared else _literal(parsed.data.get("tenant_id"))
+    locator = Locator(parsed.text)
+    return bucket_use(parsed.path, tenant, resolved["infrastructure"]["storage"], locator.position)
+
+
+def finish(results: list[FileResult], shared: list[tuple[FileResult, ParsedFile]], assets: AssetCache, tenant, environment, variables, environ,
+           scope: Optional[Scope] = None) -> LoadResult:
     """What needs every file at once: shared files built for each tenant found, duplicate job names, the scope.
 
     ``results`` are in discovery order. Their jobs need only ``path``, ``name``,
     ``tenant``, ``environment`` and ``shared``, so a parallel run can pass light
     references to jobs built in other processes.
     """
-    tenants = sorted({j.tenant for r in results for j in r.jobs if not j.shared})
+    tenants = sorted({j.tenant for r in results for j in r.jobs if not j.shared} | (scope.tenants if scope and tenant is None else set()))
     for result, parsed in shared:
         if not tenants and not interpolation.resolve({"tenant_id": parsed.data["tenant_id"]}, interpolation.make_lookup(variables, environ))[1]:
             # no tenant known, but ${TENANT_ID:-default} or the environment gives one: the ordinary ${VAR} rules
@@ -328,7 +361,8 @@ def finish(results: list[FileResult], shared: list[tuple[FileResult, ParsedFile]
         if not tenants:
             result.problems = [Problem(parsed.path, f"shared job file: tenant_id uses ${{{TENANT_VARIABLE}}} and no tenant is known; pass --tenant or --var {TENANT_VARIABLE}=...", field="tenant_id", line=Locator(parsed.text).position(("tenant_id",))[0], col=1)]
         for name in tenants:
-            _build_into(result, parsed, assets, {**variables, TENANT_VARIABLE: name}, environ)
+            given = {**variables, TENANT_VARIABLE: name}
+            _build_into(result, parsed, assets, scope.variables(name, parsed.data.get("environment"), given) if scope else given, environ)
 
     # the job name comes from the file name: two jobs of one tenant and environment with the same name
     # would create the same resources and export to the same file
@@ -346,13 +380,51 @@ def finish(results: list[FileResult], shared: list[tuple[FileResult, ParsedFile]
         result.jobs = kept
     for result in results:
         result.jobs = [j for j in result.jobs if (tenant is None or j.tenant == tenant) and (environment is None or j.environment == environment)]
-    return LoadResult(results)
+    if scope is not None:
+        _apply_scope(results, scope)
+    return LoadResult([r for r in results if not r.foreign])
+
+
+def _apply_scope(results: list[FileResult], scope: Scope) -> None:
+    """Shared jobs only for the stacks that choose them; storage bound to its tenant over the whole tree."""
+    index = BucketIndex.of(use for r in results for use in r.buckets)
+    for result in results:
+        kept = []
+        for job in result.jobs:
+            try:
+                stack = scope.stack_of(job.tenant, job.environment)
+            except ConfigError as exc:
+                result.problems.extend(p for p in exc.problems if p not in result.problems)
+                continue
+            if job.shared and not stack.takes_shared(job.name):
+                continue  # this stack does not run it: not an error, and nothing to provision
+            use = _job_bucket(job, result)
+            problems = check_storage(use, job.tenant, index, root=stack.prefix_root(), shared_buckets=stack.shared_buckets,
+                                     allowed_buckets=stack.allowed_buckets) if use else []
+            if problems:
+                result.problems.extend(p for p in problems if p not in result.problems)
+            else:
+                kept.append(job)
+        result.jobs = kept
+
+
+def _job_bucket(job, result: FileResult) -> Optional[BucketUse]:
+    """The job's storage: from its model when it was built here, else (a worker's light reference) as its file was read."""
+    config = getattr(job, "config", None)
+    if config is None:
+        return result.buckets[0] if result.buckets else None
+    storage = config.infrastructure.storage if config.infrastructure else None
+    if storage is None:
+        return None
+    at = job.locator.position if job.locator else (lambda loc: (None, None))
+    return BucketUse(job.path, job.tenant, storage.bucket, storage.prefix, storage.create_bucket,
+                     at(("infrastructure", "storage", "bucket")), at(("infrastructure", "storage", "prefix")))
 
 
 def _read_text(path: str) -> Optional[str]:
     try:
-        return Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        return read_regular_file(path).decode("utf-8")
+    except (ConfigError, UnicodeDecodeError):
         return None
 
 

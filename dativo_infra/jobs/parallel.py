@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Optional
 
 from .assets import AssetCache
-from .loader import Job, LoadResult, collect, discover, load_file, load_files, paused_gc, scoped_variables
+from .files import discover
+from .loader import Job, LoadResult, Scope, collect, load_file, load_files, paused_gc, scoped_variables, unreadable_results
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -97,6 +98,7 @@ def load_and_apply(
     variables: Optional[Mapping[str, str]] = None,
     assets_dir: Optional[str] = None,
     environ: Optional[Mapping[str, str]] = None,
+    scope: Optional[Scope] = None,
 ) -> tuple[LoadResult, list[Any], int]:
     """Load the job files under ``paths`` and return ``apply(prepare(job))`` for each kept job, in ``jobs`` order.
 
@@ -105,17 +107,20 @@ def load_and_apply(
     results must be picklable. Returns the load result (its jobs are
     :class:`Job` or :class:`JobRef`), the results, and the number of processes used.
     """
-    files = discover(paths)
+    files, unreadable = discover(paths)
     count = choose_workers(workers, len(files))
     variables = scoped_variables(dict(variables or {}), tenant)
     with paused_gc():
         if count == 1:
-            return _in_process(files, prepare, apply, tenant, environment, variables, assets_dir, environ)
-        return _in_workers(files, prepare, apply, count, tenant, environment, variables, assets_dir, environ)
+            result, outcomes, count = _in_process(files, prepare, apply, tenant, environment, variables, assets_dir, environ, scope)
+        else:
+            result, outcomes, count = _in_workers(files, prepare, apply, count, tenant, environment, variables, assets_dir, environ, scope)
+    result.files.extend(unreadable_results(unreadable))  # after the jobs: outcomes follow result.jobs' order
+    return result, outcomes, count
 
 
-def _in_process(files, prepare, apply, tenant, environment, variables, assets_dir, environ):
-    result = load_files(files, AssetCache(assets_dir), tenant, environment, variables, environ)
+def _in_process(files, prepare, apply, tenant, environment, variables, assets_dir, environ, scope):
+    result = load_files(files, AssetCache(assets_dir), tenant, environment, variables, environ, scope)
     return result, [apply(prepare(job)) for job in result.jobs], 1
 
 
@@ -156,7 +161,7 @@ def _die_with_parent() -> None:
 
 
 def _work(conn: Connection, inherited: list[Connection], worker: int, files: list[str], prepare: Prepare, apply: Apply,
-          tenant, environment, variables, assets_dir, environ) -> None:
+          tenant, environment, variables, assets_dir, environ, scope=None) -> None:
     """One worker: phase 1 a range of ``files`` at a time until ``None``, then phase 2 for all it prepared but the dropped keys.
 
     It never returns: it ends with ``os._exit``, so no interpreter teardown and no traceback from multiprocessing.
@@ -175,7 +180,7 @@ def _work(conn: Connection, inherited: list[Connection], worker: int, files: lis
         while (chunk := conn.recv()) is not None:
             replies = []
             for index in range(*chunk):
-                loaded = load_file(files[index], assets, tenant, environment, variables, environ)
+                loaded = load_file(files[index], assets, tenant, environment, variables, environ, scope)
                 if loaded is not None:
                     result, pending = loaded
                     refs = []
@@ -211,7 +216,7 @@ class WorkerError(RuntimeError):
         self.detail = detail  # the worker's traceback, for a bug report
 
 
-def _in_workers(files, prepare, apply, count, tenant, environment, variables, assets_dir, environ):
+def _in_workers(files, prepare, apply, count, tenant, environment, variables, assets_dir, environ, scope):
     import multiprocessing
 
     context = multiprocessing.get_context("fork")
@@ -222,7 +227,7 @@ def _in_workers(files, prepare, apply, count, tenant, environment, variables, as
             for worker in range(count):
                 parent_end, child_end = context.Pipe()
                 inherited = [*conns, parent_end]  # the child must not hold the parent's ends, or it never sees the parent go away
-                proc = context.Process(target=_work, args=(child_end, inherited, worker, files, prepare, apply, tenant, environment, variables, assets_dir, environ),
+                proc = context.Process(target=_work, args=(child_end, inherited, worker, files, prepare, apply, tenant, environment, variables, assets_dir, environ, scope),
                                        daemon=True)
                 conns.append(parent_end)
                 proc.start()
@@ -233,7 +238,7 @@ def _in_workers(files, prepare, apply, count, tenant, environment, variables, as
         loaded = _phase_one(len(files), conns)
         built = [ref for one in loaded.values() if one is not None for ref in one[0].jobs]  # before finish() drops any
         # in discovery order, as one process would have them: finish() keeps the first of two same-named jobs
-        result = collect((loaded.get(index) for index in range(len(files))), AssetCache(assets_dir), tenant, environment, variables, environ)
+        result = collect((loaded.get(index) for index in range(len(files))), AssetCache(assets_dir), tenant, environment, variables, environ, scope)
 
         kept = {(job.worker, job.key) for job in result.jobs if isinstance(job, JobRef)}
         dropped: list[set[int]] = [set() for _ in conns]

@@ -146,10 +146,6 @@ def check_job(job: JobConfig) -> list[tuple[str, str]]:
         problems.append(("infrastructure.networking.vpc_id", "the job's security group is created in a VPC: set vpc_id"))
     if runtime != "ecs" and infra.runtime.create_cluster:
         problems.append(("infrastructure.runtime.create_cluster", "only ECS clusters can be created by dativo-infra; reference an existing cluster"))
-    if infra.provider == "azure" and not infra.resource_group:
-        problems.append(("infrastructure.resource_group", "Azure resources live in a resource group: set resource_group"))
-    if runtime in ("cloud_run", "container_apps") and not region_of(infra):
-        problems.append(("infrastructure.region", f"{runtime} jobs need a location: set region (e.g. us-central1, westeurope)"))
     if runtime == "kubernetes" and infra.provider in ("aws", "azure") and not infra.runtime.cluster_name:
         problems.append(("infrastructure.runtime.cluster_name",
                          f"the job's {infra.provider} identity trusts the cluster's OIDC issuer: name the {'EKS' if infra.provider == 'aws' else 'AKS'} cluster in cluster_name"))
@@ -159,8 +155,6 @@ def check_job(job: JobConfig) -> list[tuple[str, str]]:
         problems.append(("infrastructure.runtime.service_account",
                          "on Azure service_account is a user-assigned identity's resource ID: /subscriptions/SUB/resourceGroups/RG"
                          f"/providers/Microsoft.ManagedIdentity/userAssignedIdentities/NAME, got {infra.runtime.service_account!r}"))
-    if infra.provider == "gcp" and infra.storage is not None and infra.storage.create_bucket and not region_of(infra):
-        problems.append(("infrastructure.region", "the job creates its bucket: set region (the bucket's location)"))
     if runtime == "container_apps" and not infra.runtime.cluster_name:
         problems.append(("infrastructure.runtime.cluster_name", "Container Apps jobs run in an existing managed environment: name it in cluster_name"))
     if runtime == "ecs" and not infra.runtime.cluster_name:
@@ -176,12 +170,61 @@ def check_job(job: JobConfig) -> list[tuple[str, str]]:
             problems.append(("infrastructure.runtime.schedule.cron", "EventBridge Scheduler cannot combine a day of month with a day of week; set one of them to '*'"))
     if infra.storage is not None:
         problems += [("infrastructure.storage.bucket", m) for m in check_bucket(infra.provider, infra.storage.bucket)]
+    problems += kubernetes_requests(infra) if runtime == "kubernetes" else []
+    problems += unresolved_references(infra)
     retries = max_retries(job)
     if runtime == "cloud_run" and retries > sizes.CLOUD_RUN_MAX_RETRIES:
         from_dagster = bool(infra.dagster and "max_retries" in infra.dagster.op_config)
         where = "infrastructure.dagster.op_config.max_retries" if from_dagster else "retry_config.max_attempts"
         detail = "" if from_dagster else f" (retry_config.max_attempts {retries + 1} = 1 attempt + {retries} retries)"
         problems.append((where, f"Cloud Run allows 0–{sizes.CLOUD_RUN_MAX_RETRIES} retries per task, got {retries}{detail}"))
+    return problems
+
+
+def kubernetes_requests(infra: InfrastructureConfig) -> list[tuple[str, str]]:
+    """Requests above limits: Kubernetes rejects such a pod, so the job would never start."""
+    req = infra.dagster.resource_requirements if infra.dagster else None
+    compute = infra.compute
+    problems = []
+    for kind, parse, default, unit in (("cpu", sizes.parse_cpu, compute.cpu_millicores, "m"), ("memory", sizes.parse_memory, compute.memory_mib, "Mi")):
+        raw_request = getattr(req, f"request_{kind}") if req else None
+        raw_limit = getattr(req, f"limit_{kind}") if req else None
+        request = parse(raw_request) if raw_request is not None else default
+        limit = parse(raw_limit) if raw_limit is not None else default
+        if request > limit:
+            where = f"infrastructure.dagster.resource_requirements.request_{kind}" if raw_request is not None else f"infrastructure.compute.{kind}"
+            source = "limit_" + kind if raw_limit is not None else f"compute.{kind}"
+            problems.append((where, f"{kind} request {request}{unit} is above the limit {limit}{unit} ({source}); Kubernetes rejects a pod "
+                                    "whose request exceeds its limit"))
+    return problems
+
+
+# fields that land in IAM policies, role conditions and resource names: a ${...} left in one would be read by the
+# cloud as a policy variable (${aws:PrincipalTag/...}) and widen the grant
+_REFERENCE_FREE = ("storage", "runtime", "networking", "region", "resource_group", "compute")
+
+
+def unresolved_references(infra: InfrastructureConfig) -> list[tuple[str, str]]:
+    problems = []
+
+    def walk(value, path: str) -> None:
+        if isinstance(value, str):
+            if "${" in value:
+                problems.append((path, f"{value!r}: '${{' is not allowed here (it would reach a policy or a name as a cloud "
+                                       "policy variable); use a ${VAR} that dativo-infra resolves, or write the value"))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, f"{path}.{key}")
+        elif isinstance(value, (list, tuple)):
+            for index, item in enumerate(value):
+                walk(item, f"{path}.{index}")
+
+    dumped = infra.model_dump(include=set(_REFERENCE_FREE))
+    for key in _REFERENCE_FREE:
+        walk(dumped.get(key), f"infrastructure.{key}")
+    for key, value in infra.tags.items():
+        if "${" in key or "${" in value:
+            problems.append((f"infrastructure.tags.{key}", "'${' is not allowed in a tag: tags decide access (dativo:tenant) and cost"))
     return problems
 
 

@@ -23,6 +23,8 @@ MANAGED_BY = "dativo-infra"
 
 DEFAULTS, ASSET_COMPLIANCE, ASSET_FINOPS, JOB_FINOPS, INFRASTRUCTURE = (
     "defaults", "asset.compliance", "asset.finops", "job.finops", "infrastructure.tags")
+# the job's identity: IAM conditions and cost reports read them, so only the defaults level sets them
+IDENTITY_KEYS = ("dativo:tenant", "dativo:job")
 LEVELS = (DEFAULTS, ASSET_COMPLIANCE, ASSET_FINOPS, JOB_FINOPS, INFRASTRUCTURE)  # lowest → highest
 
 

@@ -12,7 +12,11 @@ from typing import NamedTuple
 
 from ..errors import Problem, TagError
 from .formats import FORMATS, EmptyKey, ReservedKey
-from .merge import LEVELS, TagCandidate, candidates
+from .merge import DEFAULTS, IDENTITY_KEYS, LEVELS, TagCandidate, candidates
+
+# tags a component (and its Terraform module) adds to some resources of its own: they count toward the limit.
+# AWS: the security group's Name, which the EC2 console shows.
+COMPONENT_TAGS = {"aws": ("Name",)}
 
 
 # NamedTuples, not dataclasses: a fleet creates one per tag per job, and tuples are built in C
@@ -54,6 +58,7 @@ def format_levels(levels: dict[str, list[TagCandidate]], cloud: str) -> TagSet:
     fmt = FORMATS[cloud]
     final: dict[str, tuple[str, str, Provenance]] = {}  # folded key → (key, value, provenance)
     problems: list[Problem] = []
+    identity = {fmt.fold(fmt.key(k)): k for k in IDENTITY_KEYS}
     for level in LEVELS:
         seen: dict[str, TagCandidate] = {}
         for cand in levels.get(level, ()):
@@ -64,6 +69,11 @@ def format_levels(levels: dict[str, list[TagCandidate]], cloud: str) -> TagSet:
                 continue
             value = fmt.value(cand.value)
             folded = fmt.fold(key)
+            if level != DEFAULTS and folded in identity:
+                problems.append(_problem(cand, f"{cand.key!r} is {identity[folded]!r} in {cloud} {fmt.noun}, which always comes from the job "
+                                               "itself (tenant_id, the file name): access conditions and cost reports rely on it; "
+                                               "no level can set it"))
+                continue
             if folded in seen:
                 other = seen[folded]
                 problems.append(_problem(cand, f"keys {other.key!r} and {cand.key!r} of the same level both become {key!r} in {cloud} {fmt.noun}; rename one"))
@@ -76,13 +86,16 @@ def format_levels(levels: dict[str, list[TagCandidate]], cloud: str) -> TagSet:
             final[folded] = (key, value, Provenance(level, cand.source, cand.key, overrode))
     if problems:
         raise TagError(problems)
-    if fmt.limit is not None and len(final) > fmt.limit:
+    added = [k for k in COMPONENT_TAGS.get(cloud, ()) if fmt.fold(k) not in final]
+    if fmt.limit is not None and len(final) + len(added) > fmt.limit:
         by_level: dict[str, int] = {}
         for _, _, prov in final.values():
             by_level[prov.level] = by_level.get(prov.level, 0) + 1
         contributed = ", ".join(f"{level} {by_level[level]}" for level in LEVELS if level in by_level)
         source = next(iter(final.values()))[2].source
-        raise TagError([Problem(source, f"{len(final)} {fmt.noun} after merging, more than {cloud}'s limit of {fmt.limit} per resource (from {contributed})", field="infrastructure.tags")])
+        extra = f", plus {', '.join(added)} that dativo-infra adds to some resources" if added else ""
+        raise TagError([Problem(source, f"{len(final) + len(added)} {fmt.noun} after merging, more than {cloud}'s limit of {fmt.limit} "
+                                        f"per resource (from {contributed}{extra})", field="infrastructure.tags")])
     ordered = sorted(final.values(), key=lambda item: item[0])
     return TagSet(cloud, {k: v for k, v, _ in ordered}, {k: p for k, _, p in ordered})
 

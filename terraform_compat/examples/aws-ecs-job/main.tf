@@ -66,6 +66,7 @@ module "job" {
   tags                      = var.tags
   tenant_id                 = var.tenant_id
   vpc_id                    = var.vpc_id
+  required_tag_keys         = var.required_tag_keys
 }
 
 output "assign_public_ip" {

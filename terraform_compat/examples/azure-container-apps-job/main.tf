@@ -61,6 +61,7 @@ module "job" {
   storage_resource_group = var.storage_resource_group
   tags                   = var.tags
   tenant_id              = var.tenant_id
+  required_tag_keys      = var.required_tag_keys
 }
 
 output "bucket_name" {

@@ -79,6 +79,13 @@ variable "region" {
   default     = ""
 }
 
+variable "required_tag_keys" {
+  description = "Tag keys the stack's tag policy requires (exported by dativo-infra); the modules reject tags without them."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
 variable "resource_group" {
   description = "Resource group of the job, its identity and the managed environment."
   type        = string

@@ -59,6 +59,7 @@ module "job" {
   tags                  = var.tags
   tenant_id             = var.tenant_id
   vpc_egress            = var.vpc_egress
+  required_tag_keys     = var.required_tag_keys
 }
 
 output "bucket_name" {

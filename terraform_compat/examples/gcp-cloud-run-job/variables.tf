@@ -85,6 +85,13 @@ variable "region" {
   type        = string
 }
 
+variable "required_tag_keys" {
+  description = "Tag keys the stack's tag policy requires (exported by dativo-infra); the modules reject tags without them."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
 variable "retry_delay_seconds" {
   description = "Delay between retries, for Dagster's op retry policy (output dagster_retry_policy)."
   type        = number

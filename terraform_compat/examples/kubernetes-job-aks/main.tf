@@ -59,6 +59,7 @@ module "identity" {
   storage_resource_group = var.storage_resource_group
   tags                   = var.tags
   tenant_id              = var.tenant_id
+  required_tag_keys      = var.required_tag_keys
 }
 
 # The identity module's outputs bind the service account and the pods to the cloud identity.
@@ -88,6 +89,7 @@ module "job" {
   schedule_timezone           = var.schedule_timezone
   service_account             = var.service_account
   service_account_annotations = module.identity.service_account_annotations
+  required_label_keys         = var.required_label_keys
 }
 
 output "cloud_identity" {

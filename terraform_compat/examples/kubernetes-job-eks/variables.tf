@@ -118,6 +118,20 @@ variable "request_memory" {
   type        = string
 }
 
+variable "required_label_keys" {
+  description = "Label keys the stack's tag policy requires (Kubernetes format); kubernetes-job rejects labels without them."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
+variable "required_tag_keys" {
+  description = "Tag keys the stack's tag policy requires (exported by dativo-infra); the modules reject tags without them."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
 variable "resource_group" {
   description = "Not used on AWS (exported for every Kubernetes job: the resource group of an AKS cluster)."
   type        = string

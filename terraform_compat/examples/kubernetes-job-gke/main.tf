@@ -56,6 +56,7 @@ module "identity" {
   storage_prefix        = var.storage_prefix
   tags                  = var.tags
   tenant_id             = var.tenant_id
+  required_tag_keys     = var.required_tag_keys
 }
 
 # The identity module's outputs bind the service account to the cloud identity.
@@ -85,6 +86,7 @@ module "job" {
   schedule_timezone           = var.schedule_timezone
   service_account             = var.service_account
   service_account_annotations = module.identity.service_account_annotations
+  required_label_keys         = var.required_label_keys
 }
 
 output "cloud_identity" {

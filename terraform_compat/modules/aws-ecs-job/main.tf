@@ -103,7 +103,7 @@ data "aws_iam_policy_document" "task" {
         content {
           test     = "StringLike"
           variable = "s3:prefix"
-          values   = [local.storage_prefix, "${local.storage_prefix}/*"]
+          values   = ["${local.storage_prefix}/", "${local.storage_prefix}/*"] # never the bare prefix: "acme" would list "acme-eu/..."
         }
       }
     }

@@ -71,7 +71,7 @@ data "aws_iam_policy_document" "storage" {
         content {
           test     = "StringLike"
           variable = "s3:prefix"
-          values   = [local.storage_prefix, "${local.storage_prefix}/*"]
+          values   = ["${local.storage_prefix}/", "${local.storage_prefix}/*"] # never the bare prefix: "acme" would list "acme-eu/..."
         }
       }
     }

@@ -1,0 +1,83 @@
+"""Storage bound to its tenant: which buckets several tenants share, and what each job may name on them.
+
+A job's role gets read, write and delete under ``bucket/prefix``. So, over a
+whole tree of job files:
+
+- on a **shared bucket** (named by jobs of more than one tenant, by a shared
+  ``${TENANT_ID}`` file, or listed in the stack's ``dativo-infra:sharedBuckets``)
+  a job's prefix must start with its own tenant's segment (``dativo-infra:tenantPrefix``,
+  default ``{tenant}/``), so no tenant reaches another's objects;
+- a bucket that another tenant's job **creates** is that tenant's own: a job may
+  name it only when its stack lists it in ``dativo-infra:allowedBuckets``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Optional
+
+from ..errors import Problem
+
+ANY_TENANT = "*"  # a shared ${TENANT_ID} file: every tenant that runs it names the bucket
+
+
+@dataclass(frozen=True)
+class BucketUse:
+    """One job file's storage, as far as it can be read before the file is built (light: it crosses processes)."""
+
+    path: str
+    tenant: str
+    bucket: str
+    prefix: str
+    creates: bool
+    bucket_at: tuple[Optional[int], Optional[int]] = (None, None)
+    prefix_at: tuple[Optional[int], Optional[int]] = (None, None)
+
+
+def bucket_use(path: str, tenant: Optional[str], storage: Any, locate: Callable[[tuple], tuple[Optional[int], Optional[int]]]) -> Optional[BucketUse]:
+    if tenant is None or not isinstance(storage, dict):
+        return None
+    bucket, prefix = storage.get("bucket"), storage.get("prefix", "")
+    if not isinstance(bucket, str) or "${" in bucket or not isinstance(prefix, str):
+        return None
+    return BucketUse(path, tenant, bucket, prefix.strip("/"), storage.get("create_bucket") is True,
+                     locate(("infrastructure", "storage", "bucket")), locate(("infrastructure", "storage", "prefix")))
+
+
+@dataclass
+class BucketIndex:
+    named_by: dict[str, set[str]]
+    created_by: dict[str, set[str]]
+
+    @classmethod
+    def of(cls, uses: Iterable[BucketUse]) -> "BucketIndex":
+        index = cls({}, {})
+        for use in uses:
+            index.named_by.setdefault(use.bucket, set()).add(use.tenant)
+            if use.creates:
+                index.created_by.setdefault(use.bucket, set()).add(use.tenant)
+        return index
+
+    def shared(self, bucket: str, declared: Iterable[str] = ()) -> bool:
+        tenants = self.named_by.get(bucket, set())
+        return len(tenants) > 1 or ANY_TENANT in tenants or bucket in set(declared)
+
+
+def check(use: BucketUse, tenant: str, index: BucketIndex, *, root: str, shared_buckets: Iterable[str] = (),
+          allowed_buckets: Iterable[str] = ()) -> list[Problem]:
+    """The problems of one job's storage (``tenant`` is the job's own, ``root`` its prefix segment such as ``acme/``)."""
+    problems = []
+    owners = index.created_by.get(use.bucket, set()) - {tenant}
+    if owners and tenant not in index.created_by.get(use.bucket, set()) and use.bucket not in set(allowed_buckets):
+        line, col = use.bucket_at
+        problems.append(Problem(use.path, f"bucket {use.bucket!r} belongs to tenant {', '.join(sorted(owners))} (created by its job); tenant "
+                                          f"{tenant!r} may name it only when its stack lists it in dativo-infra:allowedBuckets",
+                                field="infrastructure.storage.bucket", line=line, col=col))
+    creator = tenant in index.created_by.get(use.bucket, set())
+    if index.shared(use.bucket, shared_buckets) and not creator and not (use.prefix + "/").startswith(root):
+        line, col = use.prefix_at if use.prefix_at[0] is not None else use.bucket_at
+        others = sorted(t for t in index.named_by.get(use.bucket, set()) - {tenant} if t != ANY_TENANT)
+        why = f"also named by tenant {', '.join(others)}" if others else "shared between tenants"
+        problems.append(Problem(use.path, f"bucket {use.bucket!r} is {why}: the prefix must start with this tenant's segment {root!r} "
+                                          f"(got {use.prefix!r}), so the job reaches only its own tenant's objects",
+                                field="infrastructure.storage.prefix", line=line, col=col))
+    return problems

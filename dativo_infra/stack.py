@@ -1,0 +1,328 @@
+"""One stack context: a tenant/environment stack's settings, resolved in one place.
+
+Settings win in this order, highest first:
+
+1. command-line flags (``--image``, ``--var``, ``--jobs-dir``, ``--assets-dir``, ``--policy``);
+2. the stack file ``Pulumi.<tenant>-<environment>.yaml`` in the project folder;
+3. the defaults of ``Pulumi.yaml`` in the project folder.
+
+``pulumi up`` reads layers 2 and 3 through Pulumi itself (``pulumi.Config``);
+:func:`context_from_config` turns either source into the same
+:class:`StackContext`, so the CLI, the Automation API, the tfvars export and
+the program all see the same image, regions and variables for a stack.
+"""
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any, Iterable, Mapping, Optional, Union
+
+from .errors import ConfigError, Problem
+
+__all__ = [
+    "CLOUD_REGION_KEYS", "NAMESPACE", "SETTINGS", "Flags", "Project", "StackContext", "context_from_config",
+]
+
+NAMESPACE = "dativo-infra"
+# the stack config key of each cloud's region: what its provider uses when a resource names none
+CLOUD_REGION_KEYS = {"aws": "aws:region", "gcp": "gcp:region", "azure": "azure-native:location"}
+DEFAULT_TENANT_PREFIX = "{tenant}/"
+STACK_FILE_LIMIT = 1 << 20  # a stack file is a few lines; anything this big is not one
+
+# the dativo-infra settings a stack may set (Pulumi.yaml documents each)
+SETTINGS = ("tenant", "environment", "jobsDir", "assetsDir", "image", "vars", "sharedJobs", "envVars",
+            "sharedBuckets", "allowedBuckets", "tenantPrefix", "policy")
+
+SharedJobs = Union[str, tuple[str, ...]]  # "all", "none" or job names
+
+
+@dataclass(frozen=True)
+class Flags:
+    """What the command line says; ``None`` (or empty) means "not given", so the stack files decide."""
+
+    image: Optional[str] = None
+    jobs_dir: Optional[str] = None
+    assets_dir: Optional[str] = None
+    variables: Mapping[str, str] = field(default_factory=dict)
+    policy: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class StackContext:
+    """Everything a stack's configuration decides about its jobs."""
+
+    tenant: str
+    environment: str
+    jobs_dir: str = "jobs"
+    assets_dir: Optional[str] = None
+    image: Optional[str] = None
+    variables: Mapping[str, str] = field(default_factory=dict)
+    regions: Mapping[str, str] = field(default_factory=dict)  # cloud → the stack's region for it
+    shared_jobs: SharedJobs = "all"
+    env_allowed: tuple[str, ...] = ()
+    shared_buckets: tuple[str, ...] = ()
+    allowed_buckets: tuple[str, ...] = ()
+    tenant_prefix: str = DEFAULT_TENANT_PREFIX
+    policy: Optional[str] = None
+    # the stack's config as Pulumi keys (namespace:key → value): the Automation API passes it through as it is
+    config: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    source: str = "Pulumi.yaml"  # which file said it last, for messages
+
+    @property
+    def stack_name(self) -> str:
+        return f"{self.tenant}-{self.environment}"
+
+    def region_for(self, cloud: str) -> str:
+        return self.regions.get(cloud, "")
+
+    def takes_shared(self, job_name: str) -> bool:
+        """Whether this stack runs the shared ``${TENANT_ID}`` job of this name."""
+        if self.shared_jobs == "all":
+            return True
+        if self.shared_jobs == "none":
+            return False
+        return job_name in self.shared_jobs
+
+    def prefix_root(self) -> str:
+        """The prefix every object key of this tenant starts with on a shared bucket (``acme/``)."""
+        return self.tenant_prefix.replace("{tenant}", self.tenant).replace("{environment}", self.environment)
+
+
+def _problem(source: str, key: str, message: str) -> Problem:
+    return Problem(source, message, field=key)
+
+
+def _string_list(value: Any, source: str, key: str, problems: list[Problem]) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):  # Pulumi stores objects set with `pulumi config set` as JSON text
+        try:
+            value = json.loads(value) if value.strip().startswith("[") else [v.strip() for v in value.split(",") if v.strip()]
+        except ValueError:
+            problems.append(_problem(source, key, f"{value!r} is not a list of names"))
+            return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        problems.append(_problem(source, key, "must be a list of names"))
+        return ()
+    return tuple(value)
+
+
+def _shared_jobs(value: Any, source: str, problems: list[Problem]) -> SharedJobs:
+    key = f"{NAMESPACE}:sharedJobs"
+    if value is None:
+        return "all"
+    if isinstance(value, str) and value.strip() in ("all", "none"):
+        return value.strip()
+    names = _string_list(value, source, key, problems)
+    return tuple(sorted(set(names)))
+
+
+def _variables(value: Any, source: str, problems: list[Problem]) -> dict[str, str]:
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            value = None
+    if not isinstance(value, dict):
+        problems.append(_problem(source, f"{NAMESPACE}:vars", "must be an object of NAME: value; set it with "
+                                                              f"pulumi config set --path '{NAMESPACE}:vars.NAME' value"))
+        return {}
+    return {str(k): "" if v is None else str(v) for k, v in value.items()}
+
+
+def _text(value: Any) -> Optional[str]:
+    if value is None or value == "":
+        return None
+    return str(value)
+
+
+def context_from_config(config: Mapping[str, Any], *, tenant: Optional[str] = None, environment: Optional[str] = None,
+                        flags: Flags = Flags(), source: str = "stack config") -> StackContext:
+    """The context of a stack from its config (``namespace:key`` → value) and the command line's flags.
+
+    ``tenant``/``environment`` fill in what the config does not say (a stack file
+    named ``Pulumi.<tenant>-<environment>.yaml`` need not repeat them).
+    """
+    problems: list[Problem] = []
+
+    def setting(key: str) -> Any:
+        return config.get(f"{NAMESPACE}:{key}")
+
+    tenant = _text(setting("tenant")) or tenant
+    environment = _text(setting("environment")) or environment
+    for key, value in (("tenant", tenant), ("environment", environment)):
+        if not value:
+            problems.append(_problem(source, f"{NAMESPACE}:{key}", f"missing; run: pulumi config set {NAMESPACE}:{key} <value>"))
+    variables = _variables(setting("vars"), source, problems)
+    context = StackContext(
+        tenant=tenant or "",
+        environment=environment or "",
+        jobs_dir=flags.jobs_dir or _text(setting("jobsDir")) or "jobs",
+        assets_dir=flags.assets_dir or _text(setting("assetsDir")),
+        image=flags.image or _text(setting("image")),
+        variables={**variables, **flags.variables},
+        regions={cloud: str(config[key]) for cloud, key in CLOUD_REGION_KEYS.items() if _text(config.get(key))},
+        shared_jobs=_shared_jobs(setting("sharedJobs"), source, problems),
+        env_allowed=_string_list(setting("envVars"), source, f"{NAMESPACE}:envVars", problems),
+        shared_buckets=_string_list(setting("sharedBuckets"), source, f"{NAMESPACE}:sharedBuckets", problems),
+        allowed_buckets=_string_list(setting("allowedBuckets"), source, f"{NAMESPACE}:allowedBuckets", problems),
+        tenant_prefix=_text(setting("tenantPrefix")) or DEFAULT_TENANT_PREFIX,
+        policy=flags.policy or _text(setting("policy")),
+        config=dict(config),
+        source=source,
+    )
+    if "{tenant}" not in context.tenant_prefix:
+        problems.append(_problem(source, f"{NAMESPACE}:tenantPrefix", f"{context.tenant_prefix!r} must contain {{tenant}} "
+                                                                      "(e.g. '{tenant}/'): it binds a tenant to its own objects"))
+    if problems:
+        raise ConfigError(problems)
+    return context
+
+
+# -- the project folder's files ---------------------------------------------------------------------------------
+
+_STACK_FILE = re.compile(r"^Pulumi\.(.+)\.ya?ml\Z")
+
+
+def _read_yaml(path: str) -> Any:
+    import yaml
+
+    try:
+        with open(path, "rb") as handle:
+            if not os.path.isfile(path):
+                raise ConfigError([Problem(path, "is not a regular file")])
+            raw = handle.read(STACK_FILE_LIMIT + 1)
+    except OSError as exc:
+        raise ConfigError([Problem(path, f"cannot read: {exc.strerror or exc}")]) from None
+    if len(raw) > STACK_FILE_LIMIT:
+        raise ConfigError([Problem(path, f"larger than {STACK_FILE_LIMIT} bytes: not a stack file")])
+    try:
+        return yaml.safe_load(raw.decode("utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise ConfigError([Problem(path, f"not valid YAML: {getattr(exc, 'problem', None) or exc}", line=line, col=1)]) from None
+
+
+def _namespaced(key: str) -> str:
+    return key if ":" in key else f"{NAMESPACE}:{key}"
+
+
+def _project_defaults(data: Any, path: str) -> dict[str, Any]:
+    """``Pulumi.yaml``'s ``config:``: ``{default: …}`` / ``{value: …}`` objects, or plain values."""
+    config = data.get("config") if isinstance(data, dict) else None
+    if not isinstance(config, dict):
+        return {}
+    out: dict[str, Any] = {}
+    for key, spec in config.items():
+        if isinstance(spec, dict) and ("default" in spec or "value" in spec):
+            out[_namespaced(str(key))] = spec.get("value", spec.get("default"))
+        elif not isinstance(spec, dict):
+            out[_namespaced(str(key))] = spec
+    return out
+
+
+def _stack_values(data: Any, path: str) -> dict[str, Any]:
+    config = data.get("config") if isinstance(data, dict) else None
+    if config is None:
+        return {}
+    if not isinstance(config, dict):
+        raise ConfigError([Problem(path, "config: must be a mapping of key: value", field="config")])
+    return {_namespaced(str(k)): v for k, v in config.items()}
+
+
+class Project:
+    """A project folder (``Pulumi.yaml`` and its stack files) plus the command line's flags.
+
+    ``context(tenant, environment)`` answers each stack once per run.
+    """
+
+    def __init__(self, project_dir: str = ".", flags: Flags = Flags()):
+        self.project_dir = project_dir
+        self.flags = flags
+        self._contexts: dict[tuple[str, str], StackContext] = {}
+        self._defaults: Optional[dict[str, Any]] = None
+        self._stack_files: Optional[dict[tuple[str, str], str]] = None
+
+    @property
+    def defaults(self) -> dict[str, Any]:
+        if self._defaults is None:
+            path = os.path.join(self.project_dir, "Pulumi.yaml")
+            self._defaults = _project_defaults(_read_yaml(path), path) if os.path.exists(path) else {}
+        return self._defaults
+
+    def stack_file(self, tenant: str, environment: str) -> str:
+        return os.path.join(self.project_dir, f"Pulumi.{tenant}-{environment}.yaml")
+
+    def stack_files(self) -> dict[tuple[str, str], str]:
+        """(tenant, environment) → stack file, for every ``Pulumi.<stack>.yaml`` that names its tenant and environment."""
+        if self._stack_files is None:
+            found: dict[tuple[str, str], str] = {}
+            try:
+                names = sorted(os.listdir(self.project_dir or "."))
+            except OSError:
+                names = []
+            for name in names:
+                match = _STACK_FILE.match(name)
+                if not match:
+                    continue
+                path = os.path.join(self.project_dir, name)
+                try:
+                    values = _stack_values(_read_yaml(path), path)
+                except ConfigError:
+                    continue  # reported when that stack is asked for
+                tenant, environment = values.get(f"{NAMESPACE}:tenant"), values.get(f"{NAMESPACE}:environment")
+                if isinstance(tenant, str) and isinstance(environment, str) and f"{tenant}-{environment}" == match.group(1):
+                    found[(tenant, environment)] = path
+            self._stack_files = found
+        return self._stack_files
+
+    def config(self, tenant: str, environment: str) -> tuple[dict[str, Any], str]:
+        """The stack's config as Pulumi would merge it (stack file over ``Pulumi.yaml``), and the file it came from."""
+        path = self.stack_file(tenant, environment)
+        if not os.path.exists(path):
+            return dict(self.defaults), "Pulumi.yaml"
+        values = _stack_values(_read_yaml(path), path)
+        for key, expected in (("tenant", tenant), ("environment", environment)):
+            given = values.get(f"{NAMESPACE}:{key}")
+            if given is not None and given != expected:
+                raise ConfigError([Problem(path, f"says {key} {given!r}, but the file is stack {tenant}-{environment}", field=f"{NAMESPACE}:{key}")])
+        return {**self.defaults, **values}, path
+
+    def context(self, tenant: str, environment: str) -> StackContext:
+        key = (tenant, environment)
+        if key not in self._contexts:
+            config, source = self.config(tenant, environment)
+            policy = config.get(f"{NAMESPACE}:policy")
+            if isinstance(policy, str) and policy and not os.path.isabs(policy):  # a stack file's paths are the project folder's
+                config[f"{NAMESPACE}:policy"] = os.path.join(self.project_dir, policy)
+            self._contexts[key] = context_from_config(config, tenant=tenant, environment=environment, flags=self.flags, source=source)
+        return self._contexts[key]
+
+    def with_flags(self, flags: Flags) -> "Project":
+        return Project(self.project_dir, flags)
+
+
+def check_known(tenant: str, environment: str, known: Iterable[tuple[str, str]], where: str) -> None:
+    """Exit-2 material for a stack nobody declared: a typo (``acm``) must never create a new stack."""
+    known = set(known)
+    if (tenant, environment) in known:
+        return
+    tenants = sorted({t for t, _ in known})
+    if tenant in tenants:
+        envs = sorted(e for t, e in known if t == tenant)
+        raise ConfigError([Problem(where, f"tenant {tenant!r} has no stack for environment {environment!r} (known: {', '.join(envs)}); "
+                                          f"add Pulumi.{tenant}-{environment}.yaml or job files for it")])
+    close = difflib.get_close_matches(tenant, tenants, n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    raise ConfigError([Problem(where, f"unknown tenant {tenant!r}: {hint}known tenants: {', '.join(tenants) or 'none'}. A stack exists when "
+                                      f"Pulumi.{tenant}-{environment}.yaml names it or the tenant has job files of its own")])
+
+
+def with_jobs_dir(context: StackContext, jobs_dir: str) -> StackContext:
+    return replace(context, jobs_dir=jobs_dir)
