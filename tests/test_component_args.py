@@ -8,10 +8,12 @@ values of the declared types.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import typing
 
 import pytest
 
+from dativo_infra.components import COMPONENTS
 from dativo_infra.components.args import (CloudRunArgs, CommonArgs, ContainerAppsArgs, EcsArgs, KubernetesArgs, RUNTIME_ARGS,
                                           fields_of)
 from dativo_infra.jobs import load_jobs
@@ -68,6 +70,12 @@ def test_fields_are_frozen_and_plainly_typed(runtime):
     allowed = {*SCALARS, list[str], dict[str, str]}
     hints = typing.get_type_hints(cls)
     assert {name: hint for name, hint in hints.items() if hint not in allowed} == {}
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_each_component_takes_its_runtimes_class(runtime):
+    module, name = COMPONENTS[runtime]
+    assert getattr(importlib.import_module(module), name).ARGS is RUNTIME_ARGS[runtime]
 
 
 @pytest.mark.parametrize("job", EXAMPLES, ids=lambda job: f"{job.tenant}/{job.name}")

@@ -1,7 +1,9 @@
 """AWS IAM documents, as pure functions of the job's variables (tested with parliament and moto)."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Mapping, Union
+
+from .args import CommonArgs, fields_of
 
 ECS_TASK_EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
 
@@ -13,9 +15,13 @@ def assume_role(service: str) -> dict:
     }
 
 
-def storage_access(v: Mapping[str, Any]) -> dict:
-    """Least privilege on the job's storage: objects under the prefix, listing only of the prefix, the job's key."""
-    bucket, prefix = v["storage_bucket"], v["storage_prefix"]
+def storage_access(args: Union[CommonArgs, Mapping[str, Any]]) -> dict:
+    """Least privilege on the job's storage: objects under the prefix, listing only of the prefix, the job's key.
+
+    ``args``: the job's (ECS or Kubernetes on EKS), or variables by name (at least the three ``storage_*`` this reads).
+    """
+    a = fields_of(args, CommonArgs)
+    bucket, prefix = a.storage_bucket, a.storage_prefix
     objects = f"arn:aws:s3:::{bucket}/{prefix}/*" if prefix else f"arn:aws:s3:::{bucket}/*"
     statements: list[dict] = [
         {
@@ -33,12 +39,12 @@ def storage_access(v: Mapping[str, Any]) -> dict:
             **({"Condition": {"StringLike": {"s3:prefix": [f"{prefix}/", f"{prefix}/*"]}}} if prefix else {}),
         },
     ]
-    if v["storage_kms_key_id"]:
+    if a.storage_kms_key_id:
         statements.append({
             "Sid": "UseJobKey",
             "Effect": "Allow",
             "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext"],
-            "Resource": v["storage_kms_key_id"],
+            "Resource": a.storage_kms_key_id,
         })
     return {"Version": "2012-10-17", "Statement": statements}
 

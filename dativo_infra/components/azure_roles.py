@@ -9,12 +9,19 @@ prefixes, under the job's prefix.
 from __future__ import annotations
 
 import uuid
-from typing import Any, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Mapping, Optional, Union
 
 import pulumi
 import pulumi_azure_native as azure_native
 
 from . import lookups
+from .args import CommonArgs, ContainerAppsArgs, KubernetesArgs, fields_of
+
+if TYPE_CHECKING:
+    from .base import JobComponent
+
+# the runtimes of an Azure job with storage: both know the job's resource group
+AzureArgs = Union[ContainerAppsArgs, KubernetesArgs]
 
 
 STORAGE_BLOB_DATA_CONTRIBUTOR = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
@@ -49,33 +56,35 @@ def prefix_condition(container: str, prefix: str) -> Optional[str]:
             f" AND (({listing}) OR ({name} AND @Request[{_BLOBS}:prefix] StringStartsWith '{path}'))")
 
 
-def assignment_name(v: Mapping[str, Any], account: str, container: str) -> str:
+def assignment_name(args: Union[CommonArgs, Mapping[str, Any]], account: str, container: str) -> str:
+    """``args``: the job's, or its variables by name (the Terraform export's, to compare the two tools' GUIDs)."""
+    a = fields_of(args, CommonArgs)
     # role assignment names are GUIDs; derive one so the URN and the assignment stay stable across runs
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"dativo:{v['name_prefix']}:{account}/{container}:{STORAGE_BLOB_DATA_CONTRIBUTOR}"))
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"dativo:{a.name_prefix}:{account}/{container}:{STORAGE_BLOB_DATA_CONTRIBUTOR}"))
 
 
-def grant_container(component, v: Mapping[str, Any], subscription: pulumi.Input[str], account: str, container: str,
+def grant_container(component: JobComponent, a: AzureArgs, subscription: pulumi.Input[str], account: str, container: str,
                     principal_id: pulumi.Input[str], depends_on: Optional[list] = None) -> azure_native.authorization.RoleAssignment:
     """Storage Blob Data Contributor on the job's container, limited to its prefix."""
     sub = pulumi.Output.from_input(subscription)
-    condition = prefix_condition(container, v["storage_prefix"])
+    condition = prefix_condition(container, a.storage_prefix)
     return azure_native.authorization.RoleAssignment(
         *component.child("storage-role", depends_on=depends_on or []),
-        role_assignment_name=assignment_name(v, account, container),
-        scope=sub.apply(lambda s: container_scope(s, v["resource_group"], account, container)),
+        role_assignment_name=assignment_name(a, account, container),
+        scope=sub.apply(lambda s: container_scope(s, a.resource_group, account, container)),
         role_definition_id=sub.apply(role_definition), principal_id=principal_id, principal_type="ServicePrincipal",
-        description=f"Dativo job {v['job_name']} ({v['tenant_id']}/{v['environment']}): blobs under {account}/{container}/{v['storage_prefix']}",
+        description=f"Dativo job {a.job_name} ({a.tenant_id}/{a.environment}): blobs under {account}/{container}/{a.storage_prefix}",
         **({"condition": condition, "condition_version": "2.0"} if condition else {}))
 
 
-def create_container(component, v: Mapping[str, Any], account: str, container: str) -> azure_native.storage.BlobContainer:
+def create_container(component: JobComponent, a: AzureArgs, account: str, container: str) -> azure_native.storage.BlobContainer:
     """The job's container, when this stack owns it: private, and never deleted by destroy."""
     return azure_native.storage.BlobContainer(
         *component.child("container", protect=True, retain_on_delete=True),
-        account_name=account, container_name=container, resource_group_name=v["resource_group"], public_access="None")
+        account_name=account, container_name=container, resource_group_name=a.resource_group, public_access="None")
 
 
-def existing_identity(component, resource_id: str) -> pulumi.Output:
+def existing_identity(component: JobComponent, resource_id: str) -> pulumi.Output:
     """The identity named by ``service_account`` (its resource ID), looked up for its principal and client IDs."""
     parts = resource_id.strip("/").split("/")
     lowered = [p.lower() for p in parts]

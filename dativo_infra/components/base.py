@@ -1,40 +1,45 @@
-"""What every job component shares: its job, its variables, its tags, and child naming."""
+"""What every job component shares: its job, its typed arguments, its tags, and child naming."""
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional
+from typing import Any, ClassVar, Generic, Mapping, Optional, TypeVar
 
 import pulumi
 
 from ..resolve import ResolvedJob
+from .args import CommonArgs, KubernetesArgs
+
+A = TypeVar("A", bound=CommonArgs)
 
 
-class JobComponent(pulumi.ComponentResource):
-    """One Dativo job's infrastructure. Subclasses set ``TYPE`` and build children in ``build``.
+class JobComponent(pulumi.ComponentResource, Generic[A]):
+    """One Dativo job's infrastructure. Subclasses set ``TYPE`` and ``ARGS`` and build children in ``build``.
 
-    The component reads only the resolved job's ``variables`` (the flat set
-    shared with Terraform); tags are applied to its children by the stack
-    transformation, which finds this component through their parent chain.
+    The component reads only its ``args``: the resolved job's ``variables`` (the
+    flat set shared with Terraform) as an ``ARGS`` instance; tags are applied to
+    its children by the stack transformation, which finds this component through
+    their parent chain.
     """
 
     TYPE = "dativo:base:Job"
+    ARGS: ClassVar[type[CommonArgs]] = CommonArgs  # each runtime's own class (dativo_infra.components.args.RUNTIME_ARGS)
     is_dativo_job = True
 
     def __init__(self, name: str, job: ResolvedJob, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__(self.TYPE, name, None, opts)
         self.job = job.job
-        self.variables = dict(job.variables)
-        self.outputs: dict[str, Any] = self.build(self.variables)
+        self.args: A = self.ARGS.from_variables(job.variables)  # type: ignore[assignment]  # ARGS is the class of A
+        self.outputs: dict[str, Any] = self.build(self.args)
         self.register_outputs(self.outputs)
 
-    def build(self, v: Mapping[str, Any]) -> dict[str, Any]:  # pragma: no cover - abstract
+    def build(self, a: A) -> dict[str, Any]:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def tags_for(self, cloud: str) -> Mapping[str, str]:
         """The job's tags in ``cloud``'s format (Kubernetes labels for Kubernetes objects)."""
         if cloud == "kubernetes":
-            return self.variables.get("labels", {})
-        if cloud == self.variables["cloud_provider"]:
-            return self.variables["tags"]
+            return self.args.labels if isinstance(self.args, KubernetesArgs) else {}
+        if cloud == self.args.cloud_provider:
+            return self.args.tags
         return {}
 
     def child(self, role: str, **extra: Any) -> tuple[str, pulumi.ResourceOptions]:

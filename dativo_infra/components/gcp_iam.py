@@ -9,12 +9,16 @@ but reads no content (docs/runtimes.md says so).
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping, Optional
+from typing import TYPE_CHECKING, Optional
 
 import pulumi
 import pulumi_gcp as gcp
 
 from . import lookups
+from .args import CommonArgs
+
+if TYPE_CHECKING:
+    from .base import JobComponent
 
 
 OBJECT_ADMIN = "roles/storage.objectAdmin"
@@ -37,20 +41,20 @@ def member_of(email: pulumi.Input[str]) -> pulumi.Output[str]:
     return pulumi.Output.from_input(email).apply(lambda e: f"serviceAccount:{e}")
 
 
-def grant_storage(component, v: Mapping[str, Any], member: pulumi.Input[str], bucket: pulumi.Input[str]) -> None:
+def grant_storage(component: JobComponent, a: CommonArgs, member: pulumi.Input[str], bucket: pulumi.Input[str]) -> None:
     """Objects under the job's prefix, listing of its bucket, and use of its KMS key only."""
-    if v["storage_bucket"]:
-        condition = objects_condition(v["storage_bucket"], v["storage_prefix"])
+    if a.storage_bucket:
+        condition = objects_condition(a.storage_bucket, a.storage_prefix)
         gcp.storage.BucketIAMMember(*component.child("objects-iam"), bucket=bucket, role=OBJECT_ADMIN, member=member,
                                     **({"condition": condition} if condition else {}))
         gcp.storage.BucketIAMMember(*component.child("list-iam"), bucket=bucket, role=BUCKET_LISTER, member=member)
-    if v["storage_kms_key_id"]:
-        gcp.kms.CryptoKeyIAMMember(*component.child("kms-iam"), crypto_key_id=v["storage_kms_key_id"], role=KMS_USER, member=member)
+    if a.storage_kms_key_id:
+        gcp.kms.CryptoKeyIAMMember(*component.child("kms-iam"), crypto_key_id=a.storage_kms_key_id, role=KMS_USER, member=member)
 
 
-def create_bucket(component, v: Mapping[str, Any]) -> pulumi.Output[str]:
+def create_bucket(component: JobComponent, a: CommonArgs) -> pulumi.Output[str]:
     """The job's bucket, when this stack owns it: private, versioned, CMEK when a key is given, never destroyed."""
-    key = v["storage_kms_key_id"]
+    key = a.storage_kms_key_id
     depends = []
     if key:
         # Cloud Storage encrypts with the key as its own service agent, which must be allowed to use it
@@ -59,7 +63,7 @@ def create_bucket(component, v: Mapping[str, Any]) -> pulumi.Output[str]:
             member=lookups.gcs_service_agent_email().apply(lambda e: f"serviceAccount:{e}")))
     bucket = gcp.storage.Bucket(
         *component.child("bucket", protect=True, retain_on_delete=True, depends_on=depends),
-        name=v["storage_bucket"], location=v["region"], uniform_bucket_level_access=True,
+        name=a.storage_bucket, location=a.region, uniform_bucket_level_access=True,
         public_access_prevention="enforced", versioning={"enabled": True},
         **({"encryption": {"default_kms_key_name": key}} if key else {}))
     return bucket.name

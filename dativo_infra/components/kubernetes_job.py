@@ -7,12 +7,13 @@ template's labels, and so that what the plan records reads like a manifest.
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
+from typing import Any, Mapping, Union
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from ..tags.formats import kubernetes_key
+from .args import KubernetesArgs, fields_of
 from .base import JobComponent
 from .workload_identity import IDENTITIES
 
@@ -32,22 +33,22 @@ CONTAINER_SECURITY = {"runAsNonRoot": True, "readOnlyRootFilesystem": True, "all
 SCRATCH = "/tmp"
 
 
-def resources(v: Mapping[str, Any]) -> dict:
-    return {"requests": {"cpu": v["request_cpu"], "memory": v["request_memory"]},
-            "limits": {"cpu": v["limit_cpu"], "memory": v["limit_memory"]}}
+def resources(a: KubernetesArgs) -> dict:
+    return {"requests": {"cpu": a.request_cpu, "memory": a.request_memory},
+            "limits": {"cpu": a.limit_cpu, "memory": a.limit_memory}}
 
 
-def pod_selector(v: Mapping[str, Any]) -> dict:
-    return {key: v["labels"][key] for key in SELECTOR_KEYS if key in v["labels"]}
+def pod_selector(a: KubernetesArgs) -> dict:
+    return {key: a.labels[key] for key in SELECTOR_KEYS if key in a.labels}
 
 
-def cron_job_spec(v: Mapping[str, Any], service_account: str, pod_labels: Mapping[str, str]) -> dict:
+def cron_job_spec(a: KubernetesArgs, service_account: str, pod_labels: Mapping[str, str]) -> dict:
     container = {
-        "name": v["container_name"],
-        "image": v["image"],
+        "name": a.container_name,
+        "image": a.image,
         "imagePullPolicy": "Always",  # a runner tag such as :latest moves: every run starts the image it names now
-        "command": v["command"],
-        "resources": resources(v),
+        "command": a.command,
+        "resources": resources(a),
         "securityContext": CONTAINER_SECURITY,
         "env": [{"name": "HOME", "value": SCRATCH}, {"name": "TMPDIR", "value": SCRATCH}],
         "volumeMounts": [{"name": "scratch", "mountPath": SCRATCH}],
@@ -62,27 +63,31 @@ def cron_job_spec(v: Mapping[str, Any], service_account: str, pod_labels: Mappin
         "volumes": [{"name": "scratch", "emptyDir": {}}],
     }
     return {
-        "schedule": v["schedule_cron"] or UNSCHEDULED,
-        "timeZone": v["schedule_timezone"],
-        "suspend": not v["schedule_cron"],
+        "schedule": a.schedule_cron or UNSCHEDULED,
+        "timeZone": a.schedule_timezone,
+        "suspend": not a.schedule_cron,
         "concurrencyPolicy": "Forbid",  # two runs of one job would write the same table at once
         "successfulJobsHistoryLimit": 3,
         "failedJobsHistoryLimit": 3,  # Kubernetes keeps 1 by default: keep as many failed runs as good ones, to read their logs
         "jobTemplate": {"spec": {
-            "backoffLimit": v["max_retries"],
-            "activeDeadlineSeconds": v["max_runtime_seconds"],
+            "backoffLimit": a.max_retries,
+            "activeDeadlineSeconds": a.max_runtime_seconds,
             "template": {"metadata": {"labels": dict(pod_labels)}, "spec": pod},
         }},
     }
 
 
-def dagster_k8s_config(v: Mapping[str, Any], service_account: str, pod_labels: Mapping[str, str]) -> dict:
-    """The ``dagster-k8s/config`` tag value: what Dagster-launched runs of this job need to match the CronJob."""
+def dagster_k8s_config(args: Union[KubernetesArgs, Mapping[str, Any]], service_account: str, pod_labels: Mapping[str, str]) -> dict:
+    """The ``dagster-k8s/config`` tag value: what Dagster-launched runs of this job need to match the CronJob.
+
+    ``args``: the job's, or its variables by name (the Terraform export's, to compare with the module's value).
+    """
+    a = fields_of(args, KubernetesArgs)
     return {
-        "container_config": {"resources": resources(v)},
+        "container_config": {"resources": resources(a)},
         "pod_spec_config": {"service_account_name": service_account},
-        "pod_template_spec_metadata": {"labels": {**v["labels"], **pod_labels}},
-        "job_spec_config": {"active_deadline_seconds": v["max_runtime_seconds"]},
+        "pod_template_spec_metadata": {"labels": {**a.labels, **pod_labels}},
+        "job_spec_config": {"active_deadline_seconds": a.max_runtime_seconds},
     }
 
 
@@ -91,18 +96,19 @@ def dagster_k8s_tag(config: Mapping[str, Any]) -> str:
     return json.dumps(config, sort_keys=True, separators=(",", ":"))
 
 
-class KubernetesJob(JobComponent):
+class KubernetesJob(JobComponent[KubernetesArgs]):
     TYPE = "dativo:kubernetes:Job"
+    ARGS = KubernetesArgs
 
-    def build(self, v: Mapping[str, Any]) -> dict[str, Any]:
-        prefix, namespace = v["name_prefix"], v["namespace"]
-        service_account = v["service_account"] or prefix
+    def build(self, a: KubernetesArgs) -> dict[str, Any]:
+        prefix, namespace = a.name_prefix, a.namespace
+        service_account = a.service_account or prefix
 
         after_namespace: list = []
-        if v["create_namespace"]:
+        if a.create_namespace:
             after_namespace.append(k8s.core.v1.Namespace(*self.child("namespace"), metadata={"name": namespace}))
 
-        cloud = IDENTITIES[v["cloud_provider"]](self, v, namespace, service_account)
+        cloud = IDENTITIES[a.cloud_provider](self, a, namespace, service_account)
         account = k8s.core.v1.ServiceAccount(
             *self.child("service-account", depends_on=after_namespace),
             metadata={"name": service_account, "namespace": namespace, "annotations": cloud.annotations},
@@ -111,27 +117,27 @@ class KubernetesJob(JobComponent):
         k8s.networking.v1.NetworkPolicy(
             *self.child("deny-ingress", depends_on=after_namespace),
             metadata={"name": f"{prefix}-deny-ingress", "namespace": namespace},
-            spec={"podSelector": {"matchLabels": pod_selector(v)}, "policyTypes": ["Ingress"]})
+            spec={"podSelector": {"matchLabels": pod_selector(a)}, "policyTypes": ["Ingress"]})
         k8s.batch.v1.CronJob(
             *self.child("cronjob", depends_on=[*after_namespace, account]),
             metadata={"name": prefix, "namespace": namespace},
-            spec=cron_job_spec(v, service_account, cloud.pod_labels))
+            spec=cron_job_spec(a, service_account, cloud.pod_labels))
 
-        config = dagster_k8s_config(v, service_account, cloud.pod_labels)
+        config = dagster_k8s_config(a, service_account, cloud.pod_labels)
         return {
-            "cluster_name": v["cluster_name"],
+            "cluster_name": a.cluster_name,
             "namespace": namespace,
             "service_account_name": service_account,
             "cron_job_name": prefix,
             "network_policy_name": f"{prefix}-deny-ingress",
             "cloud_identity": cloud.identity,
-            "scheduled": bool(v["schedule_cron"]),
-            "labels": v["labels"],
-            "tags": v["tags"],
+            "scheduled": bool(a.schedule_cron),
+            "labels": a.labels,
+            "tags": a.tags,
             # Dagster's K8sRunLauncher: run tags (a JSON string each) and the namespace to launch in
             "dagster": {
                 "namespace": namespace,
                 "run_tags": {DAGSTER_K8S_CONFIG: dagster_k8s_tag(config)},
-                "retry_policy": {"max_retries": v["max_retries"], "delay": v["retry_delay_seconds"]},
+                "retry_policy": {"max_retries": a.max_retries, "delay": a.retry_delay_seconds},
             },
         }
