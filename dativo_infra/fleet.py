@@ -53,6 +53,8 @@ class StackRef:
     # the job files of the jobs folder that can be this stack's (known to a discovery): a plan reads only
     # those, not the whole tree again for every stack; None: every file under the jobs folder
     files: Optional[tuple[str, ...]] = field(default=None, compare=False, repr=False)
+    # every file's storage in the whole tree: a stack that reads only its own files still binds storage over all of them
+    buckets: tuple = field(default=(), compare=False, repr=False)
 
     @property
     def name(self) -> str:
@@ -82,12 +84,13 @@ def discover_stacks(jobs_dir: str, *, variables: Optional[Mapping[str, str]] = N
     # imported here: starting workers (:class:`Workers`) must not wait for the job models to load
     from .jobs.files import discover
     from .jobs.interpolation import make_lookup, resolve
-    from .jobs.loader import job_name, parse_file, plain_scope
+    from .jobs.loader import bucket_use_of, job_name, parse_file, plain_scope
 
     lookup = make_lookup(dict(variables or {}))
     own: set[StackRef] = set()
     shared: dict[str, set[str]] = {}  # environment → names of the shared jobs there
     files, problems = discover([jobs_dir])
+    buckets = []
     scopes: list[tuple[str, Optional[str], Optional[str]]] = []  # every file, with the tenant and environment it plainly names
     for path in files:
         try:
@@ -97,6 +100,9 @@ def discover_stacks(jobs_dir: str, *, variables: Optional[Mapping[str, str]] = N
             scopes.append((path, None, None))  # its stack, if any, is for the loader to tell
             continue
         scopes.append((path, *plain_scope(parsed.data)))
+        use = bucket_use_of(parsed, dict(variables or {}))
+        if use is not None:
+            buckets.append(use)
         if "infrastructure" not in parsed.data:
             continue  # a valid Dativo job with nothing to provision
         raw = {k: parsed.data.get(k) for k in ("tenant_id", "environment")}
@@ -122,7 +128,7 @@ def discover_stacks(jobs_dir: str, *, variables: Optional[Mapping[str, str]] = N
     by_tenant: dict[Optional[str], list[int]] = {}
     for index, (_, file_tenant, _) in enumerate(scopes):
         by_tenant.setdefault(file_tenant, []).append(index)
-    return Discovery([_with_files(s, scopes, by_tenant) for s in sorted(stacks)], problems)
+    return Discovery([_with_files(s, scopes, by_tenant, tuple(buckets)) for s in sorted(stacks)], problems)
 
 
 def known_stacks(jobs_dir: str, project: Any) -> set[tuple[str, str]]:
@@ -136,7 +142,7 @@ def _literal(value: Any) -> Optional[str]:
 
 
 def _with_files(stack: StackRef, scopes: list[tuple[str, Optional[str], Optional[str]]],
-                by_tenant: dict[Optional[str], list[int]]) -> StackRef:
+                by_tenant: dict[Optional[str], list[int]], buckets: tuple = ()) -> StackRef:
     """``stack`` with the files that can be its own: all but those whose tenant_id or environment plainly names another.
 
     The loader leaves those out of a stack too (and never reports their problems
@@ -147,7 +153,7 @@ def _with_files(stack: StackRef, scopes: list[tuple[str, Optional[str], Optional
     """
     candidates = sorted(by_tenant.get(stack.tenant, []) + by_tenant.get(None, []))
     files = tuple(scopes[i][0] for i in candidates if scopes[i][2] in (None, stack.environment))
-    return StackRef(stack.tenant, stack.environment, files)
+    return StackRef(stack.tenant, stack.environment, files, buckets)
 
 
 @dataclass
@@ -167,6 +173,8 @@ class StackRecord:
     kept: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     log: Optional[str] = None
+    coverage: Optional[dict] = None  # plan --coverage: which resources carry the required tags
+    warnings: list[str] = field(default_factory=list)  # the tag policy's warnings, rendered
     pid: Optional[int] = None
     started_at: Optional[float] = None   # wall clock (time.time()) in the worker
     finished_at: Optional[float] = None
@@ -180,6 +188,8 @@ class StackRecord:
                 "ok": self.ok, "seconds": round(self.seconds, 3), "resources": self.resources, "jobs": self.jobs,
                 "changes": self.changes, "summary": self.summary, "errors": self.errors, "kept": self.kept,
                 "notes": self.notes, "log": self.log, "pid": self.pid,
+                **({"coverage": self.coverage} if self.coverage is not None else {}),
+                **({"warnings": self.warnings} if self.warnings else {}),
                 "started_at": self.started_at, "finished_at": self.finished_at}
 
 
@@ -215,6 +225,8 @@ class _Task:
     options: Any  # automation.StackOptions or None
     output_dir: Optional[str]
     project_dir: str = "."  # where Pulumi.yaml and the stack files are
+    policy: Optional[str] = None  # --policy
+    coverage: bool = False  # plan --coverage
 
 
 # -- in the worker process ----------------------------------------------------------------------------------
@@ -268,7 +280,7 @@ def _settings(task: _Task):
     """The stack's context: its stack file under the fleet's flags (one Project per stack: a worker runs many)."""
     from .stack import Flags, Project
 
-    flags = Flags(image=task.image, jobs_dir=task.jobs_dir, assets_dir=task.assets_dir, variables=dict(task.variables))
+    flags = Flags(image=task.image, jobs_dir=task.jobs_dir, assets_dir=task.assets_dir, variables=dict(task.variables), policy=task.policy)
     return Project(task.project_dir, flags).context(task.stack.tenant, task.stack.environment)
 
 
@@ -277,8 +289,14 @@ def _plan(task: _Task, record: StackRecord) -> None:
 
     from .plan import plan_stack
 
+    context = _settings(task)
     with _event_loop():
-        plan = plan_stack(_settings(task), task.stack.files)
+        plan = plan_stack(context, task.stack.files, task.stack.buckets)
+    record.warnings = [w["line"] for w in plan.warnings]
+    if task.coverage:
+        from .policy import coverage, load_policy
+
+        record.coverage = coverage(plan, load_policy(context.policy) if context.policy else None, scopes=plan.scopes)
     record.resources = sum(1 for r in plan.resources if r.custom)
     record.jobs = sorted({r.job for r in plan.resources if r.job})
     record.summary = f"{record.resources} resources in {len(record.jobs)} jobs"
@@ -421,6 +439,7 @@ class Workers:
 def run_fleet(operation: str, stacks: Iterable[StackRef], *, jobs_dir: str = "jobs", assets_dir: Optional[str] = None,
               image: Optional[str] = None, variables: Optional[Mapping[str, str]] = None, options: Any = None,
               parallel: int = 1, output_dir: Optional[str] = None, problems: Iterable[Problem] = (), project_dir: str = ".",
+              policy: Optional[str] = None, coverage: bool = False,
               on_start: Optional[Callable[[StackRef, int], Any]] = None,
               on_finish: Optional[Callable[[StackRecord], Any]] = None,
               workers: Optional[Workers] = None) -> FleetResult:
@@ -441,8 +460,8 @@ def run_fleet(operation: str, stacks: Iterable[StackRef], *, jobs_dir: str = "jo
     stacks = list(stacks)
     if output_dir:
         Path(output_dir).mkdir(parents=True, exist_ok=True)
-    todo = deque(_Task(operation, s, jobs_dir, assets_dir, image, tuple(sorted((variables or {}).items())), options, output_dir, project_dir)
-                 for s in stacks)
+    todo = deque(_Task(operation, s, jobs_dir, assets_dir, image, tuple(sorted((variables or {}).items())), options, output_dir, project_dir,
+                       policy, coverage) for s in stacks)
     records: dict[StackRef, StackRecord] = {}
     attempts: dict[StackRef, int] = {}
     if workers is not None and workers.operation != operation:

@@ -26,7 +26,7 @@ from pulumi.runtime.settings import ROOT
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from .program import StackError, pulumi_program, stack_config
+from .program import REPORT, StackError, pulumi_program, stack_config
 from .stack import StackContext
 
 MOCK_ACCOUNT = "123456789012"
@@ -82,10 +82,13 @@ class Plan:
     resources: list[PlannedResource] = field(default_factory=list)
     outputs: dict = field(default_factory=dict)
     seconds: float = 0.0
+    warnings: list = field(default_factory=list)  # the tag policy's warn findings (dicts with the rendered "line")
+    scopes: dict = field(default_factory=dict)  # job → (provider, runtime type as written), for the policy's scopes
 
     def as_dict(self) -> dict:
         return {"tenant": self.tenant, "environment": self.environment,
-                "resources": [r.as_dict() for r in self.resources], "outputs": self.outputs}
+                "resources": [r.as_dict() for r in self.resources], "outputs": self.outputs,
+                **({"warnings": [{k: v for k, v in w.items() if k != "line"} for w in self.warnings]} if self.warnings else {})}
 
     def for_job(self, job: str) -> list[PlannedResource]:
         return [r for r in self.resources if r.job == job]
@@ -281,15 +284,17 @@ def _resolve(value: Any) -> Any:
         return _sync_await(pulumi.Output.from_input(value).future())
 
 
-def _run(context: StackContext, job_files: Optional[tuple[str, ...]]) -> Plan:
+def _run(context: StackContext, job_files: Optional[tuple[str, ...]], buckets: tuple) -> Plan:
     started = time.perf_counter()
     ROOT.set(None)  # a fresh root stack for every plan, even in one process
     mocks = PlanMocks()
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project="dativo-infra", stack=context.stack_name, preview=False, monitor=monitor)
     pulumi.runtime.set_all_config(stack_config(context))
+    report: dict = {}
+    REPORT.set(report)
     # the same entry point as `pulumi up`, reading the stack config set above (a fleet also says which files to read)
-    _sync_await(run_pulumi_func(functools.partial(pulumi_program, job_files=job_files)))
+    _sync_await(run_pulumi_func(functools.partial(pulumi_program, job_files=job_files, buckets=buckets)))
     root = pulumi.runtime.get_root_resource()
     outputs = {name: _resolve(value) for name, value in sorted(getattr(root, "outputs", {}).items())}
     parents = {urn: parent for urn, parent, *_ in monitor.registrations}
@@ -298,7 +303,8 @@ def _run(context: StackContext, job_files: Optional[tuple[str, ...]]) -> Plan:
         (PlannedResource(_job_of(urn, parents, types), typ, name, urn, custom, protect, retain, _whole_numbers(mocks.inputs.get((typ, name), {})))
          for urn, _, typ, name, custom, protect, retain in monitor.registrations),
         key=lambda r: (r.job or "", r.urn))
-    return Plan(context.tenant, context.environment, resources, outputs, time.perf_counter() - started)
+    return Plan(context.tenant, context.environment, resources, outputs, time.perf_counter() - started,
+                report.get("warnings", []), report.get("scopes", {}))
 
 
 def release_runtime() -> None:
@@ -324,12 +330,13 @@ def release_runtime() -> None:
             other.close()
 
 
-def plan_stack(context: StackContext, job_files: Optional[tuple[str, ...]] = None) -> Plan:
+def plan_stack(context: StackContext, job_files: Optional[tuple[str, ...]] = None, buckets: tuple = ()) -> Plan:
     """Plan one tenant stack. Raises :class:`~dativo_infra.program.StackError` for bad jobs or settings.
 
-    ``job_files``: the files that can hold the stack's jobs, when a fleet's discovery knows them.
+    ``job_files``: the files that can hold the stack's jobs, when a fleet's discovery knows them;
+    then ``buckets``: the storage of every file of the tree (:attr:`dativo_infra.fleet.StackRef.buckets`).
     """
-    return contextvars.copy_context().run(_run, context, job_files)
+    return contextvars.copy_context().run(_run, context, job_files, buckets)
 
 
 __all__ = ["Plan", "PlannedResource", "StackError", "plan_stack", "release_runtime", "sdk_class"]

@@ -10,6 +10,7 @@ by the same function the command line uses (:func:`dativo_infra.stack.context_fr
 from __future__ import annotations
 
 import json
+from contextvars import ContextVar
 from typing import Any, Optional
 
 import pulumi
@@ -28,6 +29,11 @@ from .tags.transformation import register as register_tag_transformation
 StackSettings = StackContext
 
 __all__ = ["NAMESPACE", "StackError", "StackSettings", "build_stack", "context_from_pulumi", "load_stack_jobs", "pulumi_program", "stack_config"]
+
+
+# what a run of the program tells its caller besides resources: the tag policy's warnings, each job's scope.
+# ``plan`` sets a fresh dict here before it runs the program (a ContextVar: every plan in one process has its own).
+REPORT: ContextVar[Optional[dict]] = ContextVar("dativo_infra_program_report", default=None)
 
 
 class StackError(pulumi.RunError):
@@ -78,15 +84,16 @@ def context_from_pulumi() -> StackContext:
     return context_from_config(config, source=f"stack {pulumi.get_stack()}")
 
 
-def load_stack_jobs(context: StackContext, job_files: Optional[tuple[str, ...]] = None) -> list[ResolvedJob]:
+def load_stack_jobs(context: StackContext, job_files: Optional[tuple[str, ...]] = None, buckets: tuple = ()) -> list[ResolvedJob]:
     """The stack's jobs, resolved; every problem of every file before any resource exists.
 
     ``job_files``: the files of the jobs folder that can hold this stack's jobs,
-    when a fleet's discovery already knows them; None: every file under jobs_dir.
+    when a fleet's discovery already knows them (then ``buckets``: the storage of
+    every file of the tree, which binds storage to tenants); None: every file under jobs_dir.
     """
     paths = list(job_files) if job_files is not None else [context.jobs_dir]
     result = load_jobs(paths, tenant=context.tenant, environment=context.environment, variables=context.variables,
-                       assets_dir=context.assets_dir, scope=Scope(lambda tenant, environment: context))
+                       assets_dir=context.assets_dir, scope=Scope(lambda tenant, environment: context, buckets=tuple(buckets)))
     if not result.ok:
         raise ProgramError(result.problems)
     problems: list[Problem] = []
@@ -105,13 +112,22 @@ def load_stack_jobs(context: StackContext, job_files: Optional[tuple[str, ...]] 
     return resolved
 
 
-def build_stack(context: StackContext, job_files: Optional[tuple[str, ...]] = None) -> dict[str, Any]:
-    jobs = load_stack_jobs(context, job_files)  # all resolved before any resource
+def build_stack(context: StackContext, job_files: Optional[tuple[str, ...]] = None, buckets: tuple = ()) -> dict[str, Any]:
+    jobs = load_stack_jobs(context, job_files, buckets)  # all resolved before any resource
 
     def tenant_tags(cloud: str) -> dict:
         return format_levels(tenant_candidates(context.tenant, context.environment, context.jobs_dir), cloud).tags
 
     register_tag_transformation(tenant_tags)
+    report = REPORT.get()
+    for job in jobs:
+        for finding in job.warnings:  # `pulumi up` shows these; `plan` prints them from the report
+            pulumi.log.warn(finding.render())
+        if report is not None:
+            report.setdefault("warnings", []).extend(f.as_dict() | {"line": f.render()} for f in job.warnings)
+            infra = job.job.infrastructure
+            assert infra is not None
+            report.setdefault("scopes", {})[job.name] = (infra.provider, infra.runtime.type)
     outputs = {}
     with lookups.per_stack():  # the provider's account, client config... looked up once, not per job
         for job in jobs:
@@ -122,9 +138,9 @@ def build_stack(context: StackContext, job_files: Optional[tuple[str, ...]] = No
     return outputs
 
 
-def pulumi_program(context: Optional[StackContext] = None, *, job_files: Optional[tuple[str, ...]] = None) -> None:
-    """The program: the stack's context from its config unless given; ``job_files`` as in :func:`load_stack_jobs`."""
+def pulumi_program(context: Optional[StackContext] = None, *, job_files: Optional[tuple[str, ...]] = None, buckets: tuple = ()) -> None:
+    """The program: the stack's context from its config unless given; ``job_files`` and ``buckets`` as in :func:`load_stack_jobs`."""
     try:
-        build_stack(context or context_from_pulumi(), job_files)
+        build_stack(context or context_from_pulumi(), job_files, buckets)
     except DativoError as exc:
         raise StackError(exc) from None

@@ -176,9 +176,10 @@ def context_from_config(config: Mapping[str, Any], *, tenant: Optional[str] = No
         config=dict(config),
         source=source,
     )
-    if "{tenant}" not in context.tenant_prefix:
-        problems.append(_problem(source, f"{NAMESPACE}:tenantPrefix", f"{context.tenant_prefix!r} must contain {{tenant}} "
-                                                                      "(e.g. '{tenant}/'): it binds a tenant to its own objects"))
+    if "{tenant}" not in context.tenant_prefix or not context.tenant_prefix.endswith("/") or "{tenant}" not in context.tenant_prefix.rsplit("/", 2)[-2]:
+        problems.append(_problem(source, f"{NAMESPACE}:tenantPrefix", f"{context.tenant_prefix!r} must end with a folder named by "
+                                                                      "{tenant} and a '/' (e.g. '{tenant}/' or 'data/{tenant}/'): "
+                                                                      "without the '/', tenant acme's segment would also match acme-eu"))
     if problems:
         raise ConfigError(problems)
     return context

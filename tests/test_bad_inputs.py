@@ -204,9 +204,9 @@ CASES = [
     # --- variables --------------------------------------------------------------
     Bad("unset-variable", k8s(extra="    namespace: ${NS_FOR_TEST_UNSET}\n"), [
         (8, 5, "infrastructure.runtime.namespace",
-         "variable ${NS_FOR_TEST_UNSET} is not set (pass --var NS_FOR_TEST_UNSET=... or set it in the environment)")]),
+         "variable ${NS_FOR_TEST_UNSET} is not set (pass --var NS_FOR_TEST_UNSET=...; from the environment only DATIVO_* names and those listed in the stack config dativo-infra:envVars are read)")]),
     Bad("unset-variable-in-finops", k8s() + "finops:\n  cost_center: ${CC_FOR_TEST_UNSET}\n", [
-        (9, 3, "finops.cost_center", "variable ${CC_FOR_TEST_UNSET} is not set (pass --var CC_FOR_TEST_UNSET=... or set it in the environment)")]),
+        (9, 3, "finops.cost_center", "variable ${CC_FOR_TEST_UNSET} is not set (pass --var CC_FOR_TEST_UNSET=...; from the environment only DATIVO_* names and those listed in the stack config dativo-infra:envVars are read)")]),
     Bad("shared-file-without-tenant", "tenant_id: ${TENANT_ID}\nenvironment: prod\n", [
         (1, 1, "tenant_id", "shared job file: tenant_id uses ${TENANT_ID} and no tenant is known; pass --tenant or --var TENANT_ID=...")]),
     # --- strict YAML ----------------------------------------------------------------
@@ -423,7 +423,7 @@ def test_missing_asset_names_every_place_looked(cli, write, tmp_path, monkeypatc
     tail = "stripe/v1.0/customers.yaml"
     looked = ["/app/assets/" + tail, "my-assets/" + tail, "tenants/acme/assets/" + tail, "tenants/assets/" + tail, "assets/" + tail]
     assert out.splitlines()[0] == (
-        f"tenants/acme/job.yaml:8:1: asset_path: asset file '/app/assets/{tail}' not found; looked in: {', '.join(looked)} "
+        f"tenants/acme/job.yaml:8:1: asset_path: asset file '/app/assets/{tail}' (asset_path of job tenants/acme/job.yaml): not found; looked in: {', '.join(looked)} "
         "(set --assets-dir or DATIVO_ASSETS_DIR)")
 
 
@@ -433,7 +433,7 @@ def test_missing_relative_asset(cli, write, tmp_path, monkeypatch):
     code, out, _ = cli("validate", "--assets-dir", "defs", "jobs/job.yaml")
     assert code == 2
     # as written (from the working directory), beside the job file, under the assets directory
-    assert out.splitlines()[0] == ("jobs/job.yaml:8:1: asset_path: asset file 'orders.yaml' not found; looked in: "
+    assert out.splitlines()[0] == ("jobs/job.yaml:8:1: asset_path: asset file 'orders.yaml' (asset_path of job jobs/job.yaml): not found; looked in: "
                                    "orders.yaml, jobs/orders.yaml, defs/orders.yaml (set --assets-dir or DATIVO_ASSETS_DIR)")
     write("defs/orders.yaml", "asset:\n  name: orders\n")
     code, out, _ = cli("validate", "--assets-dir", "defs", "jobs/job.yaml")
@@ -457,8 +457,8 @@ def test_invalid_asset_file(cli, write, tmp_path, monkeypatch):
     code, out, err = cli("validate", "jobs/job.yaml")
     assert code == 2 and "Traceback" not in out + err
     assert out.splitlines()[:2] == [
-        "jobs/assets/orders.yaml:2:3: asset.name: Input should be a valid string, got a list",
-        "jobs/assets/orders.yaml:4:5: asset.compliance.retention_days: Input should be greater than or equal to 0",
+        "jobs/assets/orders.yaml:2:3: asset.name: Input should be a valid string, got a list (the asset of job jobs/job.yaml)",
+        "jobs/assets/orders.yaml:4:5: asset.compliance.retention_days: Input should be greater than or equal to 0 (the asset of job jobs/job.yaml)",
     ]
 
 
@@ -468,7 +468,7 @@ def test_asset_file_that_is_not_yaml(cli, write, tmp_path, monkeypatch):
     write("jobs/assets/orders.yaml", "- just\n- a list\n")
     code, out, _ = cli("validate", "jobs/job.yaml")
     assert code == 2
-    assert out.splitlines()[0] == "jobs/assets/orders.yaml:1:1: asset file must be a mapping of keys to values, got a list"
+    assert out.splitlines()[0] == "jobs/assets/orders.yaml:1:1: asset file must be a mapping of keys to values, got a list (the asset of job jobs/job.yaml)"
 
 
 def test_two_jobs_with_one_name_for_one_tenant(cli, write, tmp_path, monkeypatch):
@@ -547,7 +547,7 @@ def test_json_output_shape(cli, write, tmp_path, monkeypatch):
     assert [r["path"] for r in records] == ["good.yaml", "bad.yaml"]
     good, bad = records
     assert good["ok"] is True and good["errors"] == []
-    assert good["jobs"] == [{"tenant": "acme", "environment": "prod", "job": "good", "provider": "aws", "runtime": "kubernetes"}]
+    assert good["jobs"] == [{"tenant": "acme", "environment": "prod", "job": "good", "provider": "aws", "runtime": "kubernetes", "warnings": []}]
     assert bad["ok"] is False
     assert bad["errors"] == [
         {"line": 7, "col": 5, "field": "infrastructure.runtime.cluster_nmae",

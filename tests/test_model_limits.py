@@ -124,7 +124,7 @@ def test_a_flat_asset_error_has_its_line_and_names_the_job(write, tmp_path):
         AssetCache(str(tmp_path / "assets")).load(str(bad), job_file="jobs/j.yaml")
     (problem,) = exc.value.problems
     assert (problem.file, problem.line, problem.field) == (str(bad), 5, "compliance.retention_days")
-    assert problem.message.startswith(f"asset file {bad} (asset_path of job jobs/j.yaml): ")
+    assert problem.message.endswith(" (the asset of job jobs/j.yaml)")
 
 
 def test_a_file_with_neither_layout_says_asset_is_missing(write, tmp_path):

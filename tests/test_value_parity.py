@@ -162,10 +162,8 @@ CONTAINER_APPS_VALUES = [
     Value("region", "UserAssignedIdentity location", "azurerm_user_assigned_identity.this location",
           lambda s: s.one("azure-native:managedidentity:UserAssignedIdentity") and s.one("azure-native:managedidentity:UserAssignedIdentity").inputs["location"],
           lambda m: vp.one_expr(m, "azurerm_user_assigned_identity", "this", "location")),
-    Value("job location", "app Job location (the job's region)", "azurerm_container_app_job.this location (the managed environment's)",
-          lambda s: _app_job(s)["location"], lambda m: vp.one_expr(m, *AZ, "location"),
-          known_difference="Terraform places the job in its managed environment's location (a data source); Pulumi in the "
-                           "job's region: they agree only when the region is the environment's (Azure rejects any other)"),
+    Value("job location", "app Job location (the job's region)", "azurerm_container_app_job.this location (var.region, else the environment's)",
+          lambda s: _app_job(s)["location"], lambda m: vp.one_expr(m, *AZ, "location")),
     Value("image", "template.containers[0].image", "template.container.image",
           lambda s: _app_job(s)["template"]["containers"][0]["image"], lambda m: vp.one_expr(m, *AZ, "template", "container", "image")),
     Value("env", "template.containers[0].env names (the value is the identity's client ID)", "template.container env block names",
@@ -423,7 +421,7 @@ def problems_of(results: list[Compared]) -> list[str]:
     for r in results:
         where = f"{r.case.label} [{r.module}] {r.value.name}"
         if r.value.known_difference:
-            if r.agree and r.value.name != "job location":
+            if r.agree:
                 problems.append(f"{where}: marked as a known difference but both sides give {r.pulumi!r}: remove the mark")
         elif not r.agree:
             problems.append(f"{where}:\n  Pulumi:    {json.dumps(r.pulumi, sort_keys=True)}\n  Terraform: {json.dumps(r.terraform, sort_keys=True)}")

@@ -30,8 +30,17 @@ PROJECT_DIR_HELP = ("The project folder: Pulumi.yaml and the Pulumi.<tenant>-<en
 
 
 def project_option(func):
+    """--project-dir and --policy: the stack settings that apply, and the tag policy that overrides the stacks' own."""
+    func = click.option("--policy", default=None, type=click.Path(dir_okay=False, exists=True),
+                        help="Tag policy file (docs/policy.md); wins over the stack config's dativo-infra:policy.")(func)
     return click.option("--project-dir", default=".", show_default=True, type=click.Path(file_okay=False, exists=True),
                         help=PROJECT_DIR_HELP)(func)
+
+
+def print_warnings(findings: Iterable[Any]) -> None:
+    """The tag policy's warn rules: a line each on stderr; the run goes on (exit 0)."""
+    for finding in findings:
+        click.echo(f"warning: {finding.render() if hasattr(finding, 'render') else finding}", err=True)
 
 
 def job_options(func):

@@ -125,11 +125,12 @@ def render_summary(result) -> None:
 
 
 def run_all(operation: str, *, jobs_dir, assets_dir, image, variables, tenant, environment, parallel, as_json,
-            options=None, output_dir=None, notice: Optional[str] = None, project_dir: str = ".") -> None:
+            options=None, output_dir=None, notice: Optional[str] = None, project_dir: str = ".", policy: Optional[str] = None,
+            coverage: bool = False) -> None:
     """Discover, run every stack in worker processes, report; exits 0 or 1."""
     from ..fleet import Workers, run_fleet
 
-    project = make_project(project_dir, image=image, jobs_dir=jobs_dir, assets_dir=assets_dir)
+    project = make_project(project_dir, image=image, jobs_dir=jobs_dir, assets_dir=assets_dir, policy=policy)
     jobs_dir = jobs_folder(project, jobs_dir)
     with Workers(parallel, operation) as workers:  # started first: they load Pulumi while the jobs folder is read
         found = discover(jobs_dir, variables, tenant, environment, as_json, project)
@@ -137,11 +138,27 @@ def run_all(operation: str, *, jobs_dir, assets_dir, image, variables, tenant, e
             click.echo(f"[{operation}] no stack: {problem.render()}", err=True)
         result = run_fleet(operation, found.stacks, jobs_dir=jobs_dir, assets_dir=assets_dir, image=image, variables=variables,
                            options=options, parallel=parallel, output_dir=output_dir, problems=found.problems, project_dir=project_dir,
+                           policy=policy, coverage=coverage,
                            on_start=_progress_start(operation, len(found.stacks)), on_finish=on_finish, workers=workers)
+    fleet_total = None
+    if coverage:
+        from ..policy import fleet_coverage
+
+        fleet_total = fleet_coverage(r.coverage for r in result.records if r.coverage is not None)
     if as_json:
-        emit_json({**result.as_dict(), **({"notice": notice} if notice else {})})
+        emit_json({**result.as_dict(), **({"coverage": fleet_total} if fleet_total is not None else {}), **({"notice": notice} if notice else {})})
     else:
+        for record in result.records:
+            for line in record.warnings:
+                click.echo(f"warning: {line}", err=True)
         render_summary(result)
+        if fleet_total is not None:
+            from ..policy import render_coverage
+
+            for record in result.records:
+                if record.coverage is not None:
+                    click.echo(f"\n{record.stack}:\n{render_coverage(record.coverage)}")
+            click.echo(f"\nfleet:\n{render_coverage(fleet_total)}")
     sys.exit(EXIT_OK if result.ok else EXIT_FAILED)
 
 
@@ -160,7 +177,7 @@ def pulumi_options(func):
 
 
 def _run(operation: str, tenant, environment, all_stacks, parallel, jobs_dir, assets_dir, image, variables,
-         backend_url, config, secrets_provider, project_dir, as_json) -> None:
+         backend_url, config, secrets_provider, project_dir, policy, as_json) -> None:
     """``project_dir`` holds the stack files, and .pulumi-state and .pulumi-workspaces of the local backend."""
     check_selection(tenant, environment, all_stacks)
     given_vars, variables = variables, parse_vars(variables)
@@ -174,9 +191,9 @@ def _run(operation: str, tenant, environment, all_stacks, parallel, jobs_dir, as
         fail(exc.problems, as_json, EXIT_FAILED, {"operation": operation})
     if all_stacks:
         run_all(operation, jobs_dir=jobs_dir, assets_dir=assets_dir, image=image, variables=variables, tenant=tenant,
-                environment=environment, parallel=parallel, as_json=as_json, options=options, project_dir=project_dir)
+                environment=environment, parallel=parallel, as_json=as_json, options=options, project_dir=project_dir, policy=policy)
         return
-    project = make_project(project_dir, image=image, jobs_dir=jobs_dir, assets_dir=assets_dir, variables=given_vars)
+    project = make_project(project_dir, image=image, jobs_dir=jobs_dir, assets_dir=assets_dir, variables=given_vars, policy=policy)
     settings = stack_context(project, tenant, environment, as_json)
 
     def on_output(line: str) -> None:

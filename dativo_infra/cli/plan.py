@@ -63,9 +63,11 @@ def writable_folder(folder: str, as_json: bool) -> None:
 @click.command()
 @selection_options
 @click.option("--json", "as_json", is_flag=True, help="Print {tenant, environment, resources, outputs} as JSON (with --all: one record per stack).")
+@click.option("--coverage", is_flag=True, help="Also report, per stack (and for the fleet with --all), which resources carry the required tags "
+                                               "(the policy's, else the default keys) and which cannot carry tags, with the parent their cost rolls up to.")
 @click.option("--output-dir", default=None, type=click.Path(file_okay=False),
               help="With --all: also write each stack's full plan (the --json shape) to DIR/<tenant>-<environment>.json.")
-def plan(tenant, environment, all_stacks, parallel, jobs_dir, assets_dir, image, variables, project_dir, as_json, output_dir):
+def plan(tenant, environment, all_stacks, parallel, jobs_dir, assets_dir, image, variables, project_dir, policy, as_json, coverage, output_dir):
     """Plan tenant stacks offline: the real program under Pulumi's mock runtime.
 
     One stack with --tenant and --environment; every stack of the jobs folder
@@ -78,9 +80,10 @@ def plan(tenant, environment, all_stacks, parallel, jobs_dir, assets_dir, image,
         writable_folder(output_dir, as_json)
     if all_stacks:
         run_all("plan", jobs_dir=jobs_dir, assets_dir=assets_dir, image=image, variables=parse_vars(variables), tenant=tenant,
-                environment=environment, parallel=parallel, as_json=as_json, output_dir=output_dir, notice=NOTICE, project_dir=project_dir)
+                environment=environment, parallel=parallel, as_json=as_json, output_dir=output_dir, notice=NOTICE, project_dir=project_dir,
+                policy=policy, coverage=coverage)
         return
-    context = stack_context(make_project(project_dir, image=image, jobs_dir=jobs_dir, assets_dir=assets_dir, variables=variables),
+    context = stack_context(make_project(project_dir, image=image, jobs_dir=jobs_dir, assets_dir=assets_dir, variables=variables, policy=policy),
                             tenant, environment, as_json)
     try:
         from ..plan import StackError, plan_stack
@@ -92,7 +95,18 @@ def plan(tenant, environment, all_stacks, parallel, jobs_dir, assets_dir, image,
     except StackError as exc:
         fail(exc.problems, as_json, EXIT_INVALID, {"tenant": tenant, "environment": environment})
         return
+    record = None
+    if coverage:
+        from ..policy import coverage as coverage_of, load_policy
+
+        record = coverage_of(result, load_policy(context.policy) if context.policy else None, scopes=result.scopes)
     if as_json:
-        emit_json({**result.as_dict(), "notice": NOTICE})
-    else:
-        render_plan(result)
+        emit_json({**result.as_dict(), **({"coverage": record} if record is not None else {}), "notice": NOTICE})
+        return
+    for warning in result.warnings:
+        click.echo(f"warning: {warning['line']}", err=True)
+    render_plan(result)
+    if record is not None:
+        from ..policy import render_coverage
+
+        click.echo("\n" + render_coverage(record))

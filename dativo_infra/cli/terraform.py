@@ -6,7 +6,7 @@ import sys
 import click
 
 from ..errors import DativoError, Problem
-from .common import EXIT_FAILED, EXIT_INVALID, emit_json, fail, job_options, make_project, parse_vars
+from .common import EXIT_FAILED, EXIT_INVALID, emit_json, fail, job_options, make_project, parse_vars, print_warnings
 
 
 @click.group()
@@ -28,7 +28,7 @@ def terraform():
                                              "(jobs removed, renamed or now invalid).")
 @click.option("--json", "as_json", is_flag=True, help="Report what was written as JSON.")
 @job_options
-def export(config, output, tree, output_dir, fmt, backend_config, tenant, parallel, clean, as_json, project_dir, image, assets_dir, variables):
+def export(config, output, tree, output_dir, fmt, backend_config, tenant, parallel, clean, as_json, project_dir, policy, image, assets_dir, variables):
     """Write .tfvars / .tfvars.json for one job (--config) or a whole tree (--all), each in its stack's settings."""
     from ..jobs import load_job  # the models load pydantic: only when a command needs them
     from ..jobs.parallel import WorkerError
@@ -37,7 +37,7 @@ def export(config, output, tree, output_dir, fmt, backend_config, tenant, parall
     from terraform_compat.exporter import prepare_export, regular_file
 
     values = parse_vars(variables)
-    resolver = Resolver(make_project(project_dir, image=image, assets_dir=assets_dir, variables=variables))
+    resolver = Resolver(make_project(project_dir, image=image, assets_dir=assets_dir, variables=variables, policy=policy))
     if bool(config) == bool(tree):
         raise click.UsageError("give either --config JOB --output FILE, or --all DIR --output-dir DIR")
     if config:
@@ -55,6 +55,7 @@ def export(config, output, tree, output_dir, fmt, backend_config, tenant, parall
             if job.infrastructure is None:
                 raise DativoError([Problem(job.path, "job has no infrastructure block: there is nothing to export")])
             resolved = resolver(job)
+            print_warnings(resolved.warnings)
             if output == "-":
                 click.echo(prepare_export(resolved, output, fmt, None).text, nl=False)  # checked and rendered as for a file
                 return
@@ -89,6 +90,7 @@ def export(config, output, tree, output_dir, fmt, backend_config, tenant, parall
         emit_json({"ok": not problems, "exported": [r.as_dict() for r in exported], "skipped": skipped, "errors": [p.as_dict() for p in problems],
                    "processes": done.workers, **({"removed": removed} if clean else {})})
     else:
+        print_warnings(w["line"] for r in exported for w in r.warnings)
         for r in exported:
             click.echo(f"wrote {r.output}" + (f" (+ {r.backend})" if r.backend else ""))
         for path in removed:

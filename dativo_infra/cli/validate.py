@@ -16,14 +16,15 @@ def summarize(resolver):
     """
     def summary(job) -> "dict | list[Problem]":
         infra = job.infrastructure
-        tags = 0
+        tags, warnings = 0, []
         if infra is not None:
             try:
-                tags = len(resolver(job).provider_tags.tags)
+                resolved = resolver(job)
             except DativoError as exc:
                 return exc.problems
+            tags, warnings = len(resolved.provider_tags.tags), [f.as_dict() | {"line": f.render()} for f in resolved.warnings]
         return {"tenant": job.tenant, "environment": job.environment, "job": job.name,
-                "provider": infra.provider if infra else None, "runtime": job.runtime, "tags": tags}
+                "provider": infra.provider if infra else None, "runtime": job.runtime, "tags": tags, "warnings": warnings}
 
     return summary
 
@@ -56,12 +57,12 @@ def _tenant_summary(jobs: list[dict]) -> None:
 @click.option("--parallel", type=click.IntRange(min=1), default=None,
               help="Processes to use (default: from 200 files on, one per 100 files, at most one per CPU; 1 = this process only).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON record per file.")
-def validate(paths, project_dir, image, assets_dir, variables, tenant, parallel, as_json):
+def validate(paths, project_dir, policy, image, assets_dir, variables, tenant, parallel, as_json):
     """Validate job files (files or folders, recursively), each in its stack's settings; exit 2 if any is invalid."""
     from ..jobs.parallel import WorkerError, load_and_apply  # the models load pydantic: only when a command needs them, not for --help
     from ..resolve import Resolver
 
-    resolver = Resolver(make_project(project_dir, image=image, assets_dir=assets_dir, variables=variables))
+    resolver = Resolver(make_project(project_dir, image=image, assets_dir=assets_dir, variables=variables, policy=policy))
     try:
         result, outcomes, _ = load_and_apply(paths, summarize(resolver), lambda s: s, workers=parallel, tenant=tenant,
                                              variables=parse_vars(variables), assets_dir=assets_dir, scope=resolver.scope())
@@ -83,12 +84,16 @@ def validate(paths, project_dir, image, assets_dir, variables, tenant, parallel,
             {
                 "path": f.path,
                 "ok": f.ok,
-                "jobs": [{k: v for k, v in j.items() if k != "tags"} for j in jobs],
+                "jobs": [{k: (v if k != "warnings" else [{x: y for x, y in w.items() if x != "line"} for w in v])
+                          for k, v in j.items() if k != "tags"} for j in jobs],
                 "errors": [{k: v for k, v in p.as_dict().items() if k != "file"} | {"file": p.file} for p in f.problems],
             }
             for f, jobs in per_file
         ])
     else:
+        for job in summaries:
+            for warning in job["warnings"]:
+                click.echo(f"warning: {warning['line']}", err=True)
         for f, jobs in per_file:
             if f.ok:
                 for job in jobs:

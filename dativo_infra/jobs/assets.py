@@ -140,7 +140,7 @@ class AssetCache:
         if error is not None:
             if job_file is None:
                 raise error
-            raise ConfigError([Problem(p.file, f"asset file {file} (asset_path of job {job_file}): {p.message}", p.field, p.line, p.col)
+            raise ConfigError([Problem(p.file, f"{p.message} (the asset of job {job_file})", p.field, p.line, p.col)
                                for p in error.problems])
         return asset  # type: ignore[return-value]
 

@@ -89,8 +89,13 @@ def parse_file(path: str) -> ParsedFile:
     return ParsedFile(path, text, load_mapping(path, text))
 
 
-def build_job(parsed: ParsedFile, assets: AssetCache, variables: Mapping[str, str], environ: Optional[Mapping[str, str]] = None) -> Job:
-    """Validate one parsed job file; raise ConfigError with all its problems."""
+def build_job(parsed: ParsedFile, assets: AssetCache, variables: Mapping[str, str], environ: Optional[Mapping[str, str]] = None,
+              env_allowed: Iterable[str] = ()) -> Job:
+    """Validate one parsed job file; raise ConfigError with all its problems.
+
+    ``${VAR}``: ``variables`` (--var, the stack's vars) first, then from the environment only
+    ``DATIVO_*`` names and ``env_allowed`` (the stack's ``dativo-infra:envVars``).
+    """
     path, locator = parsed.path, Locator(parsed.text)
     problems: list[Problem] = []
 
@@ -98,10 +103,10 @@ def build_job(parsed: ParsedFile, assets: AssetCache, variables: Mapping[str, st
         line, col = locator.position(loc)
         problems.append(Problem(path, message, field=field_path(loc), line=line, col=col))
 
-    data, unset = interpolation.resolve(parsed.data, interpolation.make_lookup(variables, environ))
+    data, unset = interpolation.resolve(parsed.data, interpolation.make_lookup(variables, environ, env_allowed))
     for miss in unset:
-        hint = " (pass --tenant or --var TENANT_ID=...)" if miss.name == TENANT_VARIABLE else f" (pass --var {miss.name}=... or set it in the environment)"
-        add(miss.path, f"variable ${{{miss.name}}} is not set{hint}")
+        add(miss.path, f"variable ${{{miss.name}}} is not set (pass --tenant or --var TENANT_ID=...)" if miss.name == TENANT_VARIABLE
+            else interpolation.unset_message(miss))
     if problems:
         raise ConfigError(problems)
 
@@ -121,21 +126,17 @@ def build_job(parsed: ParsedFile, assets: AssetCache, variables: Mapping[str, st
 
     asset, asset_file = None, None
     if config.asset_path:
-        asset_file, tried = assets.resolve(config.asset_path, path)
-        if asset_file is None:
-            where = ", ".join(str(p) for p in tried)
-            add(("asset_path",), f"asset file {config.asset_path!r} not found; looked in: {where} (set --assets-dir or {ASSETS_ENV_HINT})")
-        else:
-            try:
-                asset = assets.load(asset_file)
-            except ConfigError as exc:
-                problems.extend(exc.problems)
+        try:
+            asset_file, asset = assets.find(config.asset_path, path)  # only inside the assets folders or the job's own tree
+        except ConfigError as exc:
+            for p in exc.problems:
+                if p.file == path and p.line is None:  # the job's own asset_path: on its line
+                    add(("asset_path",), p.message)
+                else:
+                    problems.append(p)
     if problems:
         raise ConfigError(problems)
     return Job(path=path, name=job_name(path), config=config, asset=asset, asset_file=asset_file, shared=parsed.is_shared, locator=locator)
-
-
-ASSETS_ENV_HINT = "DATIVO_ASSETS_DIR"
 
 
 def discover(paths: Iterable[str]) -> list[str]:
@@ -163,16 +164,19 @@ class Scope:
 
     stack_of: Callable[[str, str], "StackContext"]
     tenants: frozenset[str] = frozenset()
+    # storage of files this load does not read (a fleet's stack reads only its own): they count toward shared buckets
+    buckets: tuple[BucketUse, ...] = ()
 
-    def variables(self, tenant: object, environment: object, given: Mapping[str, str]) -> Mapping[str, str]:
-        """``${VAR}`` values for a file of this tenant and environment: the stack's ``vars`` under the command line's."""
+    def variables(self, tenant: object, environment: object, given: Mapping[str, str]) -> tuple[Mapping[str, str], tuple[str, ...]]:
+        """``${VAR}`` values for a file of this tenant and environment (the stack's ``vars`` under the command line's),
+        and the environment variables its stack lets job files read (``dativo-infra:envVars``)."""
         if not (isinstance(tenant, str) and isinstance(environment, str)) or "${" in tenant + environment:
-            return given
+            return given, ()
         try:
             stack = self.stack_of(tenant, environment)
         except ConfigError:
-            return given  # the stack file's own problem is reported once its jobs are kept
-        return {**stack.variables, **given} if stack.variables else given
+            return given, ()  # the stack file's own problem is reported once its jobs are kept
+        return ({**stack.variables, **given} if stack.variables else given), stack.env_allowed
 
 
 @dataclass
@@ -318,21 +322,23 @@ def load_file(path: str, assets: AssetCache, tenant, environment, variables, env
         result.problems = exc.problems
         result.unreadable = any(p.line is None for p in exc.problems)  # not read at all (a YAML error has a line)
         return result, None
-    use = _bucket_use(parsed, variables, environ)
+    use = bucket_use_of(parsed, variables, environ)
     result.buckets = [use] if use else []
     if _other_scope(parsed, None, tenant, environment):
         result.foreign = True
         return (result, None) if use else None
     if parsed.is_shared and TENANT_VARIABLE not in variables:
         return result, parsed
+    allowed: tuple[str, ...] = ()
     if scope is not None:
-        variables = scope.variables(variables.get(TENANT_VARIABLE) if parsed.is_shared else parsed.data.get("tenant_id"),
-                                    parsed.data.get("environment"), variables)
-    _build_into(result, parsed, assets, variables, environ)
+        variables, allowed = scope.variables(variables.get(TENANT_VARIABLE) if parsed.is_shared else parsed.data.get("tenant_id"),
+                                             parsed.data.get("environment"), variables)
+    _build_into(result, parsed, assets, variables, environ, allowed)
     return result, None
 
 
-def _bucket_use(parsed: ParsedFile, variables: Mapping[str, str], environ) -> Optional[BucketUse]:
+def bucket_use_of(parsed: ParsedFile, variables: Mapping[str, str], environ: Optional[Mapping[str, str]] = None) -> Optional[BucketUse]:
+    """The file's storage as far as it can be read before building (for the tree-wide tenant binding)."""
     infra = parsed.data.get("infrastructure")
     storage = infra.get("storage") if isinstance(infra, dict) else None
     if not isinstance(storage, dict) or "bucket" not in storage:
@@ -361,8 +367,10 @@ def finish(results: list[FileResult], shared: list[tuple[FileResult, ParsedFile]
         if not tenants:
             result.problems = [Problem(parsed.path, f"shared job file: tenant_id uses ${{{TENANT_VARIABLE}}} and no tenant is known; pass --tenant or --var {TENANT_VARIABLE}=...", field="tenant_id", line=Locator(parsed.text).position(("tenant_id",))[0], col=1)]
         for name in tenants:
-            given = {**variables, TENANT_VARIABLE: name}
-            _build_into(result, parsed, assets, scope.variables(name, parsed.data.get("environment"), given) if scope else given, environ)
+            given, allowed = {**variables, TENANT_VARIABLE: name}, ()
+            if scope is not None:
+                given, allowed = scope.variables(name, parsed.data.get("environment"), given)
+            _build_into(result, parsed, assets, given, environ, allowed)
 
     # the job name comes from the file name: two jobs of one tenant and environment with the same name
     # would create the same resources and export to the same file
@@ -387,7 +395,7 @@ def finish(results: list[FileResult], shared: list[tuple[FileResult, ParsedFile]
 
 def _apply_scope(results: list[FileResult], scope: Scope) -> None:
     """Shared jobs only for the stacks that choose them; storage bound to its tenant over the whole tree."""
-    index = BucketIndex.of(use for r in results for use in r.buckets)
+    index = BucketIndex.of({*(use for r in results for use in r.buckets), *scope.buckets})
     for result in results:
         kept = []
         for job in result.jobs:
@@ -428,9 +436,9 @@ def _read_text(path: str) -> Optional[str]:
         return None
 
 
-def _build_into(result: FileResult, parsed: ParsedFile, assets: AssetCache, variables, environ) -> None:
+def _build_into(result: FileResult, parsed: ParsedFile, assets: AssetCache, variables, environ, env_allowed: Iterable[str] = ()) -> None:
     try:
-        result.jobs.append(build_job(parsed, assets, variables, environ))
+        result.jobs.append(build_job(parsed, assets, variables, environ, env_allowed))
     except ConfigError as exc:
         result.problems.extend(p for p in exc.problems if p not in result.problems)
 

@@ -62,7 +62,7 @@ resource "azurerm_role_assignment" "storage" {
 
 resource "azurerm_container_app_job" "this" {
   name                         = var.name_prefix
-  location                     = local.location
+  location                     = var.region == "" ? local.location : var.region # the job's (or its stack's) region, as in Pulumi
   resource_group_name          = var.resource_group
   container_app_environment_id = data.azurerm_container_app_environment.this.id
   replica_timeout_in_seconds   = var.max_runtime_seconds
