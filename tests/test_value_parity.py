@@ -124,9 +124,7 @@ CLOUD_RUN_VALUES = [
           lambda m: f"{{task = {vp.one_expr(m, *CR, 'template', 'template', 'max_retries')}, dagster = {vp.output_expr(m, 'dagster_retry_policy')}}}"),
     _tags_value("gcp"),
     Value("execution labels", "Job template.labels (the executions' labels)", "google_cloud_run_v2_job.this template.labels",
-          lambda s: dig(_run_job(s), "template", "labels"), lambda m: vp.one_expr(m, *CR, "template", "labels"),
-          known_difference="Terraform labels the job's executions (template.labels = var.tags); the Pulumi component sets no "
-                           "template labels, so executions started by Pulumi-managed jobs carry no cost labels"),
+          lambda s: dig(_run_job(s), "template", "labels"), lambda m: vp.one_expr(m, *CR, "template", "labels")),
     Value("IAM scope", "BucketIAMMember role, bucket, condition.expression", "google_storage_bucket_iam_member role, bucket, condition",
           vp.gcs_members, lambda m: vp.gcs_members_expr(m, "objects"), normalize=lambda v: sorted(v, key=lambda x: x["role"])),
 ]

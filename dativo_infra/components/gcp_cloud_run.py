@@ -49,7 +49,8 @@ class CloudRunJob(JobComponent[CloudRunArgs]):
             interface = {"network": a.network, **({"subnetwork": a.subnetwork} if a.subnetwork else {})}
             template["vpc_access"] = {"network_interfaces": [interface], "egress": a.vpc_egress}
         job = gcp.cloudrunv2.Job(
-            *self.child("job"), name=prefix, location=a.region, template={"template": template},
+            # the executions' labels too (what an execution's cost is reported under), as the module sets template.labels
+            *self.child("job"), name=prefix, location=a.region, template={"labels": dict(a.tags), "template": template},
             deletion_protection=False)  # the job holds no data (the bucket does, and is protected)
 
         scheduler_name = invoker_email = None
