@@ -75,7 +75,7 @@ def bench_plan(runs: int, work: Path) -> list[Line]:
     root = work / "plan-tenant"
     runtimes = tuple(r for r in ("ecs", "cloud_run", "container_apps", "kubernetes") if r in COMPONENTS)
     generate(str(root), 1, 20, runtimes=runtimes)
-    settings = StackSettings("tenant000", "prod", jobs_dir=str(root))
+    settings = StackSettings("tenant000", "prod", jobs_dir=str(root), regions={"aws": "us-east-1"})  # as Pulumi.yaml's aws:region
     plan = plan_stack(settings)  # warm: imports and caches are not what is measured
     recorded = [{"job": r.job, "type": r.type, "name": r.name, "custom": r.custom, "protect": r.protect,
                  "retain_on_delete": r.retain_on_delete, "inputs": r.inputs} for r in plan.resources]

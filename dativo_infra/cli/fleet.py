@@ -185,16 +185,18 @@ def _run(operation: str, tenant, environment, all_stacks, parallel, jobs_dir, as
     from .. import automation  # imports Pulumi's SDK (a fraction of a second), never runs anything
 
     options = automation.StackOptions(config=config_values, backend_url=backend_url, secrets_provider=secrets_provider, root=project_dir or None)
+    settings = None
+    if not all_stacks:  # a stack nobody declared (a typo such as --tenant acm) is exit 2 before anything else, never a new stack
+        project = make_project(project_dir, image=image, jobs_dir=jobs_dir, assets_dir=assets_dir, variables=given_vars, policy=policy)
+        settings = stack_context(project, tenant, environment, as_json)
     try:
         automation.preflight(options)  # the CLI first, then backend and passphrase: fails in milliseconds
     except automation.AutomationError as exc:
         fail(exc.problems, as_json, EXIT_FAILED, {"operation": operation})
-    if all_stacks:
+    if settings is None:
         run_all(operation, jobs_dir=jobs_dir, assets_dir=assets_dir, image=image, variables=variables, tenant=tenant,
                 environment=environment, parallel=parallel, as_json=as_json, options=options, project_dir=project_dir, policy=policy)
         return
-    project = make_project(project_dir, image=image, jobs_dir=jobs_dir, assets_dir=assets_dir, variables=given_vars, policy=policy)
-    settings = stack_context(project, tenant, environment, as_json)
 
     def on_output(line: str) -> None:
         click.echo(line.rstrip("\n"), err=True)
