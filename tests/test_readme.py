@@ -31,6 +31,7 @@ def test_every_offline_tour_command_runs_as_written(tmp_path):
     shutil.copytree(JOBS, tmp_path / "jobs")
     for stack_file in ROOT.glob("Pulumi*.yaml"):  # the tour runs in a project folder: its stack settings apply
         shutil.copy(stack_file, tmp_path)
+    shutil.copytree(ROOT / "examples" / "policies", tmp_path / "examples" / "policies")
     (tmp_path / ".venv" / "bin").mkdir(parents=True)
     (tmp_path / ".venv" / "bin" / "dativo-infra").symlink_to(CLI)
     commands = tour_commands()
