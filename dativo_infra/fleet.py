@@ -210,7 +210,9 @@ class FleetResult:
         return [r for r in self.records if not r.ok]
 
     def as_dict(self) -> dict:
-        return {"operation": self.operation, "ok": self.ok, "parallel": self.parallel, "seconds": round(self.seconds, 3),
+        # "errors": every problem of the run in the one failure shape of all commands; "stacks" keeps each stack's own
+        errors = [p.as_dict() for p in self.problems] + [e for r in self.records for e in r.errors]
+        return {"operation": self.operation, "ok": self.ok, "errors": errors, "parallel": self.parallel, "seconds": round(self.seconds, 3),
                 "stacks": [r.as_dict() for r in self.records], "problems": [p.as_dict() for p in self.problems]}
 
 

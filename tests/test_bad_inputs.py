@@ -543,7 +543,9 @@ def test_json_output_shape(cli, write, tmp_path, monkeypatch):
     write("bad.yaml", ECS.replace("cluster_name", "cluster_nmae") + "  compute:\n    memory: lots\n")
     code, out, _ = cli("validate", "--json", "good.yaml", "bad.yaml")
     assert code == 2
-    records = json.loads(out)
+    report = json.loads(out)
+    records = report["files"]
+    assert report["ok"] is False and report["errors"] == records[1]["errors"]  # the one failure shape, and each file's record
     assert [r["path"] for r in records] == ["good.yaml", "bad.yaml"]
     good, bad = records
     assert good["ok"] is True and good["errors"] == []
@@ -567,7 +569,7 @@ def test_json_output_for_unreadable_bytes(cli, write, tmp_path, monkeypatch):
     write("bin.yaml", b"\x89PNG\r\n\x1a\n\x00\x00")
     code, out, _ = cli("validate", "--json", "bin.yaml")
     assert code == 2
-    (record,) = json.loads(out)
+    (record,) = json.loads(out)["files"]
     assert record["ok"] is False
     assert record["errors"] == [{"line": 1, "col": 1, "field": "", "message": "file is not valid UTF-8 (byte 0x89); job files must be UTF-8 text",
                                  "file": "bin.yaml"}]

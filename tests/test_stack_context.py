@@ -267,3 +267,19 @@ def test_the_aws_tag_limit_counts_the_name_the_security_group_gets(cli, tmp_path
     if ok:
         (sg,) = of_type(plan(cli, root, "initech"), "aws:ec2/securityGroup:SecurityGroup")
         assert len(sg["inputs"]["tags"]) == 50  # the most AWS allows, Name included
+
+
+# --- without the Pulumi extra, plan and the operations say what to install ------------------------------------
+
+
+@pytest.mark.parametrize("command", [["plan", "--tenant", "acme", "--environment", "prod"], ["plan", "--all"],
+                                     ["up", "--tenant", "acme", "--environment", "prod"]])
+def test_without_the_pulumi_sdks_the_command_says_which_extra_to_install(cli, monkeypatch, command):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name.startswith("pulumi") else real(name, *a))
+    code, out, _ = cli(*command, "--json")
+    assert code == 2
+    (problem,) = json.loads(out)["errors"]
+    assert "pip install 'dativo-infra[pulumi]'" in problem["message"] and problem["file"].startswith("pulumi")

@@ -338,7 +338,7 @@ def hostile_tree(tmp_path_factory) -> Path:
 
 def test_the_legitimate_tree_plans_with_no_cross_tenant_grant_and_every_job_reaches_its_own_objects(legit_tree):
     code, out, err = run_cli(legit_tree, "validate", "jobs", "--project-dir", "project", "--image", IMAGE, "--json")
-    records = json.loads(out)
+    records = json.loads(out)["files"]
     assert code == 0 and all(r["ok"] for r in records), [r for r in records if not r["ok"]]
     code, report, plans = cli_plans(legit_tree)
     assert code == 0 and report["ok"], report
@@ -356,7 +356,7 @@ def test_validate_rejects_every_hostile_file_by_name_and_only_them(hostile_tree)
     code, out, err = run_cli(hostile_tree, "validate", "jobs", "--project-dir", "project", "--image", IMAGE, "--json")
     assert code == 2, (code, err[-2000:])
     assert "Traceback" not in err
-    records = {r["path"]: r for r in json.loads(out)}
+    records = {r["path"]: r for r in json.loads(out)["files"]}
     for spec in HOSTILE:
         record = records[f"jobs/{spec.file}"]
         assert not record["ok"] and any(e["file"] == f"jobs/{spec.file}" for e in record["errors"]), (spec.file, record)

@@ -37,6 +37,20 @@ def project_option(func):
                         help=PROJECT_DIR_HELP)(func)
 
 
+PULUMI_PACKAGES = ("pulumi", "pulumi_aws", "pulumi_gcp", "pulumi_azure_native", "pulumi_kubernetes")
+
+
+def require_pulumi_sdks(as_json: bool) -> None:
+    """plan and the Pulumi operations run the program: without the SDKs, say which extra to install (exit 2), not a traceback."""
+    import importlib.util
+
+    missing = [name for name in PULUMI_PACKAGES if importlib.util.find_spec(name) is None]
+    if missing:
+        fail([Problem(", ".join(missing), "not installed: this command runs the Pulumi program, which needs the Pulumi SDKs; "
+                                          "install them with pip install 'dativo-infra[pulumi]' (or pip install -r requirements.txt). "
+                                          "validate, tags and terraform export work without them")], as_json, EXIT_INVALID)
+
+
 def print_warnings(findings: Iterable[Any]) -> None:
     """The tag policy's warn rules: a line each on stderr; the run goes on (exit 0)."""
     for finding in findings:

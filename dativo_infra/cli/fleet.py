@@ -14,7 +14,7 @@ from typing import Optional
 import click
 
 from ..errors import ConfigError, Problem
-from .common import EXIT_FAILED, EXIT_INVALID, EXIT_OK, emit_json, fail, make_project, parse_vars, project_option
+from .common import EXIT_FAILED, EXIT_INVALID, EXIT_OK, emit_json, fail, make_project, parse_vars, project_option, require_pulumi_sdks
 
 
 # -- options shared with `plan` -----------------------------------------------------------------------------
@@ -180,6 +180,7 @@ def _run(operation: str, tenant, environment, all_stacks, parallel, jobs_dir, as
          backend_url, config, secrets_provider, project_dir, policy, as_json) -> None:
     """``project_dir`` holds the stack files, and .pulumi-state and .pulumi-workspaces of the local backend."""
     check_selection(tenant, environment, all_stacks)
+    require_pulumi_sdks(as_json)
     given_vars, variables = variables, parse_vars(variables)
     config_values = parse_vars(config)  # same KEY=VALUE form
     from .. import automation  # imports Pulumi's SDK (a fraction of a second), never runs anything

@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import click
 
-from ..errors import Problem
-
-from .common import EXIT_INVALID, emit_json, fail, make_project, parse_vars
+from .common import EXIT_INVALID, emit_json, fail, make_project, parse_vars, require_pulumi_sdks
 from .fleet import check_selection, run_all, selection_options, stack_context
 
 NOTICE = "This is a plan of inputs (what the program would ask the cloud for), not a diff against the cloud. IDs and ARNs are placeholders."
@@ -74,6 +72,7 @@ def plan(tenant, environment, all_stacks, parallel, jobs_dir, assets_dir, image,
     with --all (each in its own process, --parallel at a time; exit 1 if any failed).
     """
     check_selection(tenant, environment, all_stacks)
+    require_pulumi_sdks(as_json)
     if output_dir and not all_stacks:
         raise click.UsageError("--output-dir goes with --all; one stack's plan is printed (--json for the same shape)")
     if output_dir:
@@ -85,11 +84,8 @@ def plan(tenant, environment, all_stacks, parallel, jobs_dir, assets_dir, image,
         return
     context = stack_context(make_project(project_dir, image=image, jobs_dir=jobs_dir, assets_dir=assets_dir, variables=variables, policy=policy),
                             tenant, environment, as_json)
-    try:
-        from ..plan import StackError, plan_stack
-    except ModuleNotFoundError as exc:  # the command line was installed without the Pulumi SDKs
-        fail([Problem(f"{exc.name}", f"plan runs the Pulumi program, which needs the Pulumi SDKs: pip install 'dativo-infra[pulumi]' "
-                                     "(or pip install -r requirements.txt)")], as_json, EXIT_INVALID)
+    from ..plan import StackError, plan_stack
+
     try:
         result = plan_stack(context)
     except StackError as exc:

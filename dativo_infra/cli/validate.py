@@ -80,7 +80,7 @@ def validate(paths, project_dir, policy, image, assets_dir, variables, tenant, p
         per_file.append((f, jobs))
     summaries = [j for _, jobs in per_file for j in jobs]
     if as_json:
-        emit_json([
+        records = [
             {
                 "path": f.path,
                 "ok": f.ok,
@@ -89,7 +89,9 @@ def validate(paths, project_dir, policy, image, assets_dir, variables, tenant, p
                 "errors": [{k: v for k, v in p.as_dict().items() if k != "file"} | {"file": p.file} for p in f.problems],
             }
             for f, jobs in per_file
-        ])
+        ]
+        # the one failure shape of every command ({"ok": false, "errors": [...]}), with each file's record beside it
+        emit_json({"ok": result.ok and bool(result.files), "errors": [e for r in records for e in r["errors"]], "files": records})
     else:
         for job in summaries:
             for warning in job["warnings"]:
