@@ -173,7 +173,7 @@ class StackRecord:
     kept: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     log: Optional[str] = None
-    coverage: Optional[dict] = None  # plan --coverage: which resources carry the required tags
+    coverage: Optional[dict] = None  # plan --coverage: {taggable, fully_tagged, percent, missing, untaggable}
     warnings: list[str] = field(default_factory=list)  # the tag policy's warnings, rendered
     pid: Optional[int] = None
     started_at: Optional[float] = None   # wall clock (time.time()) in the worker
@@ -298,7 +298,7 @@ def _plan(task: _Task, record: StackRecord) -> None:
     if task.coverage:
         from .policy import coverage, load_policy
 
-        record.coverage = coverage(plan, load_policy(context.policy) if context.policy else None, scopes=plan.scopes)
+        record.coverage = coverage(plan, load_policy(context.policy) if context.policy else None, scopes=plan.scopes)["coverage"]
     record.resources = sum(1 for r in plan.resources if r.custom)
     record.jobs = sorted({r.job for r in plan.resources if r.job})
     record.summary = f"{record.resources} resources in {len(record.jobs)} jobs"

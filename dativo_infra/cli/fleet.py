@@ -144,9 +144,10 @@ def run_all(operation: str, *, jobs_dir, assets_dir, image, variables, tenant, e
     if coverage:
         from ..policy import fleet_coverage
 
-        fleet_total = fleet_coverage(r.coverage for r in result.records if r.coverage is not None)
+        fleet_total = fleet_coverage({"stack": r.stack, "coverage": r.coverage} for r in result.records if r.coverage is not None)
     if as_json:
-        emit_json({**result.as_dict(), **({"coverage": fleet_total} if fleet_total is not None else {}), **({"notice": notice} if notice else {})})
+        emit_json({**result.as_dict(), **({"coverage": fleet_total["coverage"]} if fleet_total is not None else {}),
+                   **({"notice": notice} if notice else {})})
     else:
         for record in result.records:
             for line in record.warnings:
@@ -157,7 +158,7 @@ def run_all(operation: str, *, jobs_dir, assets_dir, image, variables, tenant, e
 
             for record in result.records:
                 if record.coverage is not None:
-                    click.echo(f"\n{record.stack}:\n{render_coverage(record.coverage)}")
+                    click.echo(f"\n{record.stack}:\n{render_coverage({'coverage': record.coverage})}")
             click.echo(f"\nfleet:\n{render_coverage(fleet_total)}")
     sys.exit(EXIT_OK if result.ok else EXIT_FAILED)
 

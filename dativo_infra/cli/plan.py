@@ -97,7 +97,8 @@ def plan(tenant, environment, all_stacks, parallel, jobs_dir, assets_dir, image,
 
         record = coverage_of(result, load_policy(context.policy) if context.policy else None, scopes=result.scopes)
     if as_json:
-        emit_json({**result.as_dict(), **({"coverage": record} if record is not None else {}), "notice": NOTICE})
+        extra = {"coverage": record["coverage"], "coverage_resources": record["resources"], "coverage_policy": record["policy"]} if record else {}
+        emit_json({**result.as_dict(), **extra, "notice": NOTICE})
         return
     for warning in result.warnings:
         click.echo(f"warning: {warning['line']}", err=True)
