@@ -346,8 +346,7 @@ def bucket_use_of(parsed: ParsedFile, variables: Mapping[str, str], environ: Opt
     lookup = interpolation.make_lookup({k: v for k, v in variables.items() if not (parsed.is_shared and k == TENANT_VARIABLE)}, environ)
     resolved, _ = interpolation.resolve({"infrastructure": {"storage": storage}}, lookup)
     tenant = ANY_TENANT if parsed.is_shared else _literal(parsed.data.get("tenant_id"))
-    locator = Locator(parsed.text)
-    return bucket_use(parsed.path, tenant, resolved["infrastructure"]["storage"], locator.position)
+    return bucket_use(parsed.path, tenant, resolved["infrastructure"]["storage"])
 
 
 def finish(results: list[FileResult], shared: list[tuple[FileResult, ParsedFile]], assets: AssetCache, tenant, environment, variables, environ,
@@ -408,7 +407,7 @@ def _apply_scope(results: list[FileResult], scope: Scope) -> None:
                 continue  # this stack does not run it: not an error, and nothing to provision
             use = _job_bucket(job, result)
             problems = check_storage(use, job.tenant, index, root=stack.prefix_root(), shared_buckets=stack.shared_buckets,
-                                     allowed_buckets=stack.allowed_buckets) if use else []
+                                     allowed_buckets=stack.allowed_buckets, locate=_locate(job)) if use else []
             if problems:
                 result.problems.extend(p for p in problems if p not in result.problems)
             else:
@@ -424,9 +423,20 @@ def _job_bucket(job, result: FileResult) -> Optional[BucketUse]:
     storage = config.infrastructure.storage if config.infrastructure else None
     if storage is None:
         return None
-    at = job.locator.position if job.locator else (lambda loc: (None, None))
-    return BucketUse(job.path, job.tenant, storage.bucket, storage.prefix, storage.create_bucket,
-                     at(("infrastructure", "storage", "bucket")), at(("infrastructure", "storage", "prefix")))
+    return BucketUse(job.path, job.tenant, storage.bucket, storage.prefix, storage.create_bucket)
+
+
+def _locate(job) -> Callable[[tuple[str, ...]], tuple[Optional[int], Optional[int]]]:
+    """Positions in the job's file, asked only for a problem: its locator when built here, else (a worker's light
+    reference) the file read again then."""
+    def position(field: tuple[str, ...]) -> tuple[Optional[int], Optional[int]]:
+        locator = getattr(job, "locator", None)
+        if locator is None:
+            text = _read_text(job.path)
+            locator = Locator(text) if text is not None else None
+        return locator.position(field) if locator is not None else (None, None)
+
+    return position
 
 
 def _read_text(path: str) -> Optional[str]:

@@ -15,6 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Optional
 
+Position = tuple[Optional[int], Optional[int]]
+# where a field of a job file is (line, column): asked only for a problem, so files that pass are never composed twice
+Locate = Callable[[tuple[str, ...]], Position]
+
 from ..errors import Problem
 
 ANY_TENANT = "*"  # a shared ${TENANT_ID} file: every tenant that runs it names the bucket
@@ -29,18 +33,15 @@ class BucketUse:
     bucket: str
     prefix: str
     creates: bool
-    bucket_at: tuple[Optional[int], Optional[int]] = (None, None)
-    prefix_at: tuple[Optional[int], Optional[int]] = (None, None)
 
 
-def bucket_use(path: str, tenant: Optional[str], storage: Any, locate: Callable[[tuple], tuple[Optional[int], Optional[int]]]) -> Optional[BucketUse]:
+def bucket_use(path: str, tenant: Optional[str], storage: Any) -> Optional[BucketUse]:
     if tenant is None or not isinstance(storage, dict):
         return None
     bucket, prefix = storage.get("bucket"), storage.get("prefix", "")
     if not isinstance(bucket, str) or "${" in bucket or not isinstance(prefix, str):
         return None
-    return BucketUse(path, tenant, bucket, prefix.strip("/"), storage.get("create_bucket") is True,
-                     locate(("infrastructure", "storage", "bucket")), locate(("infrastructure", "storage", "prefix")))
+    return BucketUse(path, tenant, bucket, prefix.strip("/"), storage.get("create_bucket") is True)
 
 
 @dataclass
@@ -63,18 +64,20 @@ class BucketIndex:
 
 
 def check(use: BucketUse, tenant: str, index: BucketIndex, *, root: str, shared_buckets: Iterable[str] = (),
-          allowed_buckets: Iterable[str] = ()) -> list[Problem]:
+          allowed_buckets: Iterable[str] = (), locate: Locate = lambda field: (None, None)) -> list[Problem]:
     """The problems of one job's storage (``tenant`` is the job's own, ``root`` its prefix segment such as ``acme/``)."""
     problems = []
     owners = index.created_by.get(use.bucket, set()) - {tenant}
     if owners and tenant not in index.created_by.get(use.bucket, set()) and use.bucket not in set(allowed_buckets):
-        line, col = use.bucket_at
+        line, col = locate(("infrastructure", "storage", "bucket"))
         problems.append(Problem(use.path, f"bucket {use.bucket!r} belongs to tenant {', '.join(sorted(owners))} (created by its job); tenant "
                                           f"{tenant!r} may name it only when its stack lists it in dativo-infra:allowedBuckets",
                                 field="infrastructure.storage.bucket", line=line, col=col))
     creator = tenant in index.created_by.get(use.bucket, set())
     if index.shared(use.bucket, shared_buckets) and not creator and not (use.prefix + "/").startswith(root):
-        line, col = use.prefix_at if use.prefix_at[0] is not None else use.bucket_at
+        line, col = locate(("infrastructure", "storage", "prefix"))
+        if line is None:  # no prefix written: the bucket's line
+            line, col = locate(("infrastructure", "storage", "bucket"))
         others = sorted(t for t in index.named_by.get(use.bucket, set()) - {tenant} if t != ANY_TENANT)
         why = f"also named by tenant {', '.join(others)}" if others else "shared between tenants"
         problems.append(Problem(use.path, f"bucket {use.bucket!r} is {why}: the prefix must start with this tenant's segment {root!r} "
