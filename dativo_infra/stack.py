@@ -253,12 +253,12 @@ class Project:
     @property
     def defaults(self) -> dict[str, Any]:
         if self._defaults is None:
-            path = os.path.join(self.project_dir, "Pulumi.yaml")
+            path = os.path.normpath(os.path.join(self.project_dir, "Pulumi.yaml"))
             self._defaults = _project_defaults(_read_yaml(path), path) if os.path.exists(path) else {}
         return self._defaults
 
     def stack_file(self, tenant: str, environment: str) -> str:
-        return os.path.join(self.project_dir, f"Pulumi.{tenant}-{environment}.yaml")
+        return os.path.normpath(os.path.join(self.project_dir, f"Pulumi.{tenant}-{environment}.yaml"))
 
     def stack_files(self) -> dict[tuple[str, str], str]:
         """(tenant, environment) → stack file, for every ``Pulumi.<stack>.yaml`` that names its tenant and environment."""
@@ -272,7 +272,7 @@ class Project:
                 match = _STACK_FILE.match(name)
                 if not match:
                     continue
-                path = os.path.join(self.project_dir, name)
+                path = os.path.normpath(os.path.join(self.project_dir, name))
                 try:
                     values = _stack_values(_read_yaml(path), path)
                 except ConfigError:

@@ -7,6 +7,7 @@ import sys
 import click
 
 from .. import __version__
+from ..errors import DativoError
 from .fleet import destroy, preview, refresh, up
 from .plan import plan
 from .tags import tags
@@ -53,6 +54,10 @@ def main(argv=None) -> None:
         sys.exit(0)  # as click's standalone mode would: a command that returns has succeeded
     except click.ClickException as exc:  # usage errors: exit 2 (click's own code), in the --json shape when asked
         _usage_error(exc, "--json" in args)
+    except DativoError as exc:  # bad input found outside a command's own handling (e.g. an unreadable Pulumi.yaml): still exit 2
+        from .common import fail
+
+        fail(exc.problems, "--json" in args)
     except click.exceptions.Abort:  # Ctrl-C inside a prompt or while click reads input
         click.echo("interrupted", err=True)
         sys.exit(130)

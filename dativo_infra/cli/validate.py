@@ -1,6 +1,7 @@
 """``dativo-infra validate PATH...``"""
 from __future__ import annotations
 
+import json
 import sys
 
 import click
@@ -91,18 +92,23 @@ def validate(paths, project_dir, policy, image, assets_dir, variables, tenant, p
             for f, jobs in per_file
         ]
         # the one failure shape of every command ({"ok": false, "errors": [...]}), with each file's record beside it
-        emit_json({"ok": result.ok and bool(result.files), "errors": [e for r in records for e in r["errors"]], "files": records})
+        errors = list({json.dumps(e, sort_keys=True): e for r in records for e in r["errors"]}.values())  # each problem once
+        emit_json({"ok": result.ok and bool(result.files), "errors": errors, "files": records})
     else:
         for job in summaries:
             for warning in job["warnings"]:
                 click.echo(f"warning: {warning['line']}", err=True)
+        printed: set[str] = set()  # a stack file's problem reaches every job of that stack: say it once
         for f, jobs in per_file:
             if f.ok:
                 for job in jobs:
                     click.echo(f"ok   {f.path}: {_describe(job)}")
             else:
                 for p in f.problems:
-                    click.echo(p.render())
+                    line = p.render()
+                    if line not in printed:
+                        printed.add(line)
+                        click.echo(line)
         _tenant_summary(summaries)
         bad = sum(1 for f in result.files if not f.ok)
         click.echo(f"{len(result.files)} files, {len(summaries)} jobs valid, {bad} files with errors", err=True)
