@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional
 
 from .errors import ConfigError, Problem, TagError
 from .jobs import Job
@@ -24,6 +24,7 @@ from .variables import clashing_variables, job_variables
 
 if TYPE_CHECKING:
     from .jobs.loader import Scope
+    from .jobs.storage import BucketUse
     from .policy import Finding, Policy
 
 __all__ = ["ResolvedJob", "Resolver", "azure_resource_group", "resolve"]
@@ -203,8 +204,32 @@ class Resolver:
     def __call__(self, job: Job) -> ResolvedJob:
         return resolve(job, self.context(job))
 
-    def scope(self) -> "Scope":
-        """For the loader: each stack's choice of shared jobs and storage rules; the tenants the stack files declare."""
+    def scope(self, paths: Iterable[str] = ()) -> "Scope":
+        """For the loader: each stack's choice of shared jobs and storage rules; the tenants the stack files declare;
+        and the storage of the project's whole jobs tree when ``paths`` (what the command reads) do not cover it,
+        so that one file or one folder is judged against every tenant's buckets, as a plan of the whole tree is."""
         from .jobs.loader import Scope
 
-        return Scope(self.project.context, frozenset(t for t, _ in self.project.stack_files()))
+        return Scope(self.project.context, frozenset(t for t, _ in self.project.stack_files()),
+                     buckets=tree_buckets(self.project.jobs_dir, paths), shared_buckets=self.project.declared_shared_buckets())
+
+
+def tree_buckets(jobs_dir: str, paths: Iterable[str]) -> tuple["BucketUse", ...]:
+    """Every job file's storage under ``jobs_dir``, unless one of ``paths`` already holds that whole folder."""
+    import os
+
+    from .jobs.files import discover
+    from .jobs.loader import bucket_use_of, parse_file
+
+    tree = os.path.realpath(jobs_dir)
+    if not os.path.isdir(tree) or any(tree == (real := os.path.realpath(p)) or tree.startswith(real + os.sep) for p in paths):
+        return ()
+    uses = []
+    for path in discover([jobs_dir])[0]:
+        try:
+            use = bucket_use_of(parse_file(path), {})
+        except ConfigError:
+            continue  # its own run reports it; here only its bucket matters
+        if use is not None:
+            uses.append(use)
+    return tuple(uses)

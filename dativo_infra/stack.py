@@ -135,10 +135,24 @@ def _variables(value: Any, source: str, problems: list[Problem]) -> dict[str, st
     return {str(k): "" if v is None else str(v) for k, v in value.items()}
 
 
-def _text(value: Any) -> Optional[str]:
+# a container image reference: registry/repository[:tag][@digest], no spaces or shell characters
+IMAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/:@+]{0,511}\Z")
+
+
+def _text(value: Any, key: str = "", source: str = "", problems: Optional[list[Problem]] = None) -> Optional[str]:
+    """A string setting; a secret (``secure:``), a list or an object is a problem, never its Python text."""
     if value is None or value == "":
         return None
-    return str(value)
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return str(value)
+    if problems is not None:
+        if isinstance(value, dict) and "secure" in value:
+            message = ("is a Pulumi secret (secure:), which dativo-infra reads offline and cannot decrypt: set it as plain "
+                       "text (an image, a region or a folder is no secret)")
+        else:
+            message = f"must be a single value, got {type(value).__name__} {value!r}"
+        problems.append(_problem(source, key, message))
+    return None
 
 
 def context_from_config(config: Mapping[str, Any], *, tenant: Optional[str] = None, environment: Optional[str] = None,
@@ -153,8 +167,11 @@ def context_from_config(config: Mapping[str, Any], *, tenant: Optional[str] = No
     def setting(key: str) -> Any:
         return config.get(f"{NAMESPACE}:{key}")
 
-    tenant = _text(setting("tenant")) or tenant
-    environment = _text(setting("environment")) or environment
+    def text(key: str) -> Optional[str]:
+        return _text(config.get(key), key, source, problems)
+
+    tenant = text(f"{NAMESPACE}:tenant") or tenant
+    environment = text(f"{NAMESPACE}:environment") or environment
     for key, value in (("tenant", tenant), ("environment", environment)):
         if not value:
             problems.append(_problem(source, f"{NAMESPACE}:{key}", f"missing; run: pulumi config set {NAMESPACE}:{key} <value>"))
@@ -162,24 +179,28 @@ def context_from_config(config: Mapping[str, Any], *, tenant: Optional[str] = No
     context = StackContext(
         tenant=tenant or "",
         environment=environment or "",
-        jobs_dir=flags.jobs_dir or _text(setting("jobsDir")) or "jobs",
-        assets_dir=flags.assets_dir or _text(setting("assetsDir")),
-        image=flags.image or _text(setting("image")),
+        jobs_dir=flags.jobs_dir or text(f"{NAMESPACE}:jobsDir") or "jobs",
+        assets_dir=flags.assets_dir or text(f"{NAMESPACE}:assetsDir"),
+        image=flags.image or text(f"{NAMESPACE}:image"),
         variables={**variables, **flags.variables},
-        regions={cloud: str(config[key]) for cloud, key in CLOUD_REGION_KEYS.items() if _text(config.get(key))},
+        regions={cloud: region for cloud, key in CLOUD_REGION_KEYS.items() if (region := text(key))},
         shared_jobs=_shared_jobs(setting("sharedJobs"), source, problems),
         env_allowed=_string_list(setting("envVars"), source, f"{NAMESPACE}:envVars", problems),
         shared_buckets=_string_list(setting("sharedBuckets"), source, f"{NAMESPACE}:sharedBuckets", problems),
         allowed_buckets=_string_list(setting("allowedBuckets"), source, f"{NAMESPACE}:allowedBuckets", problems),
-        tenant_prefix=_text(setting("tenantPrefix")) or DEFAULT_TENANT_PREFIX,
-        policy=flags.policy or _text(setting("policy")),
+        tenant_prefix=text(f"{NAMESPACE}:tenantPrefix") or DEFAULT_TENANT_PREFIX,
+        policy=flags.policy or text(f"{NAMESPACE}:policy"),
         config=dict(config),
         source=source,
     )
-    if "{tenant}" not in context.tenant_prefix or not context.tenant_prefix.endswith("/") or "{tenant}" not in context.tenant_prefix.rsplit("/", 2)[-2]:
-        problems.append(_problem(source, f"{NAMESPACE}:tenantPrefix", f"{context.tenant_prefix!r} must end with a folder named by "
-                                                                      "{tenant} and a '/' (e.g. '{tenant}/' or 'data/{tenant}/'): "
-                                                                      "without the '/', tenant acme's segment would also match acme-eu"))
+    if not context.tenant_prefix.startswith("{tenant}/") or "${" in context.tenant_prefix or ".." in context.tenant_prefix.split("/"):
+        problems.append(_problem(source, f"{NAMESPACE}:tenantPrefix", f"{context.tenant_prefix!r} must start with '{{tenant}}/' (e.g. "
+                                                                      "'{tenant}/' or '{tenant}/data/'): one tenant's segment may never "
+                                                                      "hold another's ('acme' would match 'acme-eu', 'data/' would hold "
+                                                                      "'data/acme/')"))
+    if context.image is not None and not IMAGE.match(context.image):
+        problems.append(_problem(source if not flags.image else "--image", f"{NAMESPACE}:image" if not flags.image else "image",
+                                 f"{context.image!r} is not an image reference (registry/repository[:tag][@digest], no spaces)"))
     if problems:
         raise ConfigError(problems)
     return context
@@ -260,19 +281,21 @@ class Project:
     def stack_file(self, tenant: str, environment: str) -> str:
         return os.path.normpath(os.path.join(self.project_dir, f"Pulumi.{tenant}-{environment}.yaml"))
 
+    def _stack_paths(self) -> list[str]:
+        """Every Pulumi.<stack>.yaml of the project folder, whatever it says."""
+        try:
+            names = sorted(os.listdir(self.project_dir or "."))
+        except OSError:
+            return []
+        return [os.path.normpath(os.path.join(self.project_dir, n)) for n in names if _STACK_FILE.match(n) and n not in ("Pulumi.yaml", "Pulumi.yml")]
+
     def stack_files(self) -> dict[tuple[str, str], str]:
         """(tenant, environment) → stack file, for every ``Pulumi.<stack>.yaml`` that names its tenant and environment."""
         if self._stack_files is None:
             found: dict[tuple[str, str], str] = {}
-            try:
-                names = sorted(os.listdir(self.project_dir or "."))
-            except OSError:
-                names = []
-            for name in names:
-                match = _STACK_FILE.match(name)
-                if not match:
-                    continue
-                path = os.path.normpath(os.path.join(self.project_dir, name))
+            for path in self._stack_paths():
+                match = _STACK_FILE.match(os.path.basename(path))
+                assert match is not None
                 try:
                     values = _stack_values(_read_yaml(path), path)
                 except ConfigError:
@@ -286,24 +309,52 @@ class Project:
     def config(self, tenant: str, environment: str) -> tuple[dict[str, Any], str]:
         """The stack's config as Pulumi would merge it (stack file over ``Pulumi.yaml``), and the file it came from."""
         path = self.stack_file(tenant, environment)
+        # the stack asked for is the stack: a default tenant or environment in Pulumi.yaml never picks another one
+        defaults = {k: v for k, v in self.defaults.items() if k not in (f"{NAMESPACE}:tenant", f"{NAMESPACE}:environment")}
         if not os.path.exists(path):
-            return dict(self.defaults), "Pulumi.yaml"
+            return defaults, "Pulumi.yaml"
         values = _stack_values(_read_yaml(path), path)
         for key, expected in (("tenant", tenant), ("environment", environment)):
             given = values.get(f"{NAMESPACE}:{key}")
             if given is not None and given != expected:
                 raise ConfigError([Problem(path, f"says {key} {given!r}, but the file is stack {tenant}-{environment}", field=f"{NAMESPACE}:{key}")])
-        return {**self.defaults, **values}, path
+        return {**defaults, **values}, path
 
     def context(self, tenant: str, environment: str) -> StackContext:
         key = (tenant, environment)
         if key not in self._contexts:
             config, source = self.config(tenant, environment)
-            policy = config.get(f"{NAMESPACE}:policy")
-            if isinstance(policy, str) and policy and not os.path.isabs(policy):  # a stack file's paths are the project folder's
-                config[f"{NAMESPACE}:policy"] = os.path.join(self.project_dir, policy)
-            self._contexts[key] = context_from_config(config, tenant=tenant, environment=environment, flags=self.flags, source=source)
+            for name in ("policy", "jobsDir", "assetsDir"):  # a stack file's paths are the project folder's (flags: the cwd's)
+                value = config.get(f"{NAMESPACE}:{name}")
+                if isinstance(value, str) and value and not os.path.isabs(value):
+                    config[f"{NAMESPACE}:{name}"] = os.path.normpath(os.path.join(self.project_dir, value))
+            context = context_from_config(config, tenant=tenant, environment=environment, flags=self.flags, source=source)
+            # a bucket one stack declares shared binds every tenant's prefix on it, whichever stack is run
+            declared = self.declared_shared_buckets()
+            if not declared <= set(context.shared_buckets):
+                context = replace(context, shared_buckets=tuple(sorted({*context.shared_buckets, *declared})))
+            self._contexts[key] = context
         return self._contexts[key]
+
+    @property
+    def jobs_dir(self) -> str:
+        """The project's jobs folder: --jobs-dir, else Pulumi.yaml's dativo-infra:jobsDir, else jobs."""
+        default = self.defaults.get(f"{NAMESPACE}:jobsDir")
+        return self.flags.jobs_dir or os.path.normpath(os.path.join(self.project_dir, default if isinstance(default, str) and default else "jobs"))
+
+    def declared_shared_buckets(self) -> frozenset[str]:
+        """Buckets any stack of the project (or Pulumi.yaml) declares shared: they bind every tenant's prefix."""
+        found: set[str] = set()
+        sources = [self.defaults]
+        for path in self._stack_paths():
+            try:
+                sources.append(_stack_values(_read_yaml(path), path))
+            except ConfigError:
+                continue  # that stack's own runs report it; one broken stack file does not fail the others
+        for values in sources:
+            value = values.get(f"{NAMESPACE}:sharedBuckets")
+            found.update(_string_list(value, "", "", []) if value is not None else ())
+        return frozenset(found)
 
     def with_flags(self, flags: Flags) -> "Project":
         return Project(self.project_dir, flags)

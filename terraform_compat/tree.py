@@ -12,7 +12,7 @@ from dativo_infra.jobs.loader import Scope
 from dativo_infra.jobs.parallel import load_and_apply
 from dativo_infra.resolve import Resolver
 
-from .exporter import SUFFIX, ExportResult, Prepared, prepare_export, write_export
+from .exporter import SUFFIX, ExportResult, Prepared, is_export, prepare_export, write_export
 
 
 @dataclass
@@ -51,15 +51,17 @@ def remove_stale(output_dir: str, written: Iterable[ExportResult]) -> list[str]:
 
     A job removed from the tree, renamed, or now invalid keeps no file with old
     values that a pipeline applying every file of the folder would apply.
-    Only files with an export's suffixes are touched, and the temporary files
-    of an export that was killed (``.dativo-tmp-*``).
+    Only files an export wrote are touched (an export's suffix and its header, see
+    :func:`~terraform_compat.exporter.is_export`), and the temporary files of an
+    export that was killed (``.dativo-tmp-*``).
     """
     keep = {os.path.abspath(p) for r in written for p in (r.output, r.backend) if p}
     removed = []
     for root, _, files in os.walk(output_dir):
         for name in sorted(files):
             path = os.path.join(root, name)
-            if (name.endswith(EXPORTED_SUFFIXES) or is_temp_name(name)) and os.path.abspath(path) not in keep:
+            ours = is_temp_name(name) or (name.endswith(EXPORTED_SUFFIXES) and is_export(path))  # never a hand-written file
+            if ours and os.path.abspath(path) not in keep:
                 os.unlink(path)
                 removed.append(path)
     return sorted(removed)
@@ -104,7 +106,7 @@ def export_tree(
         except DativoError as exc:
             return exc.problems
 
-    scope = resolver.scope()
+    scope = resolver.scope(paths)
     loaded, outcomes, workers = load_and_apply(paths, prepare, apply, workers=parallel, tenant=tenant, variables=variables,
                                                assets_dir=assets_dir, scope=scope)
     result = TreeExport(files=len(loaded.files), problems=loaded.problems, unreadable=loaded.unreadable, workers=workers)

@@ -45,7 +45,7 @@ def render_all() -> dict[str, str]:
 
     with at_root():
         resolver = Resolver()
-        result = load_jobs([JOBS_DIR], assets_dir=ASSETS_DIR, environ={}, scope=resolver.scope())
+        result = load_jobs([JOBS_DIR], assets_dir=ASSETS_DIR, environ={}, scope=resolver.scope([JOBS_DIR]))
         if not result.ok:
             raise SystemExit("example jobs do not validate:\n" + "\n".join(p.render() for p in result.problems))
         files: dict[str, str] = {}

@@ -364,11 +364,17 @@ def test_output_dash_prints_the_variables(cli, write, tmp_path):
         assert code == 2 and "--output - prints the variables alone" in err
 
 
-def test_output_through_a_symlink_writes_its_target(cli, write, tmp_path):
+def test_output_through_a_symlink_writes_its_target_and_never_replaces_a_foreign_file(cli, write, tmp_path):
     job = write("job.yaml", K8S)
     (tmp_path / "target.tfvars").write_text("old\n")
     (tmp_path / "link.tfvars").symlink_to(tmp_path / "target.tfvars")
     code, out, err = cli("terraform", "export", "--config", job, "--output", tmp_path / "link.tfvars", "--json")
+    assert code == 2 and "was not written by dativo-infra" in out  # a file an export did not write is never replaced
+    assert (tmp_path / "target.tfvars").read_text() == "old\n"
+    (tmp_path / "target.tfvars").unlink()
+    code, out, err = cli("terraform", "export", "--config", job, "--output", tmp_path / "link.tfvars", "--json")  # a dangling link: its target
+    assert code == 0, err
+    code, out, err = cli("terraform", "export", "--config", job, "--output", tmp_path / "link.tfvars", "--json")  # and again: an export
     assert code == 0, err
     assert (tmp_path / "link.tfvars").is_symlink()  # the link is kept, its target gets the variables
     assert "cloud_provider" in (tmp_path / "target.tfvars").read_text()

@@ -85,3 +85,36 @@ def test_a_job_file_linked_to_dev_zero_is_refused_not_read_forever(cli, tmp_path
         code, out, err = run_with_deadline(cli, *args)
         assert code == 2 and "Traceback" not in out + err, (args, out + err)
         assert "zero.yaml" in out + err or "one.yaml" in out + err
+
+
+def test_output_never_replaces_a_file_an_export_did_not_write(cli, tmp_path, monkeypatch):
+    jobs = tree(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    job = jobs / "acme" / "stripe_customers_aws.yaml"
+    before = job.read_bytes()
+    for args in (["--output", str(job)], ["--output", "Pulumi.yaml"], ["--output", "a.tfvars", "--backend-config", "a.tfvars"]):
+        code, out, err = cli("terraform", "export", "--config", job, *args)
+        assert code == 2, (args, out + err)
+    assert job.read_bytes() == before and (tmp_path / "Pulumi.yaml").read_text() == PROJECT_FILE and not (tmp_path / "a.tfvars").exists()
+
+
+def test_clean_removes_only_what_an_export_wrote_and_nothing_when_a_stack_file_is_broken(cli, tmp_path, monkeypatch):
+    tree(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    out_dir = tmp_path / "out"
+    assert cli("terraform", "export", "--all", "jobs", "--output-dir", out_dir)[0] == 0
+    mine = out_dir / "acme" / "prod" / "handwritten.tfvars"
+    mine.write_text("region = \"eu-west-1\"\n")
+    (out_dir / "acme" / "prod" / "old.tfvars.json").write_text('{"note": "mine"}\n')
+    stale = out_dir / "acme" / "prod" / "removed-job.tfvars"
+    stale.write_text((out_dir / "acme" / "prod" / "stripe-customers-aws.tfvars").read_text())  # an export of a job now gone
+    code, out, err = cli("terraform", "export", "--all", "jobs", "--output-dir", out_dir, "--clean", "--json")
+    assert code == 0, out + err
+    assert json.loads(out)["removed"] == [str(stale)]
+    assert mine.exists() and (out_dir / "acme" / "prod" / "old.tfvars.json").exists()
+
+    (tmp_path / "Pulumi.acme-prod.yaml").write_text("config: [\n")  # a typo in a stack file: every acme prod job fails
+    before = sorted(p for p in out_dir.rglob("*") if p.is_file())
+    code, out, err = cli("terraform", "export", "--all", "jobs", "--output-dir", out_dir, "--clean", "--json")
+    assert code == 2 and json.loads(out)["removed"] == []
+    assert sorted(p for p in out_dir.rglob("*") if p.is_file()) == before

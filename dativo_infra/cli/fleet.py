@@ -16,7 +16,6 @@ import click
 from ..errors import ConfigError, Problem
 from .common import EXIT_FAILED, EXIT_INVALID, EXIT_OK, emit_json, fail, make_project, parse_vars, project_option, require_pulumi_sdks
 
-
 # -- options shared with `plan` -----------------------------------------------------------------------------
 
 def selection_options(func):
@@ -70,9 +69,8 @@ def stack_context(project, tenant: str, environment: str, as_json: bool):
 
 
 def jobs_folder(project, jobs_dir: Optional[str]) -> str:
-    """Where a fleet finds its stacks: --jobs-dir, else Pulumi.yaml's dativo-infra:jobsDir, else jobs."""
-    default = project.defaults.get("dativo-infra:jobsDir")
-    return jobs_dir or (default if isinstance(default, str) and default else "jobs")
+    """Where a fleet finds its stacks: --jobs-dir, else Pulumi.yaml's dativo-infra:jobsDir (in the project folder), else jobs."""
+    return jobs_dir or project.jobs_dir
 
 
 def _progress_start(operation: str, total: int):

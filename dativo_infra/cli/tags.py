@@ -33,7 +33,7 @@ def tags(job_file, project_dir, policy, image, assets_dir, variables, tenant, pr
 
     resolver = Resolver(make_project(project_dir, image=image, assets_dir=assets_dir, variables=variables, policy=policy))
     try:
-        job = load_job(job_file, tenant=tenant, variables=parse_vars(variables), assets_dir=assets_dir, scope=resolver.scope())
+        job = load_job(job_file, tenant=tenant, variables=parse_vars(variables), assets_dir=assets_dir, scope=resolver.scope([job_file]))
         if job.infrastructure is None and provider is None:
             raise DativoError([Problem(job.path, "job has no infrastructure block, so no provider; pass --provider to see its tags for a cloud")])
         resolved = resolver(job) if job.infrastructure is not None else None
@@ -71,7 +71,7 @@ def _activation(provider, jobs_dir, project_dir, policy, image, assets_dir, vari
     project = make_project(project_dir, image=image, assets_dir=assets_dir, variables=variables, policy=policy)
     resolver = Resolver(project)
     folder = jobs_folder(project, jobs_dir)
-    loaded = load_jobs([folder], variables=parse_vars(variables), assets_dir=assets_dir, scope=resolver.scope())
+    loaded = load_jobs([folder], variables=parse_vars(variables), assets_dir=assets_dir, scope=resolver.scope([folder]))
     problems = list(loaded.problems)
     keys: dict[str, set[str]] = {}
     for job in loaded.jobs:

@@ -1,6 +1,7 @@
 """``dativo-infra terraform export``"""
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -51,7 +52,7 @@ def export(config, output, tree, output_dir, fmt, backend_config, tenant, parall
         if output.endswith(".tfvars" if fmt == "json" else ".json"):  # terraform reads .tfvars as HCL, .json as JSON
             raise click.UsageError(f"--format {fmt} does not match {output}: Terraform reads .tfvars as HCL and .tfvars.json as JSON")
         try:
-            job = load_job(config, tenant=tenant, variables=values, assets_dir=assets_dir, scope=resolver.scope())
+            job = load_job(config, tenant=tenant, variables=values, assets_dir=assets_dir, scope=resolver.scope([config]))
             if job.infrastructure is None:
                 raise DativoError([Problem(job.path, "job has no infrastructure block: there is nothing to export")])
             resolved = resolver(job)
@@ -59,7 +60,10 @@ def export(config, output, tree, output_dir, fmt, backend_config, tenant, parall
             if output == "-":
                 click.echo(prepare_export(resolved, output, fmt, None).text, nl=False)  # checked and rendered as for a file
                 return
-            result = export_job(resolved, regular_file(output), fmt, backend_config and regular_file(backend_config))
+            target, backend_target = regular_file(output), backend_config and regular_file(backend_config)
+            if backend_target and backend_target == target:
+                raise DativoError([Problem(backend_config, "is the --output file too: one would overwrite the other")])
+            result = export_job(resolved, target, fmt, backend_target)
             result.output, result.backend = output, backend_config  # report the paths as given, not where links lead
         except DativoError as exc:
             fail(exc.problems, as_json)
@@ -83,9 +87,13 @@ def export(config, output, tree, output_dir, fmt, backend_config, tenant, parall
     if not done.files:  # as `validate`: an empty tree is a mistake (wrong folder), not a success
         fail([Problem(tree, "no job files found (looked for *.yaml and *.yml)")], as_json)
     exported, skipped, problems = done.exported, done.skipped, done.problems
-    if clean and done.unreadable:  # what it could not read may have exported before: deleting it would lose it
-        problems = problems + [Problem(output_dir, "--clean deleted nothing: some job files or folders could not be read")]
-    removed = remove_stale(output_dir, exported) if clean and not done.unreadable else []
+    # what could not be read, or a broken stack file (every job of that stack fails with it), may have exported before:
+    # deleting those files would lose them
+    unsafe = bool(done.unreadable) or any(os.path.basename(p.file).startswith("Pulumi.") for p in problems)
+    if clean and unsafe:
+        problems = problems + [Problem(output_dir, "--clean deleted nothing: some job files or folders could not be read, "
+                                                   "or a stack file is broken")]
+    removed = remove_stale(output_dir, exported) if clean and not unsafe else []
     if as_json:
         emit_json({"ok": not problems, "exported": [r.as_dict() for r in exported], "skipped": skipped, "errors": [p.as_dict() for p in problems],
                    "processes": done.workers, **({"removed": removed} if clean else {})})
@@ -97,8 +105,8 @@ def export(config, output, tree, output_dir, fmt, backend_config, tenant, parall
             click.echo(f"removed {path}")
         for s in skipped:
             click.echo(f"skipped {s['path']}: {s['reason']}", err=True)
-        for p in problems:
-            click.echo(p.render(), err=True)
+        for line in dict.fromkeys(p.render() for p in problems):  # a stack file's problem reaches every job: once
+            click.echo(line, err=True)
         click.echo(f"{len(exported)} exported, {len(skipped)} skipped, {len({p.file for p in problems})} files with errors"
                    + (f", {len(removed)} stale files removed" if clean else ""), err=True)
     if problems:

@@ -66,7 +66,7 @@ def validate(paths, project_dir, policy, image, assets_dir, variables, tenant, p
     resolver = Resolver(make_project(project_dir, image=image, assets_dir=assets_dir, variables=variables, policy=policy))
     try:
         result, outcomes, _ = load_and_apply(paths, summarize(resolver), lambda s: s, workers=parallel, tenant=tenant,
-                                             variables=parse_vars(variables), assets_dir=assets_dir, scope=resolver.scope())
+                                             variables=parse_vars(variables), assets_dir=assets_dir, scope=resolver.scope(paths))
     except WorkerError as exc:
         fail([Problem(", ".join(paths), str(exc))], as_json, code=EXIT_FAILED)
     rest = iter(outcomes)  # one per job, in the order of the files' jobs

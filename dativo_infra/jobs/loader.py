@@ -164,8 +164,9 @@ class Scope:
 
     stack_of: Callable[[str, str], "StackContext"]
     tenants: frozenset[str] = frozenset()
-    # storage of files this load does not read (a fleet's stack reads only its own): they count toward shared buckets
+    # storage of files this load does not read (a fleet's stack, a single file): the whole tree binds storage to tenants
     buckets: tuple[BucketUse, ...] = ()
+    shared_buckets: frozenset[str] = frozenset()  # declared shared by any stack file (or Pulumi.yaml)
 
     def variables(self, tenant: object, environment: object, given: Mapping[str, str]) -> tuple[Mapping[str, str], tuple[str, ...]]:
         """``${VAR}`` values for a file of this tenant and environment (the stack's ``vars`` under the command line's),
@@ -406,7 +407,7 @@ def _apply_scope(results: list[FileResult], scope: Scope) -> None:
             if job.shared and not stack.takes_shared(job.name):
                 continue  # this stack does not run it: not an error, and nothing to provision
             use = _job_bucket(job, result)
-            problems = check_storage(use, job.tenant, index, root=stack.prefix_root(), shared_buckets=stack.shared_buckets,
+            problems = check_storage(use, job.tenant, index, root=stack.prefix_root(), shared_buckets={*stack.shared_buckets, *scope.shared_buckets},
                                      allowed_buckets=stack.allowed_buckets, locate=_locate(job)) if use else []
             if problems:
                 result.problems.extend(p for p in problems if p not in result.problems)

@@ -13,6 +13,7 @@ from typing import Iterator
 
 from pydantic import BaseModel
 
+from ..stack import IMAGE
 from . import cron, sizes
 from .models import InfrastructureConfig, JobConfig
 
@@ -170,6 +171,9 @@ def check_job(job: JobConfig) -> list[tuple[str, str]]:
             problems.append(("infrastructure.runtime.schedule.cron", "EventBridge Scheduler cannot combine a day of month with a day of week; set one of them to '*'"))
     if infra.storage is not None:
         problems += [("infrastructure.storage.bucket", m) for m in check_bucket(infra.provider, infra.storage.bucket)]
+    if infra.runtime.image is not None and not IMAGE.match(infra.runtime.image):
+        problems.append(("infrastructure.runtime.image", f"{infra.runtime.image!r} is not an image reference "
+                                                         "(registry/repository[:tag][@digest], no spaces)"))
     problems += kubernetes_requests(infra) if runtime == "kubernetes" else []
     problems += unresolved_references(infra)
     retries = max_retries(job)

@@ -3,12 +3,16 @@
 A job's role gets read, write and delete under ``bucket/prefix``. So, over a
 whole tree of job files:
 
-- on a **shared bucket** (named by jobs of more than one tenant, by a shared
-  ``${TENANT_ID}`` file, or listed in the stack's ``dativo-infra:sharedBuckets``)
-  a job's prefix must start with its own tenant's segment (``dativo-infra:tenantPrefix``,
+- a **shared bucket** is one named by a shared ``${TENANT_ID}`` file or listed in
+  some stack's ``dativo-infra:sharedBuckets`` (the platform team's files). On it a
+  job's prefix must start with its own tenant's segment (``dativo-infra:tenantPrefix``,
   default ``{tenant}/``), so no tenant reaches another's objects;
-- a bucket that another tenant's job **creates** is that tenant's own: a job may
-  name it only when its stack lists it in ``dativo-infra:allowedBuckets``.
+- a bucket that a tenant's job **creates** is that tenant's own: another tenant's job
+  may name it only when its stack lists it in ``dativo-infra:allowedBuckets``, and
+  then only under its own segment;
+- any other bucket named by jobs of more than one tenant is an error for each of
+  them: no tenant can claim another's bucket by naming it (the platform declares it
+  shared, or one tenant creates it and lets the others in).
 """
 from __future__ import annotations
 
@@ -59,8 +63,8 @@ class BucketIndex:
         return index
 
     def shared(self, bucket: str, declared: Iterable[str] = ()) -> bool:
-        tenants = self.named_by.get(bucket, set())
-        return len(tenants) > 1 or ANY_TENANT in tenants or bucket in set(declared)
+        """Declared shared: by a stack (``declared``) or by a shared job file naming it."""
+        return ANY_TENANT in self.named_by.get(bucket, set()) or bucket in set(declared)
 
 
 def check(use: BucketUse, tenant: str, index: BucketIndex, *, root: str, shared_buckets: Iterable[str] = (),
@@ -74,12 +78,21 @@ def check(use: BucketUse, tenant: str, index: BucketIndex, *, root: str, shared_
                                           f"{tenant!r} may name it only when its stack lists it in dativo-infra:allowedBuckets",
                                 field="infrastructure.storage.bucket", line=line, col=col))
     creator = tenant in index.created_by.get(use.bucket, set())
-    if index.shared(use.bucket, shared_buckets) and not creator and not (use.prefix + "/").startswith(root):
+    shared = index.shared(use.bucket, shared_buckets)
+    others = sorted(t for t in index.named_by.get(use.bucket, set()) - {tenant} if t != ANY_TENANT)
+    if others and not shared and not index.created_by.get(use.bucket):
+        line, col = locate(("infrastructure", "storage", "bucket"))
+        problems.append(Problem(use.path, f"bucket {use.bucket!r} is also named by tenant {', '.join(others)} and is nobody's declared shared "
+                                          "bucket: list it in dativo-infra:sharedBuckets (then each tenant's prefix must start with its "
+                                          "own segment), or let one tenant's job create it and the others' stacks list it in "
+                                          "dativo-infra:allowedBuckets", field="infrastructure.storage.bucket", line=line, col=col))
+        return problems
+    guest = bool(owners) and not creator
+    if (shared or guest) and not creator and not (use.prefix + "/").startswith(root):
         line, col = locate(("infrastructure", "storage", "prefix"))
         if line is None:  # no prefix written: the bucket's line
             line, col = locate(("infrastructure", "storage", "bucket"))
-        others = sorted(t for t in index.named_by.get(use.bucket, set()) - {tenant} if t != ANY_TENANT)
-        why = f"also named by tenant {', '.join(others)}" if others else "shared between tenants"
+        why = "shared between tenants" if shared else f"tenant {', '.join(sorted(owners))}'s (created by its job)"
         problems.append(Problem(use.path, f"bucket {use.bucket!r} is {why}: the prefix must start with this tenant's segment {root!r} "
                                           f"(got {use.prefix!r}), so the job reaches only its own tenant's objects",
                                 field="infrastructure.storage.prefix", line=line, col=col))
