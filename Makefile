@@ -7,7 +7,7 @@ LINT_VENV  := .venv-lint
 LINT_STAMP := $(LINT_VENV)/.installed
 CLI    := $(BIN)/dativo-infra
 
-.PHONY: install demo test unit lint schema golden bench clean
+.PHONY: install demo test unit lint typecheck schema golden bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,7 +55,15 @@ lint: $(LINT_STAMP)
 	@echo "== checkov --framework terraform over $(TF_DIR)/modules: $$(ls -d $(TF_DIR)/modules/*/ | wc -l | tr -d ' ') modules (skips are inline, with reasons)"
 	@$(LINT_VENV)/bin/checkov --directory $(TF_DIR)/modules --framework terraform --compact --quiet --skip-download
 
-test: unit lint
+# ruff and mypy over the Python sources (pyproject.toml: [tool.ruff], [tool.mypy] with its strict modules).
+PY_SOURCES := dativo_infra terraform_compat
+typecheck: install
+	@echo "== ruff check $(PY_SOURCES) (tests/, benchmarks/, examples/ not yet: see issue 12)"
+	@$(BIN)/ruff check --quiet --output-format concise $(PY_SOURCES) && echo "   no findings"
+	@echo "== mypy $(PY_SOURCES) (strict modules: pyproject.toml [[tool.mypy.overrides]])"
+	@$(BIN)/mypy
+
+test: unit lint typecheck
 
 schema: install
 	$(BIN)/python -m dativo_infra.schema > schemas/job-config.schema.json

@@ -76,17 +76,20 @@ Errors
 from __future__ import annotations
 
 import inspect
-import json
 import os
 import shutil
 import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from .errors import DativoError, Problem
+
+if TYPE_CHECKING:  # at run time, the module __getattr__ below imports it on first use
+    from .program import StackSettings
 
 # Importing this module stays light (no Pulumi SDK): the CLI check must answer in a blink. The program,
 # and with it the SDK, is imported when an operation runs; StackSettings is re-exported on first use.

@@ -64,9 +64,9 @@ def type_name(annotation: Any) -> str:
             if name not in names:
                 names.append(name)
         return " or ".join(names)
-    if origin in (list, typing.List):
+    if origin in (list, list):
         return f"list of {type_name(args[0])}"
-    if origin in (dict, typing.Dict):
+    if origin in (dict, dict):
         return f"map of {type_name(args[1])}"
     raise TypeError(f"no reader's name for {annotation!r}")
 

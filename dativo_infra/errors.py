@@ -6,8 +6,9 @@ problem as ``FILE:LINE:COL: field.path: message``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Iterable, Optional
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Optional
 
 __all__ = ["Problem", "DativoError", "ConfigError", "TagError", "ExportError", "ProgramError"]
 

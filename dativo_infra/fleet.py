@@ -33,11 +33,12 @@ import os
 import sys
 import time
 from collections import deque
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Optional
+from typing import Any, Optional
 
 from .errors import ConfigError, DativoError, Problem
 
@@ -348,10 +349,11 @@ def _automation(task: _Task, record: StackRecord) -> None:
 
 def _run_task(task: _Task, announce: Optional[Callable[[StackRef, int], Any]] = None) -> StackRecord:
     """One stack, in a worker: never raises, every failure becomes the record's errors."""
-    record = StackRecord(task.stack.tenant, task.stack.environment, task.operation, ok=False, pid=os.getpid())
+    pid = os.getpid()
+    record = StackRecord(task.stack.tenant, task.stack.environment, task.operation, ok=False, pid=pid)
     record.started_at = time.time()
     if announce is not None:
-        announce(task.stack, record.pid)
+        announce(task.stack, pid)
     clock = time.perf_counter()
     try:
         (_plan if task.operation == "plan" else _automation)(task, record)
@@ -431,7 +433,7 @@ class Workers:
         while self.idle:  # never given a stack: nothing of theirs to wait for
             self.idle.pop().kill()
 
-    def __enter__(self) -> "Workers":
+    def __enter__(self) -> Workers:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -478,6 +480,7 @@ def run_fleet(operation: str, stacks: Iterable[StackRef], *, jobs_dir: str = "jo
         if not worker.started:
             worker.started = True
             if on_start:
+                assert worker.task is not None  # a worker starts only once it is handed a stack
                 on_start(worker.task.stack, pid)
 
     def finish(worker: _Worker, record: StackRecord) -> None:
@@ -489,6 +492,7 @@ def run_fleet(operation: str, stacks: Iterable[StackRef], *, jobs_dir: str = "jo
     def died(worker: _Worker) -> None:
         """The worker ended without finishing its stack (killed, out of memory)."""
         task = worker.task
+        assert task is not None  # only workers holding a stack are watched
         running.remove(worker)
         worker.process.join()
         worker.conn.close()

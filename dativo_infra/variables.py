@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import re
-from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Optional
 
 from .jobs import Job, max_retries
 from .jobs.sizes import ecs_cpu_units, format_cpu, format_memory, parse_cpu, parse_memory
@@ -99,7 +100,7 @@ def resolve_image(job: Job, image: Optional[str] = None) -> str:
     return (infra.runtime.image if infra and infra.runtime.image else None) or image or DEFAULT_IMAGE
 
 
-def job_variables(job: Job, tag_sets: Mapping[str, "TagSet"], *, image: Optional[str] = None, region: str = "",
+def job_variables(job: Job, tag_sets: Mapping[str, TagSet], *, image: Optional[str] = None, region: str = "",
                   resource_group: str = "", required_tag_keys: Sequence[str] = (),
                   required_label_keys: Sequence[str] = ()) -> dict[str, Any]:
     """The flat variables of one job with an ``infrastructure`` block, keys sorted.

@@ -74,13 +74,13 @@ def _expression(value: Any, depth: int) -> str:
     if cls is dict and value and all(k.__class__ is str and v.__class__ is str for k, v in value.items()):
         keys = [quote(k, ascii_only=True) for k in value]
         width = max(len(k) for k in keys)
-        lines = [f"{pad}{k.ljust(width)} = {quote(v)}" for k, v in zip(keys, value.values())]
+        lines = [f"{pad}{k.ljust(width)} = {quote(v)}" for k, v in zip(keys, value.values(), strict=True)]
         return "{\n" + "\n".join(lines) + "\n" + INDENT * depth + "}"
     if isinstance(value, dict):
         if not value:
             return "{}"
         keys = [quote(str(k), ascii_only=True) for k in value]
-        lines = _aligned([(k, _expression(v, depth + 1)) for k, v in zip(keys, value.values())], pad)
+        lines = _aligned([(k, _expression(v, depth + 1)) for k, v in zip(keys, value.values(), strict=True)], pad)
         return "{\n" + "\n".join(lines) + "\n" + INDENT * depth + "}"
     if isinstance(value, (list, tuple)):
         if not value:

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import TYPE_CHECKING, Any, Iterable, NoReturn, Optional
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, NoReturn, Optional
 
 import click
 
@@ -67,7 +68,7 @@ def job_options(func):
 
 
 def make_project(project_dir: str, *, image: Optional[str] = None, jobs_dir: Optional[str] = None, assets_dir: Optional[str] = None,
-                 variables: Iterable[str] = (), policy: Optional[str] = None) -> "Project":
+                 variables: Iterable[str] = (), policy: Optional[str] = None) -> Project:
     """The project folder with the command line's flags on top (flags > Pulumi.<stack>.yaml > Pulumi.yaml)."""
     from ..stack import Flags, Project
 

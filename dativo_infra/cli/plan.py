@@ -93,7 +93,8 @@ def plan(tenant, environment, all_stacks, parallel, jobs_dir, assets_dir, image,
         return
     record = None
     if coverage:
-        from ..policy import coverage as coverage_of, load_policy
+        from ..policy import coverage as coverage_of
+        from ..policy import load_policy
 
         record = coverage_of(result, load_policy(context.policy) if context.policy else None, scopes=result.scopes)
     if as_json:

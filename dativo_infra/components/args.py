@@ -10,15 +10,16 @@ shared with the Terraform export, and nothing here computes a value again.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Any, Mapping, TypeVar, Union
+from typing import Any, TypeVar, Union
 
 __all__ = ["CloudRunArgs", "CommonArgs", "ContainerAppsArgs", "EcsArgs", "KubernetesArgs", "RUNTIME_ARGS", "fields_of"]
 
 A = TypeVar("A", bound="CommonArgs")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _names(cls: type) -> frozenset[str]:
     return frozenset(f.name for f in fields(cls))
 
@@ -59,7 +60,7 @@ class CommonArgs:
         Raises :class:`ValueError` naming every missing and every unknown variable:
         either means this class and :mod:`dativo_infra.variables` have drifted apart.
         """
-        names = _names(cls)
+        names = _names(cls)  # type: ignore[arg-type]  # a class is hashable; mypy checks its instances' __hash__ (frozen dataclass)
         missing, unknown = sorted(names - variables.keys()), sorted(variables.keys() - names)
         if missing or unknown:
             problems = ([f"missing {', '.join(missing)}"] if missing else []) + ([f"unknown {', '.join(unknown)}"] if unknown else [])

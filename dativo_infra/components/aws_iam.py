@@ -1,7 +1,8 @@
 """AWS IAM documents, as pure functions of the job's variables (tested with parliament and moto)."""
 from __future__ import annotations
 
-from typing import Any, Mapping, Union
+from collections.abc import Mapping
+from typing import Any, Union
 
 from .args import CommonArgs, fields_of
 

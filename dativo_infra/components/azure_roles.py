@@ -9,7 +9,8 @@ prefixes, under the job's prefix.
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any, Mapping, Optional, Union
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 import pulumi
 import pulumi_azure_native as azure_native

@@ -1,7 +1,8 @@
 """What every job component shares: its job, its typed arguments, its tags, and child naming."""
 from __future__ import annotations
 
-from typing import Any, ClassVar, Generic, Mapping, Optional, TypeVar
+from collections.abc import Mapping
+from typing import Any, ClassVar, Generic, Optional, TypeVar
 
 import pulumi
 

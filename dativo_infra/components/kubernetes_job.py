@@ -7,9 +7,9 @@ template's labels, and so that what the plan records reads like a manifest.
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping, Union
+from collections.abc import Mapping
+from typing import Any, Union
 
-import pulumi
 import pulumi_kubernetes as k8s
 
 from ..tags.formats import kubernetes_key

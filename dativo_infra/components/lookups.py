@@ -10,9 +10,10 @@ call looks up afresh, as before.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Optional
 
 _CACHE: ContextVar[Optional[dict]] = ContextVar("dativo_infra_lookups", default=None)
 

@@ -7,8 +7,9 @@ component does, and returns what the ServiceAccount and the pods must carry.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import pulumi
 

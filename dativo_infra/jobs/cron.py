@@ -10,7 +10,8 @@ in day-of-month and day-of-week everywhere.
 from __future__ import annotations
 
 import re
-from typing import Iterator, NamedTuple, Optional
+from collections.abc import Iterator
+from typing import NamedTuple, Optional
 
 
 class Field(NamedTuple):
@@ -49,7 +50,7 @@ def problems(cron: str) -> Iterator[str]:
     A cron whose every field is valid can still never fire (``0 0 30 2 *``): that is a problem too.
     """
     wrong = False
-    for text, field in zip(cron.split(), FIELDS):
+    for text, field in zip(cron.split(), FIELDS, strict=False):
         for item in text.split(","):
             message = _item_problem(item, field)
             if message:

@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import os
 import stat
-from typing import Iterable, Optional
+from collections.abc import Iterable
+from typing import Optional
 
 from ..errors import ConfigError, Problem
 
@@ -94,7 +95,8 @@ def read_regular_file(path: str, what: str = "job file", max_bytes: int = MAX_FI
             raise ConfigError([_not_regular(path, info.st_mode, what)])
         if info.st_size > max_bytes:
             raise ConfigError([_too_big(path, info.st_size, what, max_bytes)])
-        chunks, total = [], 0
+        chunks: list[bytes] = []
+        total = 0
         while True:  # the file may grow while it is read: never read more than the limit allows
             chunk = os.read(fd, max(info.st_size, 65536) + 1 if not chunks else 65536)
             if not chunk:

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Callable, Iterable, Mapping, Optional
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Optional
 
 RESOLVED_FIELDS = ("tenant_id", "environment", "asset_path", "finops", "infrastructure")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Dict, List, Literal, Optional, Union
+from typing import Any, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
@@ -89,7 +89,8 @@ class RuntimeConfig(_Strict):
     create_cluster: bool = Field(False, description="Create the ECS cluster instead of referencing it (ECS only)")
     namespace: Optional[str] = Field(None, description="Kubernetes namespace (a logical grouping on other runtimes)")
     create_namespace: bool = Field(False, description="Create the Kubernetes namespace (e.g. one per tenant)")
-    service_account: Optional[str] = Field(None, description="Existing identity to run as (IAM role ARN, GCP service account e-mail, Azure identity resource ID, Kubernetes ServiceAccount); created when absent")
+    service_account: Optional[str] = Field(None, description="Existing identity to run as (IAM role ARN, GCP service account e-mail, "
+                                                             "Azure identity resource ID, Kubernetes ServiceAccount); created when absent")
     image: Optional[str] = Field(None, description="Runner image; defaults to the stack's dativo-infra:image")
     schedule: Optional[Schedule] = Field(None, description="Run on a schedule; a plain string is taken as the cron with timezone UTC")
 
@@ -136,7 +137,7 @@ class ComputeConfig(_Strict):
         return value
 
     @model_validator(mode="after")
-    def _canonical(self) -> "ComputeConfig":
+    def _canonical(self) -> ComputeConfig:
         self._cpu_millicores = sizes.parse_cpu(self.cpu)
         self._memory_mib = sizes.parse_memory(self.memory)
         return self
@@ -152,8 +153,8 @@ class ComputeConfig(_Strict):
 
 class NetworkingConfig(_Strict):
     vpc_id: Optional[str] = Field(None, description="AWS VPC ID or GCP network self-link")
-    subnet_ids: List[str] = Field(default_factory=list, description="Subnets the job's tasks run in (AWS subnet IDs, GCP subnetwork self-links)")
-    security_group_ids: List[str] = Field(default_factory=list, description="Extra AWS security groups, added to the job's own (which has no ingress)")
+    subnet_ids: list[str] = Field(default_factory=list, description="Subnets the job's tasks run in (AWS subnet IDs, GCP subnetwork self-links)")
+    security_group_ids: list[str] = Field(default_factory=list, description="Extra AWS security groups, added to the job's own (which has no ingress)")
     private_networking: bool = Field(True, description="No public IP (AWS); Cloud Run routes only private ranges through the VPC")
 
 
@@ -195,7 +196,7 @@ def _terraform_value_problem(value: Any, where: str) -> Optional[str]:
     return f"{where}: a {type(value).__name__} is not a Terraform value; quote it to pass a string"
 
 
-def _check_terraform_names(value: Dict[str, Any], what: str) -> Dict[str, Any]:
+def _check_terraform_names(value: dict[str, Any], what: str) -> dict[str, Any]:
     for name, item in value.items():
         if not _TF_IDENTIFIER.match(name):
             raise ValueError(f"{what} name {name!r} is not a Terraform identifier (letters, digits, '_' and '-', not starting with a digit)")
@@ -209,17 +210,17 @@ class TerraformConfig(_Strict):
     module_source: Optional[str] = Field(None, description="The module the variables are for: in the tfvars header and the --json report")
     module_version: Optional[str] = Field(None, description="Its version: in the tfvars header and the --json report")
     workspace: Optional[str] = Field(None, description="Terraform workspace: in the tfvars header and the --json report")
-    backend_config: Dict[str, Scalar] = Field(default_factory=dict, description="Written to a file for terraform init -backend-config")
-    variables: Dict[str, Any] = Field(default_factory=dict, description="Extra variables for the module, merged into the export")
+    backend_config: dict[str, Scalar] = Field(default_factory=dict, description="Written to a file for terraform init -backend-config")
+    variables: dict[str, Any] = Field(default_factory=dict, description="Extra variables for the module, merged into the export")
 
     @field_validator("backend_config")
     @classmethod
-    def _backend_names(cls, value: Dict[str, Any]) -> Dict[str, Any]:
+    def _backend_names(cls, value: dict[str, Any]) -> dict[str, Any]:
         return _check_terraform_names(value, "backend setting")
 
     @field_validator("variables")
     @classmethod
-    def _variable_names(cls, value: Dict[str, Any]) -> Dict[str, Any]:
+    def _variable_names(cls, value: dict[str, Any]) -> dict[str, Any]:
         reserved = sorted(set(value) & TERRAFORM_RESERVED)
         if reserved:
             raise ValueError(f"{reserved[0]!r} is reserved by Terraform and cannot be a module variable name")
@@ -251,12 +252,12 @@ class ResourceRequirements(_Strict):
 class DagsterConfig(_Strict):
     code_location: Optional[str] = Field(None, description="Dagster code location (kept for Dagster)")
     repository: Optional[str] = Field(None, description="Dagster repository (kept for Dagster)")
-    op_config: Dict[str, Any] = Field(default_factory=dict, description="max_retries and retry_delay_seconds (whole numbers ≥ 0) are used for retries")
+    op_config: dict[str, Any] = Field(default_factory=dict, description="max_retries and retry_delay_seconds (whole numbers ≥ 0) are used for retries")
     resource_requirements: Optional[ResourceRequirements] = Field(None, description="Kubernetes requests and limits of the job's container")
 
     @field_validator("op_config")
     @classmethod
-    def _retry_settings(cls, value: Dict[str, Any]) -> Dict[str, Any]:
+    def _retry_settings(cls, value: dict[str, Any]) -> dict[str, Any]:
         for key in ("max_retries", "retry_delay_seconds"):
             if key in value and (isinstance(value[key], bool) or not isinstance(value[key], int) or value[key] < 0):
                 raise ValueError(f"op_config.{key} must be a whole number ≥ 0, got {value[key]!r}")
@@ -293,11 +294,11 @@ class InfrastructureConfig(_Strict):
     compute: ComputeConfig = Field(default_factory=ComputeConfig, description="CPU, memory and the time limit of one run")
     networking: NetworkingConfig = Field(default_factory=NetworkingConfig, description="Where the job's tasks run in the network")
     storage: Optional[StorageConfig] = Field(None, description="The bucket (and prefix) the job reads and writes; access is limited to it")
-    tags: Dict[str, str] = Field(default_factory=dict, description="Verbatim tags; highest precedence (numbers and booleans are written as text)")
+    tags: dict[str, str] = Field(default_factory=dict, description="Verbatim tags; highest precedence (numbers and booleans are written as text)")
     terraform: Optional[TerraformConfig] = Field(None, description="For the Terraform export: module, workspace, backend settings, extra variables")
     dagster: Optional[DagsterConfig] = Field(None, description="Dagster settings; retries and Kubernetes requests/limits are read from here")
 
-    @field_validator("tags", mode="before", json_schema_input_type=Dict[str, Union[str, int, float, bool]])
+    @field_validator("tags", mode="before", json_schema_input_type=dict[str, Union[str, int, float, bool]])
     @classmethod
     def _scalar_values(cls, value: Any) -> Any:
         # YAML turns `SharedInfrastructure: true` into a bool; a tag value is text
@@ -308,7 +309,7 @@ class InfrastructureConfig(_Strict):
 
 class FinOps(_Open):
     cost_center: Optional[str] = Field(None, description="Tag dativo:cost-center")
-    business_tags: List[str] = Field(default_factory=list, description="Tag dativo:business-tags, joined with '_' (a single string is one item)")
+    business_tags: list[str] = Field(default_factory=list, description="Tag dativo:business-tags, joined with '_' (a single string is one item)")
     project: Optional[str] = Field(None, description="Tag dativo:project")
     environment: Optional[str] = Field(None, description="In the job's finops only: tag dativo:environment (an asset's is not used)")
 
@@ -317,7 +318,7 @@ class FinOps(_Open):
     def _text_as_written(cls, value: Any) -> Any:
         return as_written(value)  # a tag value: `cost_center: 0042` is "0042", not 42
 
-    @field_validator("business_tags", mode="before", json_schema_input_type=Union[str, List[str]])
+    @field_validator("business_tags", mode="before", json_schema_input_type=Union[str, list[str]])
     @classmethod
     def _one_or_many(cls, value: Any) -> Any:
         return _one_or_many_texts(value)
@@ -352,27 +353,27 @@ class JobConfig(_Open):
     target_connector_path: Optional[str] = Field(None, description="ETL runner: target connector file")
     asset: Optional[str] = Field(None, description="ETL runner: asset name")
     asset_path: Optional[str] = Field(None, description="Asset definition file; its compliance and finops become tags")
-    source: Dict[str, Any] = Field(default_factory=dict, description="ETL runner: source settings, kept as written")
-    target: Dict[str, Any] = Field(default_factory=dict, description="ETL runner: target settings, kept as written (${VAR} left to the runner)")
+    source: dict[str, Any] = Field(default_factory=dict, description="ETL runner: source settings, kept as written")
+    target: dict[str, Any] = Field(default_factory=dict, description="ETL runner: target settings, kept as written (${VAR} left to the runner)")
     finops: Optional[FinOps] = Field(None, description="The job's cost allocation; wins over the asset's")
-    classification_overrides: Dict[str, Any] = Field(default_factory=dict, description="ETL runner: kept, not used here")
-    governance_overrides: Dict[str, Any] = Field(default_factory=dict, description="ETL runner: kept, not used here")
+    classification_overrides: dict[str, Any] = Field(default_factory=dict, description="ETL runner: kept, not used here")
+    governance_overrides: dict[str, Any] = Field(default_factory=dict, description="ETL runner: kept, not used here")
     retry_config: Optional[RetryConfig] = Field(None, description="Retries of the runner; the fallback for max_retries and retry_delay_seconds")
-    logging: Dict[str, Any] = Field(default_factory=dict, description="ETL runner: kept, not used here")
+    logging: dict[str, Any] = Field(default_factory=dict, description="ETL runner: kept, not used here")
     infrastructure: Optional[InfrastructureConfig] = Field(None, description="What to provision; without it the job is valid and has nothing to provision")
 
 
 class Compliance(_Open):
-    classification: List[str] = Field(default_factory=list, description="Tag dativo:classification, joined with '_' (a single string is one item)")
+    classification: list[str] = Field(default_factory=list, description="Tag dativo:classification, joined with '_' (a single string is one item)")
     retention_days: Optional[int] = Field(None, ge=0, description="Tag dativo:retention-days")
 
     @field_validator("retention_days", mode="before")
     @classmethod
     def _whole_days(cls, value: Any) -> Any:
         return _no_bool(value, "a whole number of days")
-    regulations: List[str] = Field(default_factory=list, description="Tag dativo:regulations, joined with '_' (a single string is one item)")
+    regulations: list[str] = Field(default_factory=list, description="Tag dativo:regulations, joined with '_' (a single string is one item)")
 
-    @field_validator("classification", "regulations", mode="before", json_schema_input_type=Union[str, List[str]])
+    @field_validator("classification", "regulations", mode="before", json_schema_input_type=Union[str, list[str]])
     @classmethod
     def _one_or_many(cls, value: Any) -> Any:
         return _one_or_many_texts(value)
@@ -380,8 +381,8 @@ class Compliance(_Open):
 
 class AssetDefinition(_Open):
     name: str = Field(description="The asset's name")
-    schema_: List[Dict[str, Any]] = Field(default_factory=list, alias="schema", description="ETL runner: the columns, kept")
-    governance: Dict[str, Any] = Field(default_factory=dict, description="ETL runner: owner, tags…, kept (not cloud tags)")
+    schema_: list[dict[str, Any]] = Field(default_factory=list, alias="schema", description="ETL runner: the columns, kept")
+    governance: dict[str, Any] = Field(default_factory=dict, description="ETL runner: owner, tags…, kept (not cloud tags)")
     compliance: Optional[Compliance] = Field(None, description="Classification, retention and regulations: tags below the asset's finops")
     finops: Optional[FinOps] = Field(None, description="The asset's cost allocation: tags below the job's finops (its environment is not used)")
 

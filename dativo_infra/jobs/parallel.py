@@ -18,8 +18,9 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Optional, cast
 
 from .assets import AssetCache
 from .files import discover
@@ -220,7 +221,8 @@ def _in_workers(files, prepare, apply, count, tenant, environment, variables, as
     import multiprocessing
 
     context = multiprocessing.get_context("fork")
-    conns, procs = [], []
+    conns: list[Connection] = []
+    procs: list[Any] = []  # multiprocessing.Process of the fork context
     finished = False
     try:
         try:
@@ -245,7 +247,7 @@ def _in_workers(files, prepare, apply, count, tenant, environment, variables, as
         for ref in built:
             if (ref.worker, ref.key) not in kept:
                 dropped[ref.worker].add(ref.key)
-        for conn, keys in zip(conns, dropped):
+        for conn, keys in zip(conns, dropped, strict=True):
             _send(conn, keys)
         here = {id(job): apply(prepare(job)) for job in result.jobs if not isinstance(job, JobRef)}  # shared files, built here
         applied: dict[tuple[int, int], Any] = {}
@@ -293,13 +295,13 @@ def _phase_one(count: int, conns: list[Connection]) -> dict[int, Any]:
             feed(conn, limit)
     busy = [conn for conn in conns if in_flight[id(conn)]]
     while busy:
-        for conn in wait(busy):
+        for conn in cast("list[Connection]", wait(busy)):  # wait() returns those of the given connections that are ready
             for index, value in _receive(conn, "loaded"):
                 loaded[index] = value
             in_flight[id(conn)] -= 1
             feed(conn)
             if not in_flight[id(conn)]:
-                busy.remove(conn)  # type: ignore[arg-type]
+                busy.remove(conn)
     return loaded
 
 

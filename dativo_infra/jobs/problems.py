@@ -4,7 +4,8 @@ from __future__ import annotations
 import difflib
 import re
 import typing
-from typing import Any, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any, Optional
 
 from pydantic import BaseModel, ValidationError
 
@@ -19,7 +20,7 @@ def field_path(loc: Iterable[Any]) -> str:
     return out
 
 
-def _model_of(annotation: Any) -> Optional[type]:
+def _model_of(annotation: Any) -> Optional[type[BaseModel]]:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
     for arg in typing.get_args(annotation):
@@ -29,8 +30,8 @@ def _model_of(annotation: Any) -> Optional[type]:
     return None
 
 
-def allowed_keys(root: type, loc: tuple) -> list[str]:
-    model: Optional[type] = root
+def allowed_keys(root: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    model: Optional[type[BaseModel]] = root
     for part in loc:
         if model is None or isinstance(part, int):
             continue

@@ -176,7 +176,8 @@ def check_for_runtime(runtime: str, millis: int, mib: int) -> list[tuple[str, st
         if (millis, mib) in CONTAINER_APPS_PAIRS:
             return []
         near = ", ".join(f"{format_cpu(c)}/{format_memory(m)}" for c, m in sorted(_nearest_pairs(millis, mib)))
-        return [("cpu", f"{format_cpu(millis)} vCPU / {format_memory(mib)} is not a Container Apps CPU/memory pair (0.25 vCPU steps with 2 GiB per vCPU, up to 4/8Gi on Consumption); nearest: {near}")]
+        return [("cpu", f"{format_cpu(millis)} vCPU / {format_memory(mib)} is not a Container Apps CPU/memory pair "
+                        f"(0.25 vCPU steps with 2 GiB per vCPU, up to 4/8Gi on Consumption); nearest: {near}")]
     return []  # kubernetes: any positive quantity, already checked by parsing
 
 

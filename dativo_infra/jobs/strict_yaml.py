@@ -19,7 +19,8 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from typing import Any, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any, Optional
 
 import yaml
 
@@ -28,7 +29,7 @@ from ..errors import ConfigError, Problem
 try:  # libyaml is bundled in PyYAML's wheels; fall back only where it is not
     _BaseLoader = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover
-    _BaseLoader = yaml.SafeLoader
+    _BaseLoader = yaml.SafeLoader  # type: ignore[misc, assignment]  # the pure-Python twin of CSafeLoader, not a subclass
 
 
 _STR = "tag:yaml.org,2002:str"
@@ -50,7 +51,7 @@ class YamlInt(int):
 
     text: str
 
-    def __new__(cls, value: int, text: str) -> "YamlInt":
+    def __new__(cls, value: int, text: str) -> YamlInt:
         self = super().__new__(cls, value)
         self.text = text
         return self
@@ -64,7 +65,7 @@ class YamlFloat(float):
 
     text: str
 
-    def __new__(cls, value: float, text: str) -> "YamlFloat":
+    def __new__(cls, value: float, text: str) -> YamlFloat:
         self = super().__new__(cls, value)
         self.text = text
         return self
@@ -102,7 +103,7 @@ def _core_float(text: str) -> float:
     return float(text)
 
 
-class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
+class _StrictLoader(_BaseLoader):
     """libyaml parses and composes; this builds the Python values in one tight pass.
 
     PyYAML's generic ``construct_object`` machinery (generators, state for

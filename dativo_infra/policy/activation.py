@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import json
 import shlex
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 AWS_BATCH = 20  # UpdateCostAllocationTagsStatus: 1 to 20 entries per request
 AWS_DOC = "https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/activating-tags.html"
@@ -31,7 +32,7 @@ def _batches(keys: list[str], size: int) -> list[list[str]]:
     return [keys[i:i + size] for i in range(0, len(keys), size)]
 
 
-def activation(tag_keys_by_cloud: Mapping[str, Iterable[str]], provider: str) -> dict:
+def activation(tag_keys_by_cloud: Mapping[str, Iterable[str]], provider: str) -> dict[str, Any]:
     """The keys a fleet uses in ``provider``'s format, and the steps that make them count in its billing data.
 
     ``tag_keys_by_cloud``: cloud (aws, gcp, azure, kubernetes) → the formatted tag keys the fleet's
@@ -41,7 +42,7 @@ def activation(tag_keys_by_cloud: Mapping[str, Iterable[str]], provider: str) ->
         raise ValueError(f"provider must be one of {', '.join(PROVIDERS)}, got {provider!r}")
     keys = sorted(set(tag_keys_by_cloud.get(provider, ())))
     kubernetes = sorted(set(tag_keys_by_cloud.get("kubernetes", ())))
-    out: dict = {"provider": provider, "keys": keys, "kubernetes_labels": kubernetes}
+    out: dict[str, Any] = {"provider": provider, "keys": keys, "kubernetes_labels": kubernetes}
     if provider == "aws":
         requests = [{"CostAllocationTagsStatus": [{"TagKey": k, "Status": "Active"} for k in batch]}
                     for batch in _batches(keys, AWS_BATCH)]
@@ -92,7 +93,7 @@ def activation(tag_keys_by_cloud: Mapping[str, Iterable[str]], provider: str) ->
     return out
 
 
-def render_activation(result: Mapping) -> str:
+def render_activation(result: Mapping[str, Any]) -> str:
     """Text for :func:`activation`: the keys, the steps, the commands, the links."""
     lines = [f"{result['provider']}: {len(result['keys'])} tag keys used by the fleet"]
     lines += [f"  {k}" for k in result["keys"]]

@@ -15,12 +15,16 @@ the resource's cloud. Without a policy they are the default keys every job gets:
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Optional
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Optional
 
 from ..tags.formats import FORMATS
 from ..tags.taggable import tag_input
 from .evaluate import cloud_key, required_keys
 from .model import Policy
+
+if TYPE_CHECKING:
+    from ..plan import Plan, PlannedResource
 
 DEFAULT_KEYS = ("dativo:tenant", "dativo:environment", "dativo:job", "dativo:managed-by")
 STACK_DEFAULT_KEYS = ("dativo:tenant", "dativo:environment", "dativo:managed-by")  # resources outside any job
@@ -54,7 +58,7 @@ def taggable(type_token: str) -> Optional[tuple[str, str]]:
     return tag_input(cls) if cls is not None else None
 
 
-def resource_tags(inputs: Mapping[str, Any], input_name: str) -> dict:
+def resource_tags(inputs: Mapping[str, Any], input_name: str) -> dict[str, Any]:
     """The tags (or labels) in a resource's recorded inputs; Kubernetes objects carry them in metadata.labels."""
     if input_name == "metadata":
         metadata = inputs.get("metadata")
@@ -67,7 +71,8 @@ def resource_tags(inputs: Mapping[str, Any], input_name: str) -> dict:
 def _carried(tags: Mapping[str, Any], keys: Iterable[str], cloud: str) -> tuple[list[str], list[str]]:
     fold = FORMATS[cloud].fold
     present = {fold(k) for k in tags}
-    carries, missing = [], []
+    carries: list[str] = []
+    missing: list[str] = []
     for key in keys:
         (carries if fold(key) in present else missing).append(key)
     return carries, missing
@@ -77,7 +82,7 @@ def _percent(done: int, total: int) -> Optional[float]:
     return round(100.0 * done / total, 1) if total else None
 
 
-def _job_scopes(plan) -> dict[str, tuple[Optional[str], Optional[str]]]:
+def _job_scopes(plan: Plan) -> dict[str, tuple[Optional[str], Optional[str]]]:
     scopes: dict[str, tuple[Optional[str], Optional[str]]] = {}
     for r in plan.resources:
         if r.job and not r.custom and r.type in COMPONENT_SCOPES:
@@ -90,7 +95,7 @@ def _job_scopes(plan) -> dict[str, tuple[Optional[str], Optional[str]]]:
     return scopes
 
 
-def _anchor(resources: list) -> Optional[Any]:
+def _anchor(resources: list[PlannedResource]) -> Optional[PlannedResource]:
     for typ in ANCHOR_TYPES:
         for r in resources:
             if r.type == typ:
@@ -99,8 +104,8 @@ def _anchor(resources: list) -> Optional[Any]:
     return min(tagged, key=lambda r: r.name) if tagged else None
 
 
-def coverage(plan, policy: Optional[Policy] = None, *,
-             scopes: Optional[Mapping[str, tuple[Optional[str], Optional[str]]]] = None) -> dict:
+def coverage(plan: Plan, policy: Optional[Policy] = None, *,
+             scopes: Optional[Mapping[str, tuple[Optional[str], Optional[str]]]] = None) -> dict[str, Any]:
     """The coverage record of one planned stack (a :class:`dativo_infra.plan.Plan`).
 
     ``scopes`` (job name → ``(provider, runtime)``) overrides what is read from the plan's components:
@@ -108,12 +113,14 @@ def coverage(plan, policy: Optional[Policy] = None, *,
     Container Apps components) match rules scoped to their own runtime.
     """
     job_scopes = {**_job_scopes(plan), **(scopes or {})}
-    by_job: dict[Optional[str], list] = {}
+    by_job: dict[Optional[str], list[PlannedResource]] = {}
     for r in plan.resources:
         if r.custom:
             by_job.setdefault(r.job, []).append(r)
     anchors = {job: _anchor(rs) for job, rs in by_job.items()}
-    rows, missing_rows, untaggable_rows = [], [], []
+    rows: list[dict[str, Any]] = []
+    missing_rows: list[dict[str, Any]] = []
+    untaggable_rows: list[dict[str, Any]] = []
     taggable_count = fully = 0
     for r in plan.resources:
         if not r.custom or r.type.startswith("pulumi:providers:"):
@@ -130,8 +137,8 @@ def coverage(plan, policy: Optional[Policy] = None, *,
         cloud, name = found
         provider, runtime = job_scopes.get(r.job, (None, None)) if r.job else (None, None)
         if policy is None:
-            keys = [cloud_key(k, cloud) for k in (DEFAULT_KEYS if r.job else STACK_DEFAULT_KEYS)]
-            keys = [k for k in keys if k is not None]
+            formatted = [cloud_key(k, cloud) for k in (DEFAULT_KEYS if r.job else STACK_DEFAULT_KEYS)]
+            keys = [k for k in formatted if k is not None]
         else:
             keys = required_keys(policy, tenant=plan.tenant, environment=plan.environment, provider=provider,
                                  runtime=runtime, cloud=cloud)
@@ -153,7 +160,7 @@ def coverage(plan, policy: Optional[Policy] = None, *,
     }
 
 
-def fleet_coverage(records: Iterable[Mapping]) -> dict:
+def fleet_coverage(records: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """The fleet total of per-stack :func:`coverage` records; missing and untaggable entries name their stack."""
     records = list(records)
     taggable_count = sum(r["coverage"]["taggable"] for r in records)
@@ -170,7 +177,7 @@ def fleet_coverage(records: Iterable[Mapping]) -> dict:
     }
 
 
-def render_coverage(record: Mapping) -> str:
+def render_coverage(record: Mapping[str, Any]) -> str:
     """Text for a coverage record (a stack's or the fleet's): the totals, then one line per gap."""
     c = record["coverage"]
     name = record.get("stack") or f"fleet of {len(record.get('stacks', []))} stacks"

@@ -12,12 +12,16 @@ accepts ``FIN-1234`` in AWS tags and its GCP label ``fin-1234`` alike, and rejec
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Iterable, Mapping, Optional
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING, Any, Optional
 
 from ..tags.formats import FORMATS, EmptyKey, ReservedKey
 from .model import Policy, Rule
+
+if TYPE_CHECKING:
+    from ..tags.resolve import Provenance, TagSet
 
 MISSING = "missing"
 
@@ -37,9 +41,9 @@ class Finding:
     level: str  # the precedence level the value came from, or "missing"
     source: Optional[str] = None  # the file of that level
     value: Optional[str] = None
-    overrode: tuple = field(default=())  # Override tuples of the levels the value overrode, lowest first
+    overrode: tuple[Any, ...] = field(default=())  # Override tuples of the levels the value overrode, lowest first
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "severity": self.severity, "job_file": self.job_file, "key": self.key, "cloud": self.cloud,
             "cloud_key": self.cloud_key, "rule": {"index": self.rule, "description": self.rule_description},
@@ -52,14 +56,14 @@ class Finding:
         return f"{self.job_file}: policy: {self.key}: {self.message} (rule {self.rule}, {where})"
 
 
-@lru_cache(maxsize=None)
+@cache
 def lowercases_values(cloud: str) -> bool:
     """Whether the cloud's value formatting folds case (GCP labels): read from the formatter itself."""
     return FORMATS[cloud].value("Aa") == "aa"
 
 
 @lru_cache(maxsize=1024)
-def _compiled(pattern: str, ignore_case: bool) -> "re.Pattern[str]":
+def _compiled(pattern: str, ignore_case: bool) -> re.Pattern[str]:
     return re.compile(pattern, re.IGNORECASE if ignore_case else 0)
 
 
@@ -95,7 +99,7 @@ def applicable_rules(policy: Policy, *, tenant: Optional[str], environment: Opti
 
 def check_tags(policy: Policy, *, tenant: Optional[str], environment: Optional[str], provider: Optional[str],
                runtime: Optional[str], cloud: str, tags: Mapping[str, str], subject: str,
-               provenance: Optional[Mapping] = None, severities: Iterable[str] = ("error", "warn"),
+               provenance: Optional[Mapping[str, Provenance]] = None, severities: Iterable[str] = ("error", "warn"),
                default_level: str = "resource") -> list[Finding]:
     """Findings for one tag map already formatted for ``cloud``.
 
@@ -108,7 +112,7 @@ def check_tags(policy: Policy, *, tenant: Optional[str], environment: Optional[s
     for number, rule in applicable_rules(policy, tenant=tenant, environment=environment, provider=provider,
                                          runtime=runtime, severities=severities):
         key = cloud_key(rule.key, cloud)
-        base = dict(severity=rule.severity, job_file=subject, key=rule.key, cloud=cloud, cloud_key=key or "",
+        base: dict[str, Any] = dict(severity=rule.severity, job_file=subject, key=rule.key, cloud=cloud, cloud_key=key or "",
                     rule=number, rule_description=rule.describe())
         if key is None:
             if rule.required:
@@ -132,7 +136,7 @@ def check_tags(policy: Policy, *, tenant: Optional[str], environment: Optional[s
 
 
 def evaluate(policy: Policy, *, tenant: str, environment: str, provider: str, runtime: str, job_file: str,
-             tag_set, cloud: str) -> list[Finding]:
+             tag_set: TagSet, cloud: str) -> list[Finding]:
     """Every finding of ``policy`` on one job's TagSet for ``cloud``, errors and warnings, in rule order.
 
     ``tenant``, ``environment``, ``provider`` and ``runtime`` are the job's own (tenant_id, environment,
@@ -143,7 +147,8 @@ def evaluate(policy: Policy, *, tenant: str, environment: str, provider: str, ru
                       tags=tag_set.tags, subject=job_file, provenance=tag_set.provenance)
 
 
-def required_keys(policy: Policy, *, tenant: str, environment: str, provider: str, runtime: str, cloud: str) -> list[str]:
+def required_keys(policy: Policy, *, tenant: Optional[str], environment: Optional[str], provider: Optional[str], runtime: Optional[str],
+                  cloud: str) -> list[str]:
     """The keys (formatted for ``cloud``) that the error rules applying to that job require: the Terraform
     modules' ``required_tag_keys``. Sorted, each once; keys the cloud cannot have are left out (evaluate reports them)."""
     keys = {cloud_key(rule.key, cloud) for _, rule in applicable_rules(

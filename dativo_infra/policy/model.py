@@ -27,9 +27,11 @@ class _Strict(BaseModel):
 
 
 class Rule(_Strict):
-    key: str = Field(min_length=1, description="The tag key as written in a job, before any cloud's formatting: a canonical key (dativo:cost-center, dativo:data-owner...) or an infrastructure.tags key")
+    key: str = Field(min_length=1, description="The tag key as written in a job, before any cloud's formatting: "
+                                               "a canonical key (dativo:cost-center, dativo:data-owner...) or an infrastructure.tags key")
     required: bool = Field(True, description="The key must be present; false: only its value is checked, when present")
-    pattern: Optional[str] = Field(None, min_length=1, description="A Python regular expression the value must match (re.search: anchor it with ^...$). On clouds that lowercase values (GCP labels) it is matched ignoring case",
+    pattern: Optional[str] = Field(None, min_length=1, description="A Python regular expression the value must match (re.search: anchor it with ^...$). "
+                                                                  "On clouds that lowercase values (GCP labels) it is matched ignoring case",
                                    json_schema_extra={"format": "regex"})
     values: Optional[list[str]] = Field(None, min_length=1, description="The allowed values, compared after the cloud's value formatting")
     environments: Optional[list[str]] = Field(None, min_length=1, description="The job environments (the job's environment field) the rule applies to; absent: all")
@@ -51,7 +53,7 @@ class Rule(_Strict):
         return value
 
     @model_validator(mode="after")
-    def _checks_something(self) -> "Rule":
+    def _checks_something(self) -> Rule:
         if not self.required and self.pattern is None and self.values is None:
             raise ValueError("a rule with required: false checks nothing; give it a pattern or values (or make it required)")
         return self

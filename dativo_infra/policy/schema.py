@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from .model import Policy
 
 SCHEMA_PATH = "schemas/policy.schema.json"
 
 
-def policy_schema() -> dict:
+def policy_schema() -> dict[str, Any]:
     schema = Policy.model_json_schema(by_alias=True)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",

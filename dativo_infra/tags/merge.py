@@ -16,7 +16,11 @@ every cloud's tag values (a comma is not, on many AWS services).
 """
 from __future__ import annotations
 
-from typing import Iterable, NamedTuple, Optional
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, NamedTuple, Optional
+
+if TYPE_CHECKING:
+    from ..jobs.models import AssetDefinition
 
 LIST_SEPARATOR = "_"
 MANAGED_BY = "dativo-infra"
@@ -66,7 +70,7 @@ def candidates(job) -> dict[str, list[TagCandidate]]:
         TagCandidate("dativo:job", job.name, DEFAULTS, path),
         TagCandidate("dativo:managed-by", MANAGED_BY, DEFAULTS, path),
     ]
-    asset: Optional[object] = job.asset
+    asset: Optional[AssetDefinition] = job.asset
     if asset is not None:
         source = job.asset_file or path
         compliance = asset.compliance

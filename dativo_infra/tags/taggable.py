@@ -7,7 +7,7 @@ hand-kept list of taggable types would drift.
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import Optional
 
 # module prefix of a provider SDK → the tag format of its cloud and the input that carries tags
@@ -19,7 +19,7 @@ _SDKS = (
 )
 
 
-@lru_cache(maxsize=None)
+@cache
 def tag_input(cls: type) -> Optional[tuple[str, str]]:
     """``(cloud, input name)`` if instances of ``cls`` accept tags, else None."""
     module = cls.__module__

@@ -11,7 +11,8 @@ no tags are left untouched.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Optional
+from collections.abc import Callable, Mapping
+from typing import Any, Optional
 
 import pulumi
 
@@ -36,14 +37,14 @@ def _as_dict(value: Any) -> Optional[dict]:
     return None  # an Args object or an Output: components pass plain dicts, so this does not arise
 
 
-def _label_object(props: dict, labels: Mapping[str, str]) -> dict:
+def _label_object(props: Mapping[str, Any], labels: Mapping[str, str]) -> dict[str, Any]:
     out = dict(props)
     metadata = _as_dict(out.get("metadata"))
     if metadata is not None:
         metadata["labels"] = _merge(metadata.get("labels"), labels)
         out["metadata"] = metadata
     for path in _POD_TEMPLATE_PATHS:
-        node = out
+        node: Any = out
         for key in path:
             node = node.get(key) if isinstance(node, dict) else None
         if isinstance(node, dict):
@@ -83,7 +84,7 @@ class TagTransformation:
         owner = self.owner_of(args.opts.parent if args.opts else None)
         if owner is not None:
             self._owner[id(args.resource)] = owner
-        found = tag_input(type(args.resource))
+        found = tag_input(type(args.resource))  # type: ignore[arg-type]  # a class is hashable; mypy checks its instances' __hash__
         if found is None:
             return None
         cloud, name = found
