@@ -283,3 +283,35 @@ def test_without_the_pulumi_sdks_the_command_says_which_extra_to_install(cli, mo
     assert code == 2
     (problem,) = json.loads(out)["errors"]
     assert "pip install 'dativo-infra[pulumi]'" in problem["message"] and problem["file"].startswith("pulumi")
+
+
+# --- settings that must never silently become something else (from an adversarial review) ------------------------
+
+
+def test_a_default_tenant_in_pulumi_yaml_never_picks_another_stack(cli, tmp_path):
+    root = project(tmp_path, {}, {"initech/orders.yaml": ECS.format(tenant="initech", region="", image=""),
+                                  "hooli/orders.yaml": ECS.format(tenant="hooli", region="", image="")})
+    text = (root / "Pulumi.yaml").read_text().replace("config:\n", "config:\n  dativo-infra:tenant:\n    type: string\n    default: initech\n", 1)
+    (root / "Pulumi.yaml").write_text(text)
+    assert plan(cli, root, "hooli")["tenant"] == "hooli"
+
+
+@pytest.mark.parametrize("line,message", [
+    ("  dativo-infra:image:\n    secure: v1:abc\n", "is a Pulumi secret (secure:)"),
+    ("  aws:region: [us-west-2]\n", "must be a single value, got list"),
+    ("  dativo-infra:image: 'foo bar; rm -rf /'\n", "is not an image reference"),
+])
+def test_a_stack_value_of_the_wrong_kind_is_an_error_never_its_python_text(cli, tmp_path, line, message):
+    stacks = {"initech-prod": "config:\n  dativo-infra:tenant: initech\n  dativo-infra:environment: prod\n" + line}
+    root = project(tmp_path, stacks, {"initech/orders.yaml": ECS.format(tenant="initech", region="", image="")})
+    for args in (["validate", root / "jobs"], ["terraform", "export", "--config", root / "jobs" / "initech" / "orders.yaml", "--output", "-"],
+                 ["plan", "--tenant", "initech", "--environment", "prod", "--jobs-dir", root / "jobs"]):
+        code, out, err = cli(*args, "--project-dir", root)
+        assert code == 2 and message in out + err, (args, out + err)
+        assert '= "{' not in out and "= \"['" not in out  # never exported as the value's Python text
+
+
+def test_a_job_image_with_spaces_is_refused(cli, tmp_path):
+    root = project(tmp_path, {}, {"initech/orders.yaml": ECS.format(tenant="initech", region="", image="    image: 'foo bar'\n")})
+    code, out, _ = cli("validate", root / "jobs", "--project-dir", root)
+    assert code == 2 and "infrastructure.runtime.image: 'foo bar' is not an image reference" in out
