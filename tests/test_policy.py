@@ -54,7 +54,7 @@ def test_example_policies_load_with_defaults():
 
 
 @pytest.mark.parametrize("text, problem", [
-    ("rules:\n  - key: a\n    pattern: '[A-'\n", "p.yaml:3:5: rules[0].pattern: invalid regular expression '[A-': unterminated character set at position 0"),
+    ("rules:\n  - key: a\n    pattern: '[A-'\n", "p.yaml:3:5: rules[0].pattern: invalid regular expression '[A-': unterminated character set at position 3"),
     ("rules:\n  - key: a\n    severty: warn\n", "p.yaml:3:5: rules[0].severty: unknown key 'severty'; did you mean 'severity'?"),
     ("rules:\n  - key: a\n    severity: fatal\n", "p.yaml:3:5: rules[0].severity: Input should be 'error' or 'warn', got 'fatal'"),
     ("rules:\n  - key: a\n    providers: [aws, gpc]\n", "p.yaml:3:22: rules[0].providers[1]: Input should be 'aws', 'gcp' or 'azure', got 'gpc'; did you mean 'gcp'?"),

@@ -138,3 +138,35 @@ def test_tags_activation_lists_the_fleets_keys_with_the_aws_request(cli, tmp_pat
     assert result["requests"][0]["CostAllocationTagsStatus"][0] == {"TagKey": result["keys"][0], "Status": "Active"}
     code, out, _ = cli("tags", "activation", "--provider", "gcp", "--jobs-dir", root / "jobs", "--project-dir", root, "--json")
     assert code == 0 and json.loads(out)["activation_required"] is False and "dativo-tenant" in json.loads(out)["keys"]
+
+
+@pytest.mark.parametrize("pattern,message", [
+    ("a{99999999999}", "repeat count too big"),
+    ("(" * 1200 + "a" + ")" * 1200, "pattern is 2401 characters long; at most 1000"),
+    ("(" * 400 + "a" + ")" * 400, "invalid regular expression"),
+])
+def test_a_pattern_no_engine_can_hold_is_a_policy_error_not_a_crash(cli, tmp_path, pattern, message):
+    root = project(tmp_path, policy=f"rules:\n  - key: dativo:cost-center\n    pattern: '{pattern}'\n")
+    for args in (["validate", root / "jobs"], ["plan", "--tenant", "initech", "--environment", "prod", "--jobs-dir", root / "jobs"]):
+        code, out, err = cli(*args, "--project-dir", root, "--policy", root / "policy.yaml", "--json")
+        assert code == 2, (args, out + err)
+        assert message in json.loads(out)["errors"][0]["message"], out
+
+
+def test_a_slow_pattern_on_a_tenants_value_is_a_finding_not_a_hang(cli, tmp_path, monkeypatch):
+    import sys
+
+    evaluate = sys.modules["dativo_infra.policy.evaluate"]
+
+    def slow_search(value, timeout=None):
+        raise TimeoutError  # what the regex engine raises once a match passes its time limit
+    real = evaluate._compiled
+
+    class Slow:
+        def __init__(self, compiled):
+            self.search = slow_search
+
+    monkeypatch.setattr(evaluate, "_compiled", lambda p, i: Slow(real(p, i)))
+    root = project(tmp_path)
+    code, out, _ = cli("validate", root / "jobs", "--project-dir", root, "--policy", root / "policy.yaml")
+    assert code == 2 and "took more than 1 s on value 'FIN-1234': simplify the pattern" in out

@@ -11,11 +11,12 @@ accepts ``FIN-1234`` in AWS tags and its GCP label ``fin-1234`` alike, and rejec
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any, Optional
+
+import regex
 
 from ..tags.formats import FORMATS, EmptyKey, ReservedKey
 from .model import Policy, Rule
@@ -62,9 +63,12 @@ def lowercases_values(cloud: str) -> bool:
     return FORMATS[cloud].value("Aa") == "aa"
 
 
+MATCH_SECONDS = 1.0  # a pattern's time on one value: a catastrophic pattern is a finding, never a hung run
+
+
 @lru_cache(maxsize=1024)
-def _compiled(pattern: str, ignore_case: bool) -> re.Pattern[str]:
-    return re.compile(pattern, re.IGNORECASE if ignore_case else 0)
+def _compiled(pattern: str, ignore_case: bool) -> regex.Pattern[str]:
+    return regex.compile(pattern, regex.IGNORECASE if ignore_case else 0)
 
 
 def cloud_key(key: str, cloud: str) -> Optional[str]:
@@ -83,9 +87,14 @@ def value_problem(rule: Rule, cloud: str, value: str) -> Optional[str]:
         if value not in allowed:
             shown = ", ".join(repr(v) for v in dict.fromkeys(allowed))
             return f"value {value!r} is not one of {shown}"
-    if rule.pattern is not None and not _compiled(rule.pattern, lowercases_values(cloud)).search(value):
-        case = " (ignoring case: the cloud lowercases values)" if lowercases_values(cloud) else ""
-        return f"value {value!r} does not match {rule.pattern}{case}"
+    if rule.pattern is not None:
+        try:
+            found = _compiled(rule.pattern, lowercases_values(cloud)).search(value, timeout=MATCH_SECONDS)
+        except TimeoutError:
+            return f"pattern {rule.pattern} took more than {MATCH_SECONDS:g} s on value {value!r}: simplify the pattern (nested repeats?)"
+        if not found:
+            case = " (ignoring case: the cloud lowercases values)" if lowercases_values(cloud) else ""
+            return f"value {value!r} does not match {rule.pattern}{case}"
     return None
 
 

@@ -8,8 +8,9 @@ providers, runtimes, tenants: an absent list means all) and how hard it fails (`
 """
 from __future__ import annotations
 
-import re
 from typing import Literal, Optional
+
+import regex  # the `re` syntax, plus a time limit per match (a pattern must not hang a run on a tenant's value)
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
@@ -17,6 +18,8 @@ from ..errors import ConfigError, Problem
 from ..jobs.models import Provider, RuntimeType
 from ..jobs.problems import from_validation_error
 from ..jobs.strict_yaml import Locator, decode, load_mapping
+
+MAX_PATTERN = 1000  # characters of a rule's pattern
 
 Severity = Literal["error", "warn"]
 SEVERITIES = ("error", "warn")
@@ -44,12 +47,17 @@ class Rule(_Strict):
     @field_validator("pattern")
     @classmethod
     def _compiles(cls, value: Optional[str]) -> Optional[str]:
-        if value is not None:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                where = f" at position {exc.pos}" if exc.pos is not None else ""
-                raise ValueError(f"invalid regular expression {value!r}: {exc.msg}{where}") from None
+        if value is None:
+            return value
+        if len(value) > MAX_PATTERN:
+            raise ValueError(f"pattern is {len(value)} characters long; at most {MAX_PATTERN}")
+        try:
+            regex.compile(value)
+        except regex.error as exc:
+            where = f" at position {exc.pos}" if exc.pos is not None else ""
+            raise ValueError(f"invalid regular expression {value!r}: {exc.msg}{where}") from None
+        except (RecursionError, OverflowError, MemoryError) as exc:  # nesting or a repeat count no engine can hold
+            raise ValueError(f"invalid regular expression (too deeply nested or too large: {type(exc).__name__})") from None
         return value
 
     @model_validator(mode="after")
