@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from .errors import ConfigError, Problem, TagError
 from .jobs import Job
@@ -40,7 +41,7 @@ class ResolvedJob:
     stack: StackContext
     tag_sets: Mapping[str, TagSet]
     variables: Mapping[str, Any]
-    warnings: tuple["Finding", ...] = field(default=(), compare=False)  # the tag policy's warn rules this job breaks
+    warnings: tuple[Finding, ...] = field(default=(), compare=False)  # the tag policy's warn rules this job breaks
 
     @property
     def name(self) -> str:
@@ -117,13 +118,13 @@ def _tag_problem(job: Job, problem: Problem) -> Problem:
 
 
 @functools.lru_cache(maxsize=16)
-def _policy(path: str) -> "Policy":
+def _policy(path: str) -> Policy:
     from .policy import load_policy
 
     return load_policy(path)
 
 
-def policy_findings(job: Job, stack: StackContext, tag_sets: Mapping[str, TagSet]) -> list["Finding"]:
+def policy_findings(job: Job, stack: StackContext, tag_sets: Mapping[str, TagSet]) -> list[Finding]:
     """The stack's tag policy (``dativo-infra:policy`` / ``--policy``) on each of the job's tag sets."""
     if not stack.policy or job.infrastructure is None:
         return []
@@ -146,7 +147,7 @@ def required_tag_keys(job: Job, stack: StackContext, cloud: str) -> list[str]:
                          runtime=infra.runtime.type, cloud=cloud)
 
 
-def _policy_problem(finding: "Finding") -> Problem:
+def _policy_problem(finding: Finding) -> Problem:
     where = f"level {finding.level} from {finding.source}" if finding.source else f"level {finding.level}"
     return Problem(finding.job_file, f"{finding.key}: {finding.message} (rule {finding.rule}: {finding.rule_description}; {where})",
                    field="policy")
@@ -204,7 +205,7 @@ class Resolver:
     def __call__(self, job: Job) -> ResolvedJob:
         return resolve(job, self.context(job))
 
-    def scope(self, paths: Iterable[str] = ()) -> "Scope":
+    def scope(self, paths: Iterable[str] = ()) -> Scope:
         """For the loader: each stack's choice of shared jobs and storage rules; the tenants the stack files declare;
         and the storage of the project's whole jobs tree when ``paths`` (what the command reads) do not cover it,
         so that one file or one folder is judged against every tenant's buckets, as a plan of the whole tree is."""
@@ -214,7 +215,7 @@ class Resolver:
                      buckets=tree_buckets(self.project.jobs_dir, paths), shared_buckets=self.project.declared_shared_buckets())
 
 
-def tree_buckets(jobs_dir: str, paths: Iterable[str]) -> tuple["BucketUse", ...]:
+def tree_buckets(jobs_dir: str, paths: Iterable[str]) -> tuple[BucketUse, ...]:
     """Every job file's storage under ``jobs_dir``, unless one of ``paths`` already holds that whole folder."""
     import os
 

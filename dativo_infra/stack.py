@@ -17,8 +17,9 @@ import difflib
 import json
 import os
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable, Mapping, Optional, Union
+from typing import Any, Optional, Union
 
 from .errors import ConfigError, Problem
 
@@ -356,7 +357,7 @@ class Project:
             found.update(_string_list(value, "", "", []) if value is not None else ())
         return frozenset(found)
 
-    def with_flags(self, flags: Flags) -> "Project":
+    def with_flags(self, flags: Flags) -> Project:
         return Project(self.project_dir, flags)
 
 

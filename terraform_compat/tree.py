@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Optional, Union
+from typing import Optional, Union
 
 from dativo_infra.errors import DativoError, Problem
 from dativo_infra.fsafe import is_temp_name
 from dativo_infra.jobs import Job
-from dativo_infra.jobs.loader import Scope
 from dativo_infra.jobs.parallel import load_and_apply
 from dativo_infra.resolve import Resolver
 

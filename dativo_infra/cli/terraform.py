@@ -31,11 +31,12 @@ def terraform():
 @job_options
 def export(config, output, tree, output_dir, fmt, backend_config, tenant, parallel, clean, as_json, project_dir, policy, image, assets_dir, variables):
     """Write .tfvars / .tfvars.json for one job (--config) or a whole tree (--all), each in its stack's settings."""
+    from terraform_compat import export_job, export_tree, remove_stale
+    from terraform_compat.exporter import prepare_export, regular_file
+
     from ..jobs import load_job  # the models load pydantic: only when a command needs them
     from ..jobs.parallel import WorkerError
     from ..resolve import Resolver
-    from terraform_compat import export_job, export_tree, remove_stale
-    from terraform_compat.exporter import prepare_export, regular_file
 
     values = parse_vars(variables)
     resolver = Resolver(make_project(project_dir, image=image, assets_dir=assets_dir, variables=variables, policy=policy))

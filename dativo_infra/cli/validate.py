@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 import click
 
@@ -15,7 +16,7 @@ def summarize(resolver):
 
     A job that cannot be resolved (a tag over a limit, no region anywhere) gives its problems instead.
     """
-    def summary(job) -> "dict | list[Problem]":
+    def summary(job) -> dict | list[Problem]:
         infra = job.infrastructure
         tags, warnings = 0, []
         if infra is not None:
@@ -81,7 +82,7 @@ def validate(paths, project_dir, policy, image, assets_dir, variables, tenant, p
         per_file.append((f, jobs))
     summaries = [j for _, jobs in per_file for j in jobs]
     if as_json:
-        records = [
+        records: list[dict[str, Any]] = [
             {
                 "path": f.path,
                 "ok": f.ok,

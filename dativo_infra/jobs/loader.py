@@ -4,20 +4,23 @@ from __future__ import annotations
 import gc
 import os
 import re
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Optional
+from typing import TYPE_CHECKING, Optional
 
 from pydantic import ValidationError
 
 from ..errors import ConfigError, Problem
 from . import interpolation, rules
 from .assets import AssetCache
-from .files import discover as discover_files, read_regular_file
+from .files import discover as discover_files
+from .files import read_regular_file
 from .models import AssetDefinition, InfrastructureConfig, JobConfig
 from .problems import field_path, from_validation_error
-from .storage import ANY_TENANT, BucketIndex, BucketUse, bucket_use, check as check_storage
+from .storage import ANY_TENANT, BucketIndex, BucketUse, bucket_use
+from .storage import check as check_storage
 from .strict_yaml import Locator, decode, load_mapping
 
 if TYPE_CHECKING:
@@ -147,7 +150,7 @@ def discover(paths: Iterable[str]) -> list[str]:
     return discover_files(paths)[0]
 
 
-def unreadable_results(problems: Iterable[Problem]) -> list["FileResult"]:
+def unreadable_results(problems: Iterable[Problem]) -> list[FileResult]:
     """One failed file result per folder or file that could not be listed: such a run is never a success."""
     return [FileResult(p.file, problems=[p], unreadable=True) for p in problems]
 
@@ -162,7 +165,7 @@ class Scope:
     shared jobs they choose).
     """
 
-    stack_of: Callable[[str, str], "StackContext"]
+    stack_of: Callable[[str, str], StackContext]
     tenants: frozenset[str] = frozenset()
     # storage of files this load does not read (a fleet's stack, a single file): the whole tree binds storage to tenants
     buckets: tuple[BucketUse, ...] = ()
@@ -365,9 +368,12 @@ def finish(results: list[FileResult], shared: list[tuple[FileResult, ParsedFile]
             _build_into(result, parsed, assets, variables, environ)
             continue
         if not tenants:
-            result.problems = [Problem(parsed.path, f"shared job file: tenant_id uses ${{{TENANT_VARIABLE}}} and no tenant is known; pass --tenant or --var {TENANT_VARIABLE}=...", field="tenant_id", line=Locator(parsed.text).position(("tenant_id",))[0], col=1)]
+            result.problems = [Problem(parsed.path, f"shared job file: tenant_id uses ${{{TENANT_VARIABLE}}} and no tenant is known; "
+                                                    f"pass --tenant or --var {TENANT_VARIABLE}=...",
+                                       field="tenant_id", line=Locator(parsed.text).position(("tenant_id",))[0], col=1)]
         for name in tenants:
-            given, allowed = {**variables, TENANT_VARIABLE: name}, ()
+            given: Mapping[str, str] = {**variables, TENANT_VARIABLE: name}
+            allowed: tuple[str, ...] = ()
             if scope is not None:
                 given, allowed = scope.variables(name, parsed.data.get("environment"), given)
             _build_into(result, parsed, assets, given, environ, allowed)

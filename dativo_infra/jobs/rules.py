@@ -9,7 +9,7 @@ import difflib
 import functools
 import ipaddress
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 from pydantic import BaseModel
 
@@ -99,7 +99,7 @@ def check_bucket(provider: str, bucket: str) -> Iterator[str]:
                    "a letter or digit, without consecutive hyphens")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _known_keys(model: type[BaseModel]) -> tuple[list[str], dict[str, str]]:
     known = list(model.model_fields)
     return known, {re.sub(r"[-_]", "", name.lower()): name for name in known}

@@ -16,14 +16,16 @@ whole tree of job files:
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Optional
+
+from ..errors import Problem
 
 Position = tuple[Optional[int], Optional[int]]
 # where a field of a job file is (line, column): asked only for a problem, so files that pass are never composed twice
 Locate = Callable[[tuple[str, ...]], Position]
 
-from ..errors import Problem
 
 ANY_TENANT = "*"  # a shared ${TENANT_ID} file: every tenant that runs it names the bucket
 
@@ -54,7 +56,7 @@ class BucketIndex:
     created_by: dict[str, set[str]]
 
     @classmethod
-    def of(cls, uses: Iterable[BucketUse]) -> "BucketIndex":
+    def of(cls, uses: Iterable[BucketUse]) -> BucketIndex:
         index = cls({}, {})
         for use in uses:
             index.named_by.setdefault(use.bucket, set()).add(use.tenant)
