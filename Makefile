@@ -22,8 +22,11 @@ $(LINT_STAMP): requirements-lint.txt
 	touch $(LINT_STAMP)
 
 demo: install
-	@echo "== validate every example job"
+	@echo "== validate every example job, each in its stack's settings (Pulumi.<tenant>-<environment>.yaml over Pulumi.yaml)"
 	$(CLI) validate jobs
+	@echo
+	@echo "== the same under a tag policy (docs/policy.md): exit 2 naming file, key, rule and level (exit code shown)"
+	-$(CLI) validate jobs --policy examples/policies/prod.yaml > /dev/null; echo "exit code $$?"
 	@echo
 	@echo "== tags of one example per cloud (with provenance)"
 	$(CLI) tags jobs/acme/stripe_customers_aws.yaml --explain
@@ -39,6 +42,15 @@ demo: install
 	@echo
 	@echo "== the plan of one stack, resource by resource"
 	$(CLI) plan --tenant globex --environment staging
+	@echo
+	@echo "== tag coverage of every stack: taggable resources carrying every required tag; untaggable ones and their parent"
+	$(CLI) plan --all --parallel 2 --coverage --policy examples/policies/baseline.yaml | tail -n 6
+	@echo
+	@echo "== the fleet's AWS tag keys, and the Cost Explorer activation requests"
+	$(CLI) tags activation --provider aws | tail -n 8
+	@echo
+	@echo "== a typo in a tenant is exit 2 with a did-you-mean, never a new stack (exit code shown)"
+	-$(CLI) plan --tenant acm --environment prod; echo "exit code $$?"
 	@echo
 	@echo "== without the Pulumi CLI, deployments say what to install (exit code shown)"
 	-$(CLI) up --tenant acme --environment prod; echo "exit code $$?"
