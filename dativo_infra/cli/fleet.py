@@ -156,8 +156,8 @@ def run_all(operation: str, *, jobs_dir, assets_dir, image, variables, tenant, e
 
             for record in result.records:
                 if record.coverage is not None:
-                    click.echo(f"\n{record.stack}:\n{render_coverage({'coverage': record.coverage})}")
-            click.echo(f"\nfleet:\n{render_coverage(fleet_total)}")
+                    click.echo("\n" + render_coverage({"stack": record.stack, "coverage": record.coverage}))
+            click.echo("\n" + render_coverage(fleet_total).split("\n", 1)[0])  # the totals: each gap was listed with its stack
     sys.exit(EXIT_OK if result.ok else EXIT_FAILED)
 
 
