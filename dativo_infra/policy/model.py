@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Literal, Optional
 
 import regex  # the `re` syntax, plus a time limit per match (a pattern must not hang a run on a tenant's value)
-
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from ..errors import ConfigError, Problem
@@ -54,8 +53,9 @@ class Rule(_Strict):
         try:
             regex.compile(value)
         except regex.error as exc:
-            where = f" at position {exc.pos}" if exc.pos is not None else ""
-            raise ValueError(f"invalid regular expression {value!r}: {exc.msg}{where}") from None
+            # types-regex declares regex.error without the msg and pos attributes the library sets on it
+            where = f" at position {exc.pos}" if exc.pos is not None else ""  # type: ignore[attr-defined]
+            raise ValueError(f"invalid regular expression {value!r}: {exc.msg}{where}") from None  # type: ignore[attr-defined]
         except (RecursionError, OverflowError, MemoryError) as exc:  # nesting or a repeat count no engine can hold
             raise ValueError(f"invalid regular expression (too deeply nested or too large: {type(exc).__name__})") from None
         return value
