@@ -315,3 +315,13 @@ def test_a_job_image_with_spaces_is_refused(cli, tmp_path):
     root = project(tmp_path, {}, {"initech/orders.yaml": ECS.format(tenant="initech", region="", image="    image: 'foo bar'\n")})
     code, out, _ = cli("validate", root / "jobs", "--project-dir", root)
     assert code == 2 and "infrastructure.runtime.image: 'foo bar' is not an image reference" in out
+
+
+def test_a_misspelt_shared_job_name_is_an_error_with_a_did_you_mean(cli, tmp_path):
+    stack = "config:\n  dativo-infra:tenant: initech\n  dativo-infra:environment: prod\n  dativo-infra:sharedJobs: [audit, comon]\n"
+    root = project(tmp_path, {"initech-prod": stack}, {"initech/orders.yaml": ECS.format(tenant="initech", region="", image=""),
+                                                       "shared/common.yaml": SHARED.format(n=1), "shared/audit.yaml": SHARED.format(n=2)})
+    for args in (["validate", root / "jobs"], ["plan", "--tenant", "initech", "--environment", "prod", "--jobs-dir", root / "jobs"]):
+        code, out, err = cli(*args, "--project-dir", root)
+        assert code == 2, (args, out + err)
+        assert "dativo-infra:sharedJobs: names no shared ${TENANT_ID} job: 'comon' (did you mean 'common'?)" in out + err

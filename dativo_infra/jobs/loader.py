@@ -1,6 +1,7 @@
 """Job files → validated :class:`Job` objects, with every problem of a file reported at once."""
 from __future__ import annotations
 
+import difflib
 import gc
 import os
 import re
@@ -395,13 +396,15 @@ def finish(results: list[FileResult], shared: list[tuple[FileResult, ParsedFile]
     for result in results:
         result.jobs = [j for j in result.jobs if (tenant is None or j.tenant == tenant) and (environment is None or j.environment == environment)]
     if scope is not None:
-        _apply_scope(results, scope)
+        _apply_scope(results, scope, {job_name(parsed.path) for _, parsed in shared})
     return LoadResult([r for r in results if not r.foreign])
 
 
-def _apply_scope(results: list[FileResult], scope: Scope) -> None:
+def _apply_scope(results: list[FileResult], scope: Scope, shared_names: set[str]) -> None:
     """Shared jobs only for the stacks that choose them; storage bound to its tenant over the whole tree."""
     index = BucketIndex.of({*(use for r in results for use in r.buckets), *scope.buckets})
+    shared_names = shared_names | {job.name for r in results for job in r.jobs if job.shared}
+    named: dict[str, tuple[str, ...]] = {}  # stack file → the shared job names it lists
     for result in results:
         kept = []
         for job in result.jobs:
@@ -410,6 +413,8 @@ def _apply_scope(results: list[FileResult], scope: Scope) -> None:
             except ConfigError as exc:
                 result.problems.extend(p for p in exc.problems if p not in result.problems)
                 continue
+            if isinstance(stack.shared_jobs, tuple):
+                named[stack.source] = stack.shared_jobs
             if job.shared and not stack.takes_shared(job.name):
                 continue  # this stack does not run it: not an error, and nothing to provision
             use = _job_bucket(job, result)
@@ -420,6 +425,14 @@ def _apply_scope(results: list[FileResult], scope: Scope) -> None:
             else:
                 kept.append(job)
         result.jobs = kept
+    for source, names in sorted(named.items()):  # a misspelt name would silently drop a job the stack means to run
+        unknown = [n for n in names if n not in shared_names]
+        if unknown:
+            hints = [f"{n!r} (did you mean {m[0]!r}?)" if (m := difflib.get_close_matches(n, sorted(shared_names), n=1)) else repr(n)
+                     for n in unknown]
+            results.append(FileResult(source, problems=[Problem(source, f"names no shared ${{{TENANT_VARIABLE}}} job: {', '.join(hints)}; "
+                                                                        f"shared jobs here: {', '.join(sorted(shared_names)) or 'none'}",
+                                                                field="dativo-infra:sharedJobs")]))
 
 
 def _job_bucket(job, result: FileResult) -> Optional[BucketUse]:
