@@ -69,9 +69,10 @@ lint: $(LINT_STAMP)
 
 # ruff and mypy over the Python sources (pyproject.toml: [tool.ruff], [tool.mypy] with its strict modules).
 PY_SOURCES := dativo_infra terraform_compat
+PY_OTHER   := tests benchmarks examples policy_pack
 typecheck: install
-	@echo "== ruff check $(PY_SOURCES) (tests/, benchmarks/, examples/ not yet: see issue 12)"
-	@$(BIN)/ruff check --quiet --output-format concise $(PY_SOURCES) && echo "   no findings"
+	@echo "== ruff check $(PY_SOURCES) $(PY_OTHER)"
+	@$(BIN)/ruff check --quiet --output-format concise $(PY_SOURCES) $(PY_OTHER) && echo "   no findings"
 	@echo "== mypy $(PY_SOURCES) (strict modules: pyproject.toml [[tool.mypy.overrides]])"
 	@$(BIN)/mypy
 

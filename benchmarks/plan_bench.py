@@ -49,10 +49,10 @@ def bare_program(recorded: list[dict[str, Any]]):
 
 
 def _run_under_mocks(program, stack: str) -> float:
+    import pulumi
     from pulumi.runtime.settings import ROOT
     from pulumi.runtime.stack import run_pulumi_func
     from pulumi.runtime.sync_await import _sync_await
-    import pulumi
 
     from dativo_infra.plan import PlanMocks, RecordingMonitor
 

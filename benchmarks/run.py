@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import os
 import platform
 import shutil
@@ -19,9 +18,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
 import yaml
 
@@ -153,13 +153,13 @@ def bench_startup(runs: int, job_file: str) -> list[Line]:
 def bench_memory(root: Path) -> Line:
     """Peak RSS of a 10,000-job export, in a fresh process: the parent's, and the largest worker's."""
     code = (
-        "import resource, sys; sys.path.insert(0, %r)\n"
+        f"import resource, sys; sys.path.insert(0, {str(ROOT)!r})\n"
         "from benchmarks.run import export_all\n"
-        "export_all(%r, %r)()\n"
+        f"export_all({str(root)!r}, {tempfile.mkdtemp()!r})()\n"
         # VmHWM, not RUSAGE_SELF: Linux carries ru_maxrss across exec, so a child of this (large) process would report our peak
         "hwm = next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1]\n"
         "print(hwm, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
-    ) % (str(ROOT), str(root), tempfile.mkdtemp())
+    )
     parent_kib, worker_kib = map(int, subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout.split()[-2:])
     return Line("peak memory, 10,000-job export", parent_kib / 1024, None, "MiB", "reported", None,
                 f"parent process; largest worker {worker_kib / 1024:.0f} MiB" if worker_kib else "one process")
@@ -190,7 +190,7 @@ def render(lines: list[Line]) -> str:
     header = ["measurement", "ours", "floor", "ratio", "unit", "target", "result", "detail"]
     rows = [header] + [line.row() for line in lines]
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)).rstrip() for r in rows)
 
 
 def markdown(lines: list[Line], notes: str) -> str:

@@ -24,16 +24,16 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping, Optional
+from typing import Any, Optional
 
 try:
     import dativo_infra  # noqa: F401  (installed in the pack's virtualenv)
 except ImportError:  # run from a checkout: the project sits beside this folder
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pulumi_policy import (EnforcementLevel, PolicyConfigSchema, PolicyPack, ResourceValidationArgs,  # noqa: E402
-                           ResourceValidationPolicy)
+from pulumi_policy import EnforcementLevel, PolicyConfigSchema, PolicyPack, ResourceValidationArgs, ResourceValidationPolicy  # noqa: E402
 
 from dativo_infra.errors import ConfigError  # noqa: E402
 from dativo_infra.policy.coverage import COMPONENT_SCOPES, resource_tags, taggable  # noqa: E402

@@ -42,9 +42,10 @@ moto where moto is right (unconditioned statements, ARNs without regex metachara
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any, Iterable, Mapping, Optional
+from functools import cache
+from typing import Any, Optional
 
 __all__ = ["ALLOW", "EXPLICIT_DENY", "IMPLICIT_DENY", "Decision", "Unsupported", "evaluate", "glob_match"]
 
@@ -69,7 +70,7 @@ _VARIABLE = re.compile(r"\$\{([^}]*)\}")
 _LITERAL_VARIABLES = {"*": "*", "?": "?", "$": "$"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _compile(pattern: str, ignore_case: bool, variables: bool) -> re.Pattern:
     parts: list[str] = []
     i = 0

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import inspect
 import json
-from functools import lru_cache
+from functools import cache
 
 from dativo_infra.plan import Plan, plan_stack, sdk_class
 from dativo_infra.program import StackSettings
@@ -11,7 +11,7 @@ from dativo_infra.program import StackSettings
 from .conftest import JOBS
 
 
-@lru_cache(maxsize=None)
+@cache
 def plan(tenant: str, environment: str, jobs_dir: str = str(JOBS)) -> Plan:
     return plan_stack(stack_settings(tenant, environment, jobs_dir=jobs_dir))
 

@@ -8,7 +8,7 @@ messages are the ones in docs/cloud-limits.md (cited next to each case).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Union
 
@@ -94,6 +94,8 @@ def line(path: Path, line_no: Optional[int], col: Optional[int], field_path: str
     where = f"{path}:{line_no}:{col}" if line_no is not None else str(path)
     return f"{where}: {field_path}: {message}" if field_path else f"{where}: {message}"
 
+
+UNSET_HINT = "from the environment only DATIVO_* names and those listed in the stack config dativo-infra:envVars are read)"
 
 CASES = [
     # --- typos and unknown values (did-you-mean) ------------------------------
@@ -204,9 +206,9 @@ CASES = [
     # --- variables --------------------------------------------------------------
     Bad("unset-variable", k8s(extra="    namespace: ${NS_FOR_TEST_UNSET}\n"), [
         (8, 5, "infrastructure.runtime.namespace",
-         "variable ${NS_FOR_TEST_UNSET} is not set (pass --var NS_FOR_TEST_UNSET=...; from the environment only DATIVO_* names and those listed in the stack config dativo-infra:envVars are read)")]),
+         f"variable ${{NS_FOR_TEST_UNSET}} is not set (pass --var NS_FOR_TEST_UNSET=...; {UNSET_HINT}")]),
     Bad("unset-variable-in-finops", k8s() + "finops:\n  cost_center: ${CC_FOR_TEST_UNSET}\n", [
-        (9, 3, "finops.cost_center", "variable ${CC_FOR_TEST_UNSET} is not set (pass --var CC_FOR_TEST_UNSET=...; from the environment only DATIVO_* names and those listed in the stack config dativo-infra:envVars are read)")]),
+        (9, 3, "finops.cost_center", f"variable ${{CC_FOR_TEST_UNSET}} is not set (pass --var CC_FOR_TEST_UNSET=...; {UNSET_HINT}")]),
     Bad("shared-file-without-tenant", "tenant_id: ${TENANT_ID}\nenvironment: prod\n", [
         (1, 1, "tenant_id", "shared job file: tenant_id uses ${TENANT_ID} and no tenant is known; pass --tenant or --var TENANT_ID=...")]),
     # --- strict YAML ----------------------------------------------------------------
@@ -357,7 +359,7 @@ def test_bad_input(case: Bad, cli, write, tmp_path, monkeypatch):
     assert code == 2, out + err
     problems = [ln for ln in out.splitlines() if ln.startswith(str(path))]
     assert len(problems) == len(case.errors), out
-    for got, (line_no, col, field_path, message) in zip(problems, case.errors):
+    for got, (line_no, col, field_path, message) in zip(problems, case.errors, strict=True):
         want = line(path, line_no, col, field_path, message)
         if message.endswith("…"):
             assert got.startswith(want[:-1]), (got, want)

@@ -14,8 +14,7 @@ import typing
 import pytest
 
 from dativo_infra.components import COMPONENTS
-from dativo_infra.components.args import (CloudRunArgs, CommonArgs, ContainerAppsArgs, EcsArgs, KubernetesArgs, RUNTIME_ARGS,
-                                          fields_of)
+from dativo_infra.components.args import RUNTIME_ARGS, CloudRunArgs, CommonArgs, ContainerAppsArgs, EcsArgs, KubernetesArgs, fields_of
 from dativo_infra.jobs import load_jobs
 from dativo_infra.variables import COMMON_VARIABLES, RUNTIME_VARIABLES, generated_names
 
@@ -109,6 +108,6 @@ def test_fields_of_reads_args_or_a_mapping_by_attribute():
     view = fields_of({"storage_bucket": "b", "extra": 1}, CommonArgs)
     assert (view.storage_bucket, view.extra) == ("b", 1)  # type: ignore[attr-defined]
     with pytest.raises(AttributeError, match="no variable 'storage_prefix'"):
-        view.storage_prefix
+        _ = view.storage_prefix
     with pytest.raises(TypeError, match="expected KubernetesArgs or a mapping of variables, got EcsArgs"):
         fields_of(EcsArgs.from_variables(resolved(next(j for j in EXAMPLES if j.runtime == "ecs")).variables), KubernetesArgs)

@@ -11,11 +11,11 @@ import yaml
 from dativo_infra import docs
 from dativo_infra.jobs import load_job, load_jobs
 from dativo_infra.tags import FORMATS, LEVELS, LIST_SEPARATOR
-from dativo_infra.variables import COMMON_VARIABLES, RUNTIME_VARIABLES, generated_names, job_variables
+from dativo_infra.variables import COMMON_VARIABLES, RUNTIME_VARIABLES, generated_names
 
 from .conftest import JOBS, ROOT
-from .tfconsole import type_of
 from .plans import resolved, variables_of
+from .tfconsole import type_of
 
 DOCS = ROOT / "docs"
 

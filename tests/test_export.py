@@ -18,13 +18,12 @@ import pytest
 
 from dativo_infra.errors import ExportError
 from dativo_infra.jobs import load_job, load_jobs
+from dativo_infra.jobs.models import TERRAFORM_RESERVED
 from terraform_compat import exporter, terraform_variables, tree_output_path
 
-from dativo_infra.jobs.models import TERRAFORM_RESERVED
-
 from .conftest import JOBS, ROOT, TERRAFORM
-from .tfconsole import ENV, declarations, fmt_check, read_back, terraform_missing
 from .plans import resolved
+from .tfconsole import ENV, declarations, fmt_check, read_back, terraform_missing
 
 EXAMPLES = load_jobs([str(JOBS)], assets_dir=str(JOBS / "assets"))
 EXPORTABLE = [j for j in EXAMPLES.jobs if j.infrastructure is not None]

@@ -6,8 +6,8 @@ import json
 import multiprocessing
 import os
 import re
-import signal
 import shutil
+import signal
 from pathlib import Path
 
 import pytest
@@ -99,7 +99,7 @@ def test_parallel_one_runs_the_stacks_one_after_another(tmp_path):
     records = [r.as_dict() for r in result.records]
     assert result.ok and len(records) == 3 and max_overlap(records) == 1
     assert len({r["pid"] for r in records}) == 1
-    assert all(a["finished_at"] <= b["started_at"] for a, b in zip(records, records[1:]))
+    assert all(a["finished_at"] <= b["started_at"] for a, b in zip(records, records[1:], strict=False))
     assert sorted(started) == found.stacks and sorted(r.stack for r in finished) == [s.name for s in found.stacks]
 
 
@@ -201,7 +201,7 @@ def test_workers_are_long_lived_and_none_outlives_the_run(tmp_path, cli):
     assert len(records) == 6 and len(by_pid) <= 2 and max(len(rs) for rs in by_pid.values()) >= 3
     for rs in by_pid.values():
         rs.sort(key=lambda r: r["started_at"])
-        assert all(a["finished_at"] <= b["started_at"] for a, b in zip(rs, rs[1:]))
+        assert all(a["finished_at"] <= b["started_at"] for a, b in zip(rs, rs[1:], strict=False))
     assert not multiprocessing.active_children()
     # workers started ahead of a discovery that finds nothing are ended too
     assert cli("plan", "--all", "--parallel", 2, "--tenant", "nobody", "--jobs-dir", jobs)[0] == 2

@@ -14,6 +14,7 @@ import hcl2
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lark.exceptions import LarkError
 
 from terraform_compat import hcl
 
@@ -59,7 +60,7 @@ def test_quote(text, quoted):
 def test_python_hcl2_misreads_are_only_those():
     for text in ("$${", "%%{", "\\${"):
         quoted = hcl.dumps({"x": text})
-        with pytest.raises(Exception):
+        with pytest.raises(LarkError):  # python-hcl2's parser (lark) rejects it
             hcl2.loads(quoted)
         assert hcl2_parses(quoted) == {"x": '"x"'}
     assert hcl2.loads(hcl.dumps({"x": "${y} %{z}"})) == {"x": '"$${y} %%{z}"'}

@@ -11,7 +11,6 @@ import pytest
 
 from .conftest import JOBS, ROOT
 
-
 # Until the interpreter has imported `site` (~20–30 ms here) a SIGINT is Python's own business; the probe says
 # "up" once the entry's handler is in place (main() installs the same one first), and the signal comes after that.
 PROBE = """

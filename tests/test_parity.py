@@ -29,12 +29,10 @@ import yaml
 
 from dativo_infra.components import COMPONENTS
 from dativo_infra.jobs import load_jobs
-from dativo_infra.variables import job_variables
 from terraform_compat.readme_tables import IDENTITY_MODULE, MODULES_DIR, RUNTIME_MODULE, job_modules
 
 from .conftest import JOBS, ROOT
-from .plans import plan
-from .plans import variables_of
+from .plans import plan, variables_of
 
 DOC = ROOT / "docs" / "parity.md"
 START, END = "<!-- parity-table:start -->", "<!-- parity-table:end -->"
@@ -441,7 +439,7 @@ def test_rows_pair_corresponding_types(module, doc):
             if len(row.pulumi) != len(row.terraform):
                 problems.append(f"{row.describe()}: {len(row.pulumi)} Pulumi types beside {len(row.terraform)} Terraform types; "
                                 "a row pairs them in order (a resource only one side has goes on its own row, 'none: <reason>')")
-            for p, t in zip(row.pulumi, row.terraform):
+            for p, t in zip(row.pulumi, row.terraform, strict=False):
                 if not corresponds(p, t):
                     problems.append(f"{row.describe()}: Pulumi `{p}` is paired with Terraform `{t}`, which is not the same resource")
     assert not problems, "\n".join(problems)

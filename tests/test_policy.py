@@ -9,8 +9,7 @@ import pytest
 
 from dativo_infra.errors import ConfigError
 from dativo_infra.jobs import load_jobs
-from dativo_infra.policy import (MISSING, activation, evaluate, has_errors, load_policy, parse_policy, render_activation,
-                                 required_keys)
+from dativo_infra.policy import MISSING, activation, evaluate, has_errors, load_policy, parse_policy, render_activation, required_keys
 from dativo_infra.policy.schema import SCHEMA_PATH, render
 from dativo_infra.tags import tag_set
 

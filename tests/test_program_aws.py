@@ -8,11 +8,10 @@ import pytest
 from parliament import analyze_policy_string
 
 from dativo_infra.plan import plan_stack
-from dativo_infra.program import StackError, StackSettings
+from dativo_infra.program import StackError
 
 from .conftest import JOBS
-from .plans import accepts, plan, policy_documents
-from .plans import stack_settings
+from .plans import accepts, plan, policy_documents, stack_settings
 
 ECS_ALWAYS = {
     "aws:cloudwatch/logGroup:LogGroup", "aws:iam/role:Role", "aws:iam/rolePolicyAttachment:RolePolicyAttachment",

@@ -9,11 +9,9 @@ import pytest
 
 from dativo_infra.jobs.sizes import CONTAINER_APPS_PAIRS, parse_memory
 from dativo_infra.plan import MOCK_SUBSCRIPTION, plan_stack
-from dativo_infra.program import StackSettings
 
 from .conftest import JOBS
-from .plans import accepts, custom, one, plan
-from .plans import stack_settings
+from .plans import accepts, custom, one, plan, stack_settings
 
 JOB = "salesforce-accounts-azure"
 VARIANT = "orders-azure-owned"

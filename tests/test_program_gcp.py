@@ -10,11 +10,9 @@ import pytest
 
 from dativo_infra.jobs.sizes import CLOUD_RUN_CPUS, CLOUD_RUN_MEMORY_MIB, CLOUD_RUN_MIN_CPU_FOR_MEMORY
 from dativo_infra.plan import MOCK_PROJECT, plan_stack
-from dativo_infra.program import StackSettings
 
 from .conftest import JOBS
-from .plans import accepts, custom, of_type, plan
-from .plans import stack_settings
+from .plans import accepts, custom, of_type, plan, stack_settings
 
 JOB = "stripe-customers-gcp"
 VARIANT = "orders-gcp-owned"

@@ -17,11 +17,10 @@ from dagster_k8s.job import DagsterK8sJobConfig, construct_dagster_k8s_job, get_
 from moto.iam.access_control import IAMPolicy, PermissionResult
 
 from dativo_infra.plan import MOCK_AKS_ISSUER, MOCK_EKS_ISSUER, MOCK_PROJECT, plan_stack
-from dativo_infra.program import StackError, StackSettings
+from dativo_infra.program import StackError
 
 from .conftest import JOBS
-from .plans import accepts, custom, one, plan
-from .plans import stack_settings
+from .plans import accepts, custom, one, plan, stack_settings
 
 K8S_VERSION = "1.33"
 EKS, GKE, AKS, SHARED = "hubspot-contacts-kubernetes", "salesforce-accounts-gke", "hubspot-contacts-aks", "postgres-orders-shared-kubernetes"

@@ -8,9 +8,8 @@ import pytest
 from dativo_infra.plan import PlanMocks, plan_stack
 from dativo_infra.program import StackSettings  # noqa: F401 - the name the tests once used
 
-from .plans import stack_settings
-
 from .conftest import JOBS
+from .plans import stack_settings
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ validate of the whole tree and plan --tenant, and expects every one to refuse.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 import pytest
 
@@ -31,13 +32,13 @@ infrastructure:
 """
 
 
-def tree(tmp_path: Path, hostile: str, stacks: dict[str, str] = {}) -> Path:
+def tree(tmp_path: Path, hostile: str, stacks: Optional[dict[str, str]] = None) -> Path:
     root = tmp_path / "project"
     (root / "jobs" / "acme").mkdir(parents=True)
     (root / "jobs" / "globex").mkdir(parents=True)
     (root / "jobs" / "shared").mkdir(parents=True)
     (root / "Pulumi.yaml").write_text(PROJECT)
-    for name, text in stacks.items():
+    for name, text in (stacks or {}).items():
         (root / f"Pulumi.{name}.yaml").write_text(text)
     (root / "jobs" / "acme" / "own.yaml").write_text(JOB.format(tenant="acme", storage="{bucket: acme-lake, prefix: raw}"))
     (root / "jobs" / "acme" / "created.yaml").write_text(JOB.format(tenant="acme", storage="{bucket: acme-made-lake, create_bucket: true}"))

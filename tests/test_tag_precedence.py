@@ -17,6 +17,7 @@ import yaml
 from dativo_infra.errors import ConfigError, TagError
 from dativo_infra.jobs import load_job
 from dativo_infra.tags import LEVELS, LIST_SEPARATOR, TagCandidate, format_levels
+
 from .plans import resolved
 
 DEFAULTS, COMPLIANCE, ASSET_FINOPS, JOB_FINOPS, INFRA = "defaults", "asset.compliance", "asset.finops", "job.finops", "infrastructure.tags"

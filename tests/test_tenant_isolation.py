@@ -13,7 +13,6 @@ tenant's keys. Each job must still reach its own objects, so the evaluation is n
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from typing import Optional
 
 import pytest
 
-from .conftest import JOBS, ROOT
+from .conftest import JOBS
 from .iam_eval import ALLOW, EXPLICIT_DENY, IMPLICIT_DENY, Unsupported, evaluate, glob_match
 
 CLI = str(Path(sys.executable).with_name("dativo-infra"))

@@ -18,7 +18,7 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +27,9 @@ import pytest
 
 from dativo_infra.components import azure_roles, kubernetes_job
 from dativo_infra.jobs import Job, load_jobs
-from dativo_infra.variables import job_variables
 from terraform_compat import hcl
 from terraform_compat.exporter import render, terraform_variables
-from terraform_compat.readme_tables import (EXAMPLES_DIR, MODULES_DIR, Variable, composition, example_calls, job_modules,
-                                           module_variables)
+from terraform_compat.readme_tables import EXAMPLES_DIR, MODULES_DIR, Variable, composition, example_calls, job_modules, module_variables
 
 from .conftest import JOBS, REFERENCE_JOBS, TERRAFORM
 from .plans import resolved, variables_of
@@ -152,7 +150,7 @@ def type_problems(value: Any, typ: Any, where: str) -> list[str]:
     if name == "tuple":
         if len(value) != len(typ[1]):
             return [f"{where}: declared a tuple of {len(typ[1])}, exported {len(value)} items"]
-        return [p for i, (item, t) in enumerate(zip(value, typ[1])) for p in type_problems(item, t, f"{where}[{i}]")]
+        return [p for i, (item, t) in enumerate(zip(value, typ[1], strict=False)) for p in type_problems(item, t, f"{where}[{i}]")]
     if name == "map":
         return [p for k, item in value.items() for p in type_problems(item, typ[1], f"{where}[{k!r}]")]
     if name == "object":
@@ -180,7 +178,7 @@ def contract_problems(exported: dict[str, Any], declared: dict[str, dict[str, Va
     return problems
 
 
-@lru_cache(maxsize=None)
+@cache
 def declarations(modules: tuple[str, ...]) -> dict[str, dict[str, Variable]]:
     return {module: module_variables(MODULES_DIR / module) for module in modules}
 
@@ -496,7 +494,7 @@ def test_a_variable_no_module_declares_is_reported_by_terraform(tmp_path):
 # --- the example root configurations ---------------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+@cache
 def example_of(modules: tuple[str, ...]) -> Path:
     """The example root configuration that calls exactly these modules."""
     found = [d for d in sorted(EXAMPLES_DIR.iterdir()) if (d / "main.tf").is_file() and sorted(example_calls(d).values()) == sorted(modules)]
@@ -504,7 +502,7 @@ def example_of(modules: tuple[str, ...]) -> Path:
     return found[0]
 
 
-@lru_cache(maxsize=None)
+@cache
 def passed_through(example: Path) -> dict[str, set[str]]:
     """Root variable → the modules it is passed to as is (``name = var.name``)."""
     with (example / "main.tf").open(encoding="utf-8") as handle:

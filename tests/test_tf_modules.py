@@ -21,9 +21,10 @@ import shlex
 import shutil
 import subprocess
 import warnings
-from functools import lru_cache
+from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import hcl2
 import pytest
@@ -122,7 +123,7 @@ def required_providers(module: str) -> set[str]:
             for name, _ in body_of(block)}
 
 
-@lru_cache(maxsize=None)
+@cache
 def pulumi_takes(rtype: str) -> str:
     """What the Pulumi class of this resource takes for the job's tags: "tags" (AWS, Azure), "labels"
     (GCP; its `tags` are Resource Manager tags, another thing), "metadata" (Kubernetes) or ""."""
@@ -334,7 +335,7 @@ def test_identity_outputs_are_the_workload_identity_binding(module):
 
 
 def test_security_group_has_no_ingress():
-    for rtype, name, body in resources("aws-ecs-job"):
+    for rtype, _name, body in resources("aws-ecs-job"):
         assert rtype != "aws_vpc_security_group_ingress_rule"
         if rtype == "aws_security_group":
             assert "ingress" not in body
@@ -343,7 +344,7 @@ def test_security_group_has_no_ingress():
 # --- examples ------------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+@cache
 def module_calls(example: str) -> dict[str, tuple[str, dict]]:
     """Call name → (module folder, the arguments of the call but source)."""
     modules = example_calls(EXAMPLES_DIR / example)
@@ -355,7 +356,7 @@ def module_calls(example: str) -> dict[str, tuple[str, dict]]:
     return calls
 
 
-@lru_cache(maxsize=None)
+@cache
 def wired(example: str) -> dict[tuple[str, str], str]:
     """(module call, variable) → the "call.output" that sets it: one module's output passed to the other."""
     out = {}

@@ -19,9 +19,8 @@ docs/parity.md's "Values compared" section (between the value-table markers) is 
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any, Optional
 
@@ -384,7 +383,7 @@ class Compared:
         return self.pulumi == self.terraform
 
 
-@lru_cache(maxsize=None)
+@cache
 def expressions_of(module: str) -> tuple[tuple[str, str], ...]:
     """The module's expressions (the same text for every case: only the .tfvars.json differs)."""
     out = [(v.name, v.terraform(module)) for v in VALUES[module]]
@@ -549,7 +548,8 @@ def cell(name: str, value: Any) -> str:
         return "—"
     if name == "tags":
         counts = sorted({len(m) for maps in value.values() for m in maps})
-        return f"{counts[0]}–{counts[-1]} on {sum(len(v) for v in value.values())} resources" if len(counts) > 1 else f"{counts[0]} on {sum(len(v) for v in value.values())} resources"
+        total = sum(len(v) for v in value.values())
+        return f"{counts[0]}–{counts[-1]} on {total} resources" if len(counts) > 1 else f"{counts[0]} on {total} resources"
     if name == "env":
         return ", ".join(e["name"] if isinstance(e, dict) else e for e in value)
     if name == "IAM scope":

@@ -36,7 +36,7 @@ def terraform_missing(what: str) -> bool:
     if TERRAFORM:
         return False
     warnings.warn(TerraformMissing(f"TERRAFORM NOT ON PATH: {what} was NOT checked by Terraform itself "
-                                   "(only by python-hcl2); install terraform to run the honest check"))
+                                   "(only by python-hcl2); install terraform to run the honest check"), stacklevel=2)
     return True
 
 

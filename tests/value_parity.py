@@ -18,10 +18,11 @@ import base64
 import json
 import re
 import subprocess
-from dataclasses import dataclass, field
-from functools import lru_cache
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 import hcl2
 
@@ -37,7 +38,7 @@ class NotEvaluable(AssertionError):
     """An expression that needs a provider (a resource attribute or a data source without a stand-in)."""
 
 
-@lru_cache(maxsize=None)
+@cache
 def parsed(module: str) -> dict[str, Any]:
     out: dict[str, list] = {}
     for name in ("main.tf", "outputs.tf", "locals.tf"):
@@ -129,7 +130,7 @@ _PROVIDER_REF = re.compile(r"\bdata\.[a-z0-9_]+\.|\b(?:aws|google|azurerm|kubern
 _LOCAL_REF = re.compile(r"\blocal\.([a-z0-9_]+)")
 
 
-@lru_cache(maxsize=None)
+@cache
 def pure_locals(module: str) -> dict[str, str]:
     """Locals (locals.tf and main.tf) whose expressions need no provider: name → expression text."""
     candidates: dict[str, str] = {}
