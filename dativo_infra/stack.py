@@ -357,8 +357,6 @@ class Project:
             found.update(_string_list(value, "", "", []) if value is not None else ())
         return frozenset(found)
 
-    def with_flags(self, flags: Flags) -> Project:
-        return Project(self.project_dir, flags)
 
 
 def check_known(tenant: str, environment: str, known: Iterable[tuple[str, str]], where: str) -> None:
@@ -376,6 +374,3 @@ def check_known(tenant: str, environment: str, known: Iterable[tuple[str, str]],
     raise ConfigError([Problem(where, f"unknown tenant {tenant!r}: {hint}known tenants: {', '.join(tenants) or 'none'}. A stack exists when "
                                       f"Pulumi.{tenant}-{environment}.yaml names it or the tenant has job files of its own")])
 
-
-def with_jobs_dir(context: StackContext, jobs_dir: str) -> StackContext:
-    return replace(context, jobs_dir=jobs_dir)
