@@ -98,11 +98,13 @@ def cpu_seconds(fn: Callable[[], None]) -> float:
 
 def validate_all(root: str) -> Callable[[], None]:
     """What `dativo-infra validate ROOT` does, in-process."""
-    from dativo_infra.cli.validate import summary
+    from dativo_infra.cli.validate import summarize
     from dativo_infra.jobs.parallel import load_and_apply
+    from dativo_infra.resolve import Resolver
 
     def run() -> None:
-        result, _, run.processes = load_and_apply([root], summary, lambda s: s)  # type: ignore[attr-defined]
+        resolver = Resolver()  # as `validate` runs: each job resolved in its stack, storage bound over the tree
+        result, _, run.processes = load_and_apply([root], summarize(resolver), lambda s: s, scope=resolver.scope([root]))  # type: ignore[attr-defined]
         assert result.ok
     return run
 
