@@ -175,7 +175,7 @@ def test_azure_case_collision_between_levels_is_resolved_by_precedence(tmp_path,
 
 
 @pytest.mark.parametrize("provider,key", [("aws", "dativo:tenant"), ("aws", "dativo:job"), ("azure", "Dativo:Tenant"),
-                                          ("gcp", "dativo-tenant"), ("gcp", "Dativo_Job")])
+                                          ("gcp", "dativo-tenant"), ("gcp", "Dativo_Job"), ("aws", "Dativo:Tenant"), ("aws", "DATIVO:JOB")])
 def test_the_identity_keys_come_from_the_job_and_no_level_overrides_them(tmp_path, provider, key):
     """dativo:tenant / dativo:job decide access conditions and cost reports: a key that becomes one of them in the cloud is an error."""
     job = make_job(tmp_path, provider=provider, tags={key: "acme"})
@@ -271,3 +271,10 @@ def test_tags_of_an_invalid_job_exit_2(tmp_path, cli, write):
     assert data["ok"] is False
     assert data["errors"][0]["field"] == "infrastructure.tags.a-b"
     assert "Traceback" not in out + err
+
+
+def test_the_identity_keys_are_protected_in_kubernetes_labels_in_any_case(tmp_path):
+    job = make_job(tmp_path, provider="gcp", tags={"Dativo.io/Tenant": "acme"})
+    with pytest.raises(ConfigError) as info:
+        resolved(job)
+    assert any("'Dativo.io/Tenant' is 'dativo:tenant' in kubernetes labels (in any case)" in p.message for p in info.value.problems)

@@ -58,7 +58,9 @@ def format_levels(levels: dict[str, list[TagCandidate]], cloud: str) -> TagSet:
     fmt = FORMATS[cloud]
     final: dict[str, tuple[str, str, Provenance]] = {}  # folded key → (key, value, provenance)
     problems: list[Problem] = []
-    identity = {fmt.fold(fmt.key(k)): k for k in IDENTITY_KEYS}
+    # case-blind on every cloud: IAM matches tag keys in conditions ignoring case (aws:PrincipalTag/Dativo:Tenant is
+    # dativo:tenant), and a cost report grouping Dativo:Tenant apart from dativo:tenant would mislead as much
+    identity = {fmt.key(k).casefold(): k for k in IDENTITY_KEYS}
     for level in LEVELS:
         seen: dict[str, TagCandidate] = {}
         for cand in levels.get(level, ()):
@@ -69,8 +71,8 @@ def format_levels(levels: dict[str, list[TagCandidate]], cloud: str) -> TagSet:
                 continue
             value = fmt.value(cand.value)
             folded = fmt.fold(key)
-            if level != DEFAULTS and folded in identity:
-                problems.append(_problem(cand, f"{cand.key!r} is {identity[folded]!r} in {cloud} {fmt.noun}, which always comes from the job "
+            if level != DEFAULTS and key.casefold() in identity:
+                problems.append(_problem(cand, f"{cand.key!r} is {identity[key.casefold()]!r} in {cloud} {fmt.noun} (in any case), which always comes from the job "
                                                "itself (tenant_id, the file name): access conditions and cost reports rely on it; "
                                                "no level can set it"))
                 continue
