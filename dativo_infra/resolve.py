@@ -108,12 +108,11 @@ def _tag_problem(job: Job, problem: Problem) -> Problem:
     if problem.file != job.path or problem.line is not None:
         return problem
     field = problem.field
-    if field.startswith("infrastructure.tags."):
-        loc = "infrastructure.tags." + field.split(".", 2)[2]
-        line, col = job.locator.position(("infrastructure", "tags", field.split(".", 2)[2])) if job.locator else (None, None)
-        return Problem(problem.file, problem.message, loc, line, col)
-    dotted = "finops" if field == "job.finops" else field if field == "infrastructure.tags" else ""
-    line, col = _position(job, dotted if dotted != "infrastructure.tags" else "infrastructure.tags")
+    if field.startswith("infrastructure.tags."):  # the key itself may hold dots
+        loc: tuple[str, ...] = ("infrastructure", "tags", field.split(".", 2)[2])
+    else:
+        loc = {"job.finops": ("finops",), "infrastructure.tags": ("infrastructure", "tags")}.get(field, ())
+    line, col = job.locator.position(loc) if job.locator else (None, None)
     return Problem(problem.file, problem.message, field, line, col)
 
 
