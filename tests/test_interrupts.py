@@ -87,3 +87,20 @@ def test_workers_stop_when_their_parent_is_killed(tmp_path):
     while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.02)
     assert not any(_alive(pid) for pid in workers), "a worker outlived its killed parent"
+
+
+def test_an_interrupt_python_wrapped_in_another_error_is_still_interrupted(monkeypatch, capsys):
+    """Python wraps an exception raised in a class's __set_name__ (a Ctrl-C while a model class is built) in a RuntimeError."""
+    from dativo_infra.cli import cli, main
+
+    def wrapped(*args, **kwargs):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as interrupt:
+            raise RuntimeError("Error calling __set_name__") from interrupt
+
+    monkeypatch.setattr(cli, "main", wrapped)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["validate", "jobs"])
+    assert exit_info.value.code == 130
+    assert capsys.readouterr().err.strip() == "interrupted"

@@ -43,6 +43,18 @@ def _usage_error(exc: click.ClickException, as_json: bool) -> None:
     sys.exit(exc.exit_code)
 
 
+def _interrupted(exc: BaseException) -> bool:
+    """Whether an interrupt (KeyboardInterrupt, or the console entry's own, which is no Exception) caused ``exc``."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if not isinstance(cause, Exception):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
 def main(argv=None) -> None:
     """Entry point: bad input is a message and an exit code, never a traceback."""
     # pydantic looks for plugins through every installed distribution's entry points when the first
@@ -67,6 +79,9 @@ def main(argv=None) -> None:
     except SystemExit:
         raise
     except Exception as exc:  # a bug, not bad input: say so plainly
+        if _interrupted(exc):  # a Ctrl-C that Python wrapped on the way (e.g. raised inside a class's __set_name__)
+            click.echo("interrupted", err=True)
+            sys.exit(130)
         click.echo(f"dativo-infra: internal error: {type(exc).__name__}: {exc} (please report this with the command you ran)", err=True)
         sys.exit(70)
     finally:
