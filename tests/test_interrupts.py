@@ -100,6 +100,8 @@ def test_an_interrupt_python_wrapped_in_another_error_is_still_interrupted(monke
             raise RuntimeError("Error calling __set_name__") from interrupt
 
     monkeypatch.setattr(cli, "main", wrapped)
+    # main() closes the event loops of a plan that ran in this process as it exits: not the test session's
+    monkeypatch.delitem(sys.modules, "dativo_infra.plan", raising=False)
     with pytest.raises(SystemExit) as exit_info:
         main(["validate", "jobs"])
     assert exit_info.value.code == 130
