@@ -271,6 +271,7 @@ class Project:
         self._contexts: dict[tuple[str, str], StackContext] = {}
         self._defaults: Optional[dict[str, Any]] = None
         self._stack_files: Optional[dict[tuple[str, str], str]] = None
+        self._declared_shared: Optional[frozenset[str]] = None
 
     @property
     def defaults(self) -> dict[str, Any]:
@@ -344,7 +345,12 @@ class Project:
         return self.flags.jobs_dir or os.path.normpath(os.path.join(self.project_dir, default if isinstance(default, str) and default else "jobs"))
 
     def declared_shared_buckets(self) -> frozenset[str]:
-        """Buckets any stack of the project (or Pulumi.yaml) declares shared: they bind every tenant's prefix."""
+        """Buckets any stack of the project (or Pulumi.yaml) declares shared: they bind every tenant's prefix.
+
+        Read once per run: every stack's context asks for it.
+        """
+        if self._declared_shared is not None:
+            return self._declared_shared
         found: set[str] = set()
         sources = [self.defaults]
         for path in self._stack_paths():
@@ -355,8 +361,8 @@ class Project:
         for values in sources:
             value = values.get(f"{NAMESPACE}:sharedBuckets")
             found.update(_string_list(value, "", "", []) if value is not None else ())
-        return frozenset(found)
-
+        self._declared_shared = frozenset(found)
+        return self._declared_shared
 
 
 def check_known(tenant: str, environment: str, known: Iterable[tuple[str, str]], where: str) -> None:
