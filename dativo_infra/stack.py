@@ -35,7 +35,8 @@ STACK_FILE_LIMIT = 1 << 20  # a stack file is a few lines; anything this big is 
 
 # the dativo-infra settings a stack may set (Pulumi.yaml documents each)
 SETTINGS = ("tenant", "environment", "jobsDir", "assetsDir", "image", "vars", "sharedJobs", "envVars",
-            "sharedBuckets", "allowedBuckets", "tenantPrefix", "policy")
+            "sharedBuckets", "allowedBuckets", "tenantPrefix", "policy",
+            "nodePrices", "monthlyBudget", "budgetSeverity")  # the cost settings: read by dativo_infra.cost.settings
 
 SharedJobs = Union[str, tuple[str, ...]]  # "all", "none" or job names
 

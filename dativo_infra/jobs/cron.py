@@ -143,3 +143,221 @@ def extensions(cron: str) -> list[str]:
     _, _, dom, _, dow = cron.split()
     return ([item for item in dom.split(",") if _DOM_EXTENSION.match(item)]
             + [item for item in dow.split(",") if _DOW_EXTENSION.match(item)])
+
+
+# -- counting runs: how many instants a valid cron fires in a month ------------------------------------------------
+#
+# Arithmetic, never minute by minute: a month's runs are (matching days) × (times per day), corrected on the days
+# where the zone's UTC offset changes. A day's match depends only on the month's length and the weekday of its 1st,
+# so the 400-year Gregorian cycle (2001-2400, 4800 months) is 12 × 7 × 2 month shapes at most, counted once each.
+# docs/cost.md explains the semantics; EventBridge's L, W and # are supported.
+
+import calendar  # noqa: E402 - the counting half of the module
+import functools  # noqa: E402
+from datetime import date, datetime, timedelta, timezone  # noqa: E402
+from fractions import Fraction  # noqa: E402
+from zoneinfo import ZoneInfo  # noqa: E402
+
+REPEATED_TWICE = "twice"  # a local time that occurs twice (clocks go back) fires at both instants
+REPEATED_ONCE = "once"  # ... fires once (EventBridge Scheduler)
+CYCLE_START, CYCLE_YEARS = 2001, 400  # one whole Gregorian cycle: the calendar repeats every 400 years
+_WEEK = 7 * 86400
+
+
+class Schedule(NamedTuple):
+    """A parsed, valid 5-field cron: the times of day it fires, and its day fields as written."""
+
+    times: tuple[int, ...]  # minutes after local midnight, sorted
+    months: frozenset[int]
+    dom: tuple[str, ...]  # day-of-month items, or () when unrestricted (* or ?)
+    dow: tuple[str, ...]  # day-of-week items, or () when unrestricted
+
+
+def _restricted(text: str) -> tuple[str, ...]:
+    return () if text in ("*", "?", "*/1") else tuple(text.split(","))
+
+
+@functools.lru_cache(maxsize=4096)
+def parse(cron: str) -> Schedule:
+    """A valid cron's schedule. Raises ValueError (with every problem) for an invalid one."""
+    found = list(problems(cron))
+    if len(cron.split()) != 5:
+        found.insert(0, f"{cron!r} is not a 5-field cron (minute hour day-of-month month day-of-week)")
+    if found:
+        raise ValueError("; ".join(found))
+    minute, hour, dom, month, dow = cron.split()
+    minutes, hours, months = (_expand(text, field) for text, field in ((minute, FIELDS[0]), (hour, FIELDS[1]), (month, FIELDS[3])))
+    assert minutes is not None and hours is not None and months is not None  # no extensions in these fields
+    return Schedule(tuple(sorted(h * 60 + m for h in hours for m in minutes)), frozenset(months), _restricted(dom), _restricted(dow))
+
+
+def _weekday(day_of_month: int, first_weekday: int) -> int:
+    """Cron's weekday (0 = Sunday) of a day, from the cron weekday of the month's 1st."""
+    return (first_weekday + day_of_month - 1) % 7
+
+
+def _nearest_weekday(day: int, length: int, first_weekday: int) -> int:
+    """EventBridge's ``W``: the weekday (Mon-Fri) nearest to ``day`` within the month."""
+    day = min(day, length)
+    weekday = _weekday(day, first_weekday)
+    if weekday == 6:  # Saturday: Friday before, or Monday after when the 1st is a Saturday
+        return day - 1 if day > 1 else day + 2
+    if weekday == 0:  # Sunday: Monday after, or Friday before when it is the month's last day
+        return day + 1 if day < length else day - 2
+    return day
+
+
+def _dom_days(items: tuple[str, ...], length: int, first_weekday: int) -> set[int]:
+    days: set[int] = set()
+    for item in items:
+        if item == "L":
+            days.add(length)
+        elif item == "LW":
+            days.add(_nearest_weekday(length, length, first_weekday))
+        elif item.endswith("W"):
+            days.add(_nearest_weekday(int(item[:-1]), length, first_weekday))
+        else:
+            days.update(d for d in (_expand(item, FIELDS[2]) or ()) if d <= length)
+    return days
+
+
+def _dow_days(items: tuple[str, ...], length: int, first_weekday: int) -> set[int]:
+    days: set[int] = set()
+    for item in items:
+        found = _DOW_EXTENSION.match(item)
+        if found:
+            value = _value(found.group(1), FIELDS[4])
+            assert value is not None
+            matching = [d for d in range(1, length + 1) if _weekday(d, first_weekday) == value % 7]
+            suffix = found.group(2)
+            days.add(matching[-1] if suffix == "L" else 0 if int(suffix[1:]) > len(matching) else matching[int(suffix[1:]) - 1])
+        else:
+            weekdays = {v % 7 for v in (_expand(item, FIELDS[4]) or ())}
+            days.update(d for d in range(1, length + 1) if _weekday(d, first_weekday) in weekdays)
+    days.discard(0)  # FRI#5 in a month with four Fridays
+    return days
+
+
+@functools.lru_cache(maxsize=65536)
+def matching_days(schedule: Schedule, month: int, length: int, first_weekday: int) -> tuple[int, ...]:
+    """The days of a month (its number, length, cron weekday of its 1st) on which the schedule fires.
+
+    As Vixie cron and Kubernetes: when both day fields are restricted, a day matching either fires.
+    """
+    if month not in schedule.months:
+        return ()
+    every = set(range(1, length + 1))
+    dom = _dom_days(schedule.dom, length, first_weekday) if schedule.dom else None
+    dow = _dow_days(schedule.dow, length, first_weekday) if schedule.dow else None
+    if dom is not None and dow is not None:
+        days = dom | dow
+    else:
+        days = dom if dom is not None else dow if dow is not None else every
+    return tuple(sorted(days))
+
+
+def _shape(year: int, month: int) -> tuple[int, int, int]:
+    first_weekday = (calendar.weekday(year, month, 1) + 1) % 7  # Python: Monday = 0; cron: Sunday = 0
+    return month, calendar.monthrange(year, month)[1], first_weekday
+
+
+@functools.lru_cache(maxsize=1)
+def _cycle_shapes() -> dict[tuple[int, int, int], int]:
+    """How often each month shape occurs in the 400-year cycle."""
+    counts: dict[tuple[int, int, int], int] = {}
+    for year in range(CYCLE_START, CYCLE_START + CYCLE_YEARS):
+        for month in range(1, 13):
+            shape = _shape(year, month)
+            counts[shape] = counts.get(shape, 0) + 1
+    return counts
+
+
+class Transition(NamedTuple):
+    at: int  # the UTC instant (POSIX seconds) from which the new offset applies
+    before: int  # UTC offset in seconds before it
+    after: int  # ... and from it on
+
+
+def _offset(zone: ZoneInfo, instant: int) -> int:
+    offset = datetime.fromtimestamp(instant, zone).utcoffset()
+    return int(offset.total_seconds()) if offset is not None else 0
+
+
+def _transitions(zone: ZoneInfo, start: int, end: int, step: int) -> list[Transition]:
+    """The zone's offset changes in [start, end), found by sampling every ``step`` seconds and bisecting.
+
+    Two changes closer together than ``step`` that cancel out are not seen (docs/cost.md).
+    """
+    found = []
+    previous_at, previous = start, _offset(zone, start)
+    for at in [*range(start + step, end, step), end]:
+        current = _offset(zone, at)
+        if current != previous:
+            low, high = previous_at, at  # offset(low) == previous, offset(high) != previous
+            while high - low > 1:
+                middle = (low + high) // 2
+                if _offset(zone, middle) == previous:
+                    low = middle
+                else:
+                    high = middle
+            found.append(Transition(high, previous, _offset(zone, high)))
+        previous_at, previous = at, current
+    return found
+
+
+@functools.lru_cache(maxsize=256)
+def _cycle_transitions(key: str) -> tuple[Transition, ...]:
+    zone = ZoneInfo(key)
+    start = int(datetime(CYCLE_START, 1, 1, tzinfo=timezone.utc).timestamp()) - 2 * 86400
+    end = int(datetime(CYCLE_START + CYCLE_YEARS, 1, 1, tzinfo=timezone.utc).timestamp()) + 2 * 86400
+    return tuple(_transitions(zone, start, end, _WEEK))
+
+
+def _dst_correction(schedule: Schedule, transition: Transition, repeated: str, in_range: tuple[date, date]) -> int:
+    """Runs to add to the wall-clock count for one offset change: minus the skipped local times, plus repeated ones."""
+    old_wall = datetime(1970, 1, 1) + timedelta(seconds=transition.at + transition.before)
+    new_wall = datetime(1970, 1, 1) + timedelta(seconds=transition.at + transition.after)
+    if new_wall > old_wall:  # clocks go forward: local times in [old_wall, new_wall) never happen
+        low, high, sign = old_wall, new_wall, -1
+    else:  # clocks go back: local times in [new_wall, old_wall) happen twice
+        if repeated == REPEATED_ONCE:
+            return 0
+        low, high, sign = new_wall, old_wall, 1
+    total, day = 0, low.date()
+    while day <= high.date():
+        if in_range[0] <= day < in_range[1] and day.day in matching_days(schedule, *_shape(day.year, day.month)):
+            midnight = datetime(day.year, day.month, day.day)
+            total += sum(1 for t in schedule.times if low <= midnight + timedelta(minutes=t) < high)
+        day += timedelta(days=1)
+    return sign * total
+
+
+def runs_in_month(cron: str, zone_key: str, year: int, month: int, repeated: str = REPEATED_TWICE) -> int:
+    """The exact number of instants the cron fires whose local time (in ``zone_key``) falls in that month."""
+    schedule, zone = parse(cron), ZoneInfo(zone_key)
+    runs = len(matching_days(schedule, *_shape(year, month))) * len(schedule.times)
+    if not runs:
+        return 0
+    first = date(year, month, 1)
+    after = date(year + month // 12, month % 12 + 1, 1)
+    start = int(datetime(first.year, first.month, 1, tzinfo=timezone.utc).timestamp()) - 2 * 86400
+    end = int(datetime(after.year, after.month, 1, tzinfo=timezone.utc).timestamp()) + 2 * 86400
+    for transition in _transitions(zone, start, end, 86400):
+        runs += _dst_correction(schedule, transition, repeated, (first, after))
+    return runs
+
+
+@functools.lru_cache(maxsize=4096)
+def runs_in_cycle(cron: str, zone_key: str, repeated: str = REPEATED_TWICE) -> int:
+    """The exact number of runs over the whole cycle 2001-2400 (4800 months), with the zone's rules as tzdata projects them."""
+    schedule = parse(cron)
+    runs = sum(len(matching_days(schedule, *shape)) * count for shape, count in _cycle_shapes().items()) * len(schedule.times)
+    if not runs:
+        return 0
+    bounds = (date(CYCLE_START, 1, 1), date(CYCLE_START + CYCLE_YEARS, 1, 1))
+    return runs + sum(_dst_correction(schedule, t, repeated, bounds) for t in _cycle_transitions(zone_key))
+
+
+def average_runs_per_month(cron: str, zone_key: str, repeated: str = REPEATED_TWICE) -> Fraction:
+    """Runs in an average month: the 400-year cycle's runs / 4800, exact."""
+    return Fraction(runs_in_cycle(cron, zone_key, repeated), CYCLE_YEARS * 12)
