@@ -2,6 +2,7 @@
 fetching fails fast and names the URL, and the written file is ours alone to replace."""
 from __future__ import annotations
 
+import json
 import socket
 import threading
 from decimal import Decimal
@@ -22,6 +23,7 @@ from dativo_infra.cost.refresh import (
     refresh_prices,
     refresh_target,
 )
+from dativo_infra.errors import Problem
 
 RESPONSES = Path(__file__).parent / "fixtures" / "cost" / "responses"
 DAY = "2026-12-04"
@@ -69,8 +71,6 @@ def test_aws_region_missing_from_the_offer_file_is_a_note_and_an_empty_refresh_i
 
 
 def test_aws_two_prices_for_one_rate_are_refused_not_guessed():
-    import json
-
     data = json.loads((RESPONSES / "aws-AmazonECS-us-east-1.json").read_text())
     dims = data["terms"]["OnDemand"]["TESTSKUX86VCPU01"]["TESTSKUX86VCPU01.JRTCKXETXF"]["priceDimensions"]
     dims["second"] = {"unit": "hours", "pricePerUnit": {"USD": "0.05"}}
@@ -117,8 +117,8 @@ def test_azure_pages_give_active_rates_and_the_subscription_free_grant():
     result = refresh_prices("azure", regions=["eastus"], fetch=fetch, read_on=DAY)
     assert rates(result) == {("container_apps.vcpu_second", "eastus"): "0.000024", ("container_apps.gib_second", "eastus"): "0.000003"}
     grants = {g["item"]: (g["quantity"], g["unit"]) for g in result.as_dict()["free_grants"]}
-    assert grants == {"container_apps.free.vcpu_second": ("180000", "vCPU-second per month per subscription"),
-                      "container_apps.free.gib_second": ("360000", "GiB-second per month per subscription")}
+    assert grants == {"container_apps.free.vcpu_second": ("180000", "vCPU-second per month"),
+                      "container_apps.free.gib_second": ("360000", "GiB-second per month")}
     assert len(fetch.asked) == 2  # followed NextPageLink once, stopped at null
 
 
@@ -164,7 +164,37 @@ def test_api_key_is_redacted_from_every_message():
     assert "SECRET" not in str(caught.value) and "key=***" in str(caught.value)
 
 
-# the written file
+# the written file: the shipped tables' format, read by the one loader
+
+
+ALL_RESPONSES = {
+    "aws": ({aws.offer_url("us-east-1"): "aws-AmazonECS-us-east-1.json"}, {}),
+    "gcp": ({gcp.skus_url("K"): "gcp-cloud-run-skus-page1.json", gcp.skus_url("K", "TEST_PAGE_2"): "gcp-cloud-run-skus-page2.json"},
+            {"api_key": "K"}),
+    "azure": ({azure.prices_url(["eastus"]): "azure-container-apps-page1.json", "https://prices.azure.com:443/": "azure-container-apps-page2.json"},
+              {"regions": ["eastus"]}),
+}
+
+
+@pytest.mark.parametrize("cloud", sorted(ALL_RESPONSES))
+def test_refreshed_file_loads_as_a_prices_overlay_and_equals_the_shipped_table_where_the_response_agrees(cloud, tmp_path):
+    from dativo_infra.cost import load_prices
+
+    routes, options = ALL_RESPONSES[cloud]
+    result = refresh_prices(cloud, fetch=recorded(routes), read_on=DAY, **options)
+    path = tmp_path / f"{cloud}.yaml"
+    path.write_text(result.render())
+    shipped, overlaid = load_prices(), load_prices(str(path))  # the loader's own validation (schema, 12 decimals, dates)
+    for entry in result.as_dict()["prices"]:
+        refreshed = overlaid.price(entry["item"], entry["region"])
+        assert (refreshed.price, refreshed.quality, refreshed.file) == (Decimal(entry["price"]), "primary", str(path))
+        # every response file carries the shipped figures (us-east-1 Fargate, Cloud Run tiers 1 and 2 via us-central1 and
+        # europe-west2, Container Apps eastus): the refresh reproduces the table exactly
+        assert shipped.price(entry["item"], entry["region"]).price == refreshed.price, entry
+    for grant in result.as_dict().get("free_grants", []):
+        assert overlaid.free_grants[grant["item"]].quantity == shipped.free_grants[grant["item"]].quantity
+        assert overlaid.free_grants[grant["item"]].applies_to == shipped.free_grants[grant["item"]].applies_to
+
 
 
 def test_rendered_file_is_the_price_table_format_with_decimal_strings(tmp_path):
@@ -224,3 +254,58 @@ def test_a_server_that_never_answers_is_given_up_on():
                 http_fetch(f"http://127.0.0.1:{port}/stall", timeout=0.3, total=1)
         finally:
             release.set()
+
+
+# the command: dativo-infra cost prices --refresh
+
+
+def run_prices(args, monkeypatch, fetch=None):
+    from click.testing import CliRunner
+
+    import dativo_infra.cost.refresh as refresh
+    from dativo_infra.cli.cost_extras import prices
+
+    if fetch is not None:
+        monkeypatch.setattr(refresh, "http_fetch", lambda url, timeout: fetch(url))
+    return CliRunner().invoke(prices, args)
+
+
+def test_cli_writes_the_file_and_a_second_refresh_replaces_it(tmp_path, monkeypatch):
+    fetch = recorded({aws.offer_url("us-east-1"): "aws-AmazonECS-us-east-1.json"})
+    out = tmp_path / "aws-prices.yaml"
+    for _ in range(2):
+        result = run_prices(["--refresh", "--cloud", "aws", "--output", str(out)], monkeypatch, fetch)
+        assert result.exit_code == 0, result.output
+        assert f"wrote {out}: 5 prices, 0 free grants (aws)" in result.output
+    assert yaml.safe_load(out.read_text())["prices"][0]["quality"] == "primary"
+
+
+def test_cli_offline_is_exit_1_naming_the_url_and_writes_nothing(tmp_path, monkeypatch):
+    def offline(url: str) -> bytes:
+        raise RefreshError([Problem(url, "cannot reach the price API")])
+
+    out = tmp_path / "azure.yaml"
+    result = run_prices(["--refresh", "--cloud", "azure", "--output", str(out), "--json"], monkeypatch, offline)
+    assert result.exit_code == 1
+    data = json.loads(result.output)
+    assert data["ok"] is False and data["errors"][0]["file"].startswith("https://prices.azure.com/api/retail/prices")
+    assert not out.exists()
+
+
+def test_cli_refuses_a_file_it_did_not_write_before_fetching_anything(tmp_path, monkeypatch):
+    out = tmp_path / "aws.yaml"
+    out.write_text("cloud: aws\n")
+    result = run_prices(["--refresh", "--cloud", "aws", "--output", str(out)], monkeypatch, recorded({}))
+    assert result.exit_code == 2 and "was not written by cost prices --refresh" in result.output
+    assert out.read_text() == "cloud: aws\n"
+
+
+def test_cli_gcp_without_the_key_variable_says_so(tmp_path, monkeypatch):
+    monkeypatch.delenv("NO_SUCH_KEY_VAR", raising=False)
+    result = run_prices(["--refresh", "--cloud", "gcp", "--output", "-", "--api-key-env", "NO_SUCH_KEY_VAR"], monkeypatch, recorded({}))
+    assert result.exit_code == 2 and "needs an API key: put it in the environment variable NO_SUCH_KEY_VAR" in result.output
+
+
+def test_cli_usage_errors(monkeypatch):
+    assert run_prices([], monkeypatch).exit_code == 2
+    assert run_prices(["--refresh", "--cloud", "aws"], monkeypatch).exit_code == 2

@@ -31,8 +31,7 @@ METERS: dict[str, tuple[str, str, dict[str, Decimal]]] = {
     "Standard vCPU Active Usage": ("container_apps.vcpu_second", "vCPU-second", {"1 Second": Decimal(1), "1 Hour": Decimal(3600)}),
     "Standard Memory Active Usage": ("container_apps.gib_second", "GiB-second", {"1 GiB Second": Decimal(1), "1 GiB Hour": Decimal(3600)}),
 }
-GRANT_UNITS = {"container_apps.vcpu_second": "vCPU-second per month per subscription",
-               "container_apps.gib_second": "GiB-second per month per subscription"}
+GRANT_UNITS = {"container_apps.vcpu_second": "vCPU-second per month", "container_apps.gib_second": "GiB-second per month"}
 _REGION = re.compile(r"^[a-z]+[a-z0-9]*$")
 
 
@@ -90,7 +89,7 @@ def parse_items(items: Iterable[Any], url: str, read_on: str, regions: Iterable[
         prices.append(RefreshedPrice(key, SERVICE, region, unit, price, source, read_on))
         if start > 0:  # one allowance per subscription, valued at the first region read (regions sorted)
             grant = key.replace("container_apps.", "container_apps.free.")
-            grants.setdefault(grant, RefreshedGrant(grant, SERVICE, start, GRANT_UNITS[key], key, region, "subscription", source, read_on))
+            grants.setdefault(grant, RefreshedGrant(grant, SERVICE, start, GRANT_UNITS[key], key, region, "per subscription", source, read_on))
     for region in sorted(wanted - {r for _, r in tiers}):
         notes.append(f"{region}: no Container Apps consumption meters in the response")
     return PriceFile("azure", prices, list(grants.values()), notes)

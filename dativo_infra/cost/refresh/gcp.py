@@ -34,7 +34,7 @@ KINDS: dict[str, tuple[str, str, dict[str, Decimal]]] = {
     "Memory": ("cloud_run.gib_second", "GiB-second", {"GiBy.s": Decimal(1), "GiBy.h": Decimal(3600)}),
 }
 VALUED_AT = "us-central1"  # a tier-1 region: the free allowance is valued at its price when the refresh read it
-GRANT_UNITS = {"CPU": "vCPU-second per month per billing account", "Memory": "GiB-second per month per billing account"}
+GRANT_UNITS = {"CPU": "vCPU-second per month", "Memory": "GiB-second per month"}
 
 
 def skus_url(api_key: str, page_token: Optional[str] = None) -> str:
@@ -96,7 +96,7 @@ def parse_skus(skus: Iterable[Any], url: str, read_on: str, regions: Iterable[st
             notes.append(f"Jobs {kind}: the free tier differs between regions ({sorted(set(map(str, by_region.values())))}); {region}'s is used")
         item = KINDS[kind][0]
         grants.append(RefreshedGrant(item.replace("cloud_run.", "cloud_run.free."), SERVICE, by_region[region], GRANT_UNITS[kind], item, region,
-                                     "billing account", source, read_on))
+                                     "per billing account", source, read_on))
     for region in sorted(wanted - {r for _, r in prices}):
         notes.append(f"{region}: no 'Jobs CPU/Memory in {region}' SKU in the catalog")
     return PriceFile("gcp", list(prices.values()), grants, notes)

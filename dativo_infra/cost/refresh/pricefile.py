@@ -58,7 +58,7 @@ class RefreshedGrant:
     unit: str
     applies_to: str  # the priced item it covers
     valued_at: str  # the region whose price values it
-    scope: str  # who gets it once a month: billing account, subscription
+    scope: str  # who gets it once a month: per billing account, per subscription
     source: str
     read_on: str
 
