@@ -1,0 +1,126 @@
+"""What changed in the jobs folder since the sensor last looked: one digest per stack, kept in the sensor's cursor.
+
+A stack's digest covers the content of every file that decides its outcome:
+its own job files, the shared ``${TENANT_ID}`` files it takes (its stack file's
+``dativo-infra:sharedJobs``), the asset files those jobs name, its stack file,
+``Pulumi.yaml`` and its tag policy. So an edit to a shared file changes the
+digest of exactly the stacks that take it. Files are hashed by content, so a
+``git pull``, a ``git-sync`` or a copy that leaves a file as it was changes nothing.
+
+The cursor is JSON, ``{"version": 1, "seq": N, "stacks": {stack: digest}}``, the
+digests a run was last requested for (or the baseline of the first look). A stack
+that vanishes keeps its entry: when it comes back unchanged it is not run again.
+No Dagster import here.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from ..errors import ConfigError
+from ..fleet import StackRef
+from .stacks import FleetStacks
+
+__all__ = ["CURSOR_VERSION", "Cursor", "stack_digests"]
+
+CURSOR_VERSION = 1
+DIGEST_CHARS = 16  # 64 bits of SHA-256: enough to tell two versions of one stack's files apart
+_SHARED_MARKER = b"${TENANT_ID"
+_ASSET_LINE = re.compile(rb"^\s*asset_path:[ \t]*[\"']?([^\"'#\s]+)", re.MULTILINE)
+
+
+@dataclass
+class Cursor:
+    seq: int = 0  # ticks that requested runs: part of each run key, so a later change of a stack is a new run
+    stacks: dict[str, str] = field(default_factory=dict)
+
+    def dumps(self) -> str:
+        return json.dumps({"version": CURSOR_VERSION, "seq": self.seq, "stacks": dict(sorted(self.stacks.items()))}, separators=(",", ":"))
+
+    @classmethod
+    def loads(cls, text: Optional[str]) -> Optional[Cursor]:
+        """The cursor ``text`` holds; None for none (the first look) or one this version cannot read (a new baseline)."""
+        if not text:
+            return None
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return None
+        if not isinstance(data, dict) or data.get("version") != CURSOR_VERSION or not isinstance(data.get("seq"), int):
+            return None
+        stacks = data.get("stacks")
+        if not isinstance(stacks, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in stacks.items()):
+            return None
+        return cls(data["seq"], dict(stacks))
+
+    def changed(self, digests: dict[str, str]) -> list[str]:
+        """Stacks whose files differ from those of their last requested run (or that are new), in key order."""
+        return sorted(key for key, digest in digests.items() if self.stacks.get(key) != digest)
+
+
+class _Files:
+    """Each file's content hash and its asset references, read once per look however many stacks share it."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, tuple[str, bytes]] = {}
+
+    def read(self, path: str) -> tuple[str, bytes]:
+        if path not in self._seen:
+            from ..jobs.files import read_regular_file
+
+            try:
+                raw = read_regular_file(path, "watched file")
+                self._seen[path] = (hashlib.sha256(raw).hexdigest(), raw)
+            except ConfigError as exc:  # unreadable now: its state is the problem (the stack's run reports it)
+                self._seen[path] = ("unreadable:" + hashlib.sha256(str(exc).encode()).hexdigest(), b"")
+        return self._seen[path]
+
+    def digest(self, path: str) -> str:
+        return self.read(path)[0] if os.path.exists(path) else "absent"
+
+
+def _takes(path: str, raw: bytes, context: Any) -> bool:
+    """Whether the stack runs this file: a shared file only if its stack file takes that shared job."""
+    if _SHARED_MARKER not in raw or context is None:
+        return True
+    from ..jobs.loader import job_name, parse_file
+
+    try:
+        parsed = parse_file(path)
+    except ConfigError:
+        return True  # a broken file: every stack that may take it reports it
+    return not parsed.is_shared or context.takes_shared(job_name(path))
+
+
+def _stack_digest(ref: StackRef, project: Any, assets_dir: Optional[str], files: _Files) -> str:
+    from ..jobs.assets import AssetCache
+
+    try:
+        context = project.context(ref.tenant, ref.environment)
+    except ConfigError:
+        context = None  # a broken stack file: its content is in the digest, the stack's run reports it
+    parts = [f"stack-file {files.digest(project.stack_file(ref.tenant, ref.environment))}",
+             f"project {files.digest(os.path.join(project.project_dir, 'Pulumi.yaml'))}"]
+    if context is not None and context.policy:
+        parts.append(f"policy {files.digest(context.policy)}")
+    assets = AssetCache(assets_dir)
+    for path in ref.files or ():
+        digest, raw = files.read(path)
+        if not _takes(path, raw, context):
+            continue
+        parts.append(f"job {path} {digest}")
+        for match in _ASSET_LINE.finditer(raw):
+            found, _ = assets.resolve(match.group(1).decode("utf-8", "replace"), path)
+            if found:
+                parts.append(f"asset {found} {files.digest(found)}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:DIGEST_CHARS]
+
+
+def stack_digests(found: FleetStacks, project: Any, assets_dir: Optional[str] = None) -> dict[str, str]:
+    """Partition key → the digest of the stack's files (see the module's docstring)."""
+    files = _Files()
+    return {key: _stack_digest(ref, project, assets_dir, files) for key, ref in sorted(found.stacks.items())}
