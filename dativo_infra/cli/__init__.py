@@ -8,6 +8,7 @@ import click
 
 from .. import __version__
 from ..errors import DativoError
+from .cost import cost
 from .fleet import destroy, preview, refresh, up
 from .plan import plan
 from .tags import tags
@@ -25,6 +26,7 @@ cli.add_command(validate)
 cli.add_command(tags)
 cli.add_command(terraform)
 cli.add_command(plan)
+cli.add_command(cost)
 for _command in (preview, up, refresh, destroy):
     cli.add_command(_command)
 

@@ -9,7 +9,7 @@ against budgets.
 Pure and typed: nothing here prints; ``dativo-infra cost`` renders. docs/cost.md is the user guide.
 """
 from .budgets import BudgetFinding, check_budgets
-from .estimate import CENT, JobEstimate, Line, estimate_job, money, repeated_hour_policy
+from .estimate import CENT, JobEstimate, Line, estimate_job, json_number, money, repeated_hour_policy
 from .focus import COLUMNS, focus_csv, focus_rows
 from .prices import FreeGrant, Price, PriceBook, PriceError, load_prices, parse_price_file
 from .rollup import DIMENSIONS, FreeGrantLine, Group, check_by, free_grant_lines, group_value, rollup, total
@@ -17,6 +17,6 @@ from .settings import NodePrices, StackCost
 
 __all__ = [
     "CENT", "COLUMNS", "DIMENSIONS", "BudgetFinding", "FreeGrant", "FreeGrantLine", "Group", "JobEstimate", "Line", "NodePrices",
-    "Price", "PriceBook", "PriceError", "StackCost", "check_budgets", "check_by", "estimate_job", "focus_csv", "focus_rows",
+    "Price", "PriceBook", "PriceError", "StackCost", "check_budgets", "check_by", "estimate_job", "focus_csv", "json_number", "focus_rows",
     "free_grant_lines", "group_value", "load_prices", "money", "parse_price_file", "repeated_hour_policy", "rollup", "total",
 ]

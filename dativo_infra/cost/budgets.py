@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Optional
 
-from .estimate import JobEstimate, _number
+from .estimate import JobEstimate, json_number
 from .settings import StackCost
 
 __all__ = ["BudgetFinding", "check_budgets"]
@@ -40,7 +40,7 @@ class BudgetFinding:
 
     def as_dict(self) -> dict[str, Any]:
         return {"severity": self.severity, "scope": self.scope, "file": self.file, "tenant": self.tenant, "environment": self.environment,
-                "job": self.job, "budget": _number(self.budget), "estimate": _number(self.estimate), "message": self.message}
+                "job": self.job, "budget": json_number(self.budget), "estimate": json_number(self.estimate), "message": self.message}
 
 
 def check_budgets(estimates: Sequence[JobEstimate], stack_of: Callable[[str, str], StackCost]) -> list[BudgetFinding]:

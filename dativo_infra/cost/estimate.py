@@ -21,7 +21,7 @@ from ..jobs.sizes import SizeError, parse_cpu, parse_memory
 from .prices import Price, PriceBook, PriceError
 from .settings import StackCost
 
-__all__ = ["CENT", "JobEstimate", "Line", "estimate_job", "money", "repeated_hour_policy"]
+__all__ = ["CENT", "JobEstimate", "Line", "estimate_job", "json_number", "money", "repeated_hour_policy"]
 
 CENT = Decimal("0.01")
 LINE_PLACES = Decimal("0.0000000001")  # lines are shown to 10 decimal places; their exact values add up to the job's cost
@@ -42,7 +42,7 @@ def _decimal(value: Fraction, places: Decimal) -> Decimal:
     return exact.quantize(places, rounding=ROUND_HALF_UP) if value.denominator != 1 else Decimal(value.numerator).quantize(places)
 
 
-def _number(value: Fraction | Decimal) -> Any:
+def json_number(value: Fraction | Decimal) -> Any:
     """A JSON number: an int when whole, else a float (shortest repr of the decimal)."""
     if isinstance(value, Fraction):
         value = _decimal(value, LINE_PLACES).normalize() if value.denominator != 1 else Decimal(value.numerator)
@@ -63,8 +63,8 @@ class Line:
         return self.quantity * Fraction(self.price.price)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"item": self.item, "quantity": _number(self.quantity), "unit": self.unit, "unit_price": _number(self.price.price),
-                "cost": _number(self.cost), "service": self.price.service, "price_region": self.price.region,
+        return {"item": self.item, "quantity": json_number(self.quantity), "unit": self.unit, "unit_price": json_number(self.price.price),
+                "cost": json_number(self.cost), "service": self.price.service, "price_region": self.price.region,
                 "price_source": self.price.source, "price_read_on": self.price.read_on, "price_quality": self.price.quality}
 
 
@@ -118,13 +118,13 @@ class JobEstimate:
         start, end = self.charge_period()
         return {
             "file": self.file, "tenant": self.tenant, "environment": self.environment, "job": self.job, "provider": self.provider,
-            "runtime": self.runtime, "region": self.region, "runs_per_month": _number(self.runs_per_month),
-            "seconds_per_run": _number(self.seconds_per_run), "billed_seconds_per_run": _number(self.billed_seconds_per_run),
-            "duration_is_upper_bound": self.duration_is_upper_bound, "monthly_cost": _number(self.monthly_cost),
+            "runtime": self.runtime, "region": self.region, "runs_per_month": json_number(self.runs_per_month),
+            "seconds_per_run": json_number(self.seconds_per_run), "billed_seconds_per_run": json_number(self.billed_seconds_per_run),
+            "duration_is_upper_bound": self.duration_is_upper_bound, "monthly_cost": json_number(self.monthly_cost),
             "lines": [line.as_dict() for line in self.lines], "schedule": self.schedule, "timezone": self.timezone,
-            "budget": _number(self.budget) if self.budget is not None else None, "notes": list(self.notes),
+            "budget": json_number(self.budget) if self.budget is not None else None, "notes": list(self.notes),
             # FOCUS column names, so an estimate joins with a billing export
-            "BilledCost": _number(self.monthly_cost), "BillingCurrency": self.currency, "ChargePeriodStart": start,
+            "BilledCost": json_number(self.monthly_cost), "BillingCurrency": self.currency, "ChargePeriodStart": start,
             "ChargePeriodEnd": end, "ServiceName": self.service, "RegionId": self.region, "ResourceId": self.resource_id,
             "ResourceName": self.job, "Tags": dict(self.tags),
         }
@@ -207,7 +207,7 @@ def _compute_lines(variables: Mapping[str, Any], pricer: _Pricer, runs: Fraction
             return seconds, [Line("kubernetes.vcpu_hour", hours * vcpu, "vCPU-hour", source),
                              Line("kubernetes.gib_hour", hours * gib, "GiB-hour", memory)], [f"node prices from {node.source}"]
         lines = [pricer.line("kubernetes.vcpu_hour", hours * vcpu, "vCPU-hour"), pricer.line("kubernetes.gib_hour", hours * gib, "GiB-hour")]
-        return seconds, lines, ["node prices: the price table's default (set dativo-infra:nodePrices in the stack config for your nodes)"]
+        return seconds, lines, [f"node prices from {lines[0].price.file} (dativo-infra:nodePrices in the stack config wins over it)"]
     raise ValueError(f"runtime {runtime!r} has no cost model")
 
 

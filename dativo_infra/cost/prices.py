@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import ConfigError, Problem
 from ..jobs.problems import from_validation_error
@@ -39,6 +39,13 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _quoted(value: object) -> object:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise ValueError(f"write the amount as a string in quotes (\"{value}\"): a YAML number is read as a binary float, "
+                         "which cannot hold most decimal prices exactly")
+    return value
+
+
 class _PriceEntry(_Strict):
     item: str = Field(pattern=_ITEM.pattern, description="The estimator's key: <service>.<unit>[.<variant>], e.g. fargate.vcpu_hour.x86_64")
     service: str = Field(min_length=1, description="FOCUS ServiceName, e.g. AWS Fargate")
@@ -52,6 +59,8 @@ class _PriceEntry(_Strict):
                     "(see note); configured: an operator's own figure")
     note: Optional[str] = Field(None, description="How the price was obtained, when it is not read directly")
 
+    _price_quoted = field_validator("price", mode="before")(_quoted)
+
 
 class _GrantEntry(_Strict):
     item: str = Field(pattern=_ITEM.pattern, description="e.g. cloud_run.free.vcpu_second")
@@ -64,6 +73,8 @@ class _GrantEntry(_Strict):
     source: str = Field(min_length=1)
     read_on: str = Field(pattern=_DATE.pattern)
     note: Optional[str] = None
+
+    _quantity_quoted = field_validator("quantity", mode="before")(_quoted)
 
 
 class PriceFile(_Strict):

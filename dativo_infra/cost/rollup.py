@@ -14,7 +14,7 @@ from fractions import Fraction
 from typing import Any, Optional
 
 from ..errors import ConfigError, Problem
-from .estimate import JobEstimate, _number
+from .estimate import JobEstimate, json_number
 from .prices import PriceBook
 
 __all__ = ["DIMENSIONS", "FreeGrantLine", "Group", "free_grant_lines", "group_value", "rollup", "total"]
@@ -34,7 +34,7 @@ class Group:
     jobs: int
 
     def as_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "value": self.value, "monthly_cost": _number(self.monthly_cost), "jobs": self.jobs}
+        return {"key": self.key, "value": self.value, "monthly_cost": json_number(self.monthly_cost), "jobs": self.jobs}
 
 
 def _cloud_key(key: str, cloud: str) -> Optional[str]:
@@ -104,8 +104,8 @@ class FreeGrantLine:
     value: Fraction  # min(used, quantity) at the price the grant is valued at: the most it could save, per billing account
 
     def as_dict(self) -> dict[str, Any]:
-        return {"item": self.item, "service": self.service, "quantity": _number(self.quantity), "unit": self.unit, "scope": self.scope,
-                "estimated_use": _number(self.used), "up_to": _number(self.value), "subtracted": False}
+        return {"item": self.item, "service": self.service, "quantity": json_number(self.quantity), "unit": self.unit, "scope": self.scope,
+                "estimated_use": json_number(self.used), "up_to": json_number(self.value), "subtracted": False}
 
 
 def free_grant_lines(estimates: Sequence[JobEstimate], prices: PriceBook) -> list[FreeGrantLine]:
