@@ -17,7 +17,7 @@ from .runner import StackRun, StackRunFailed, find_stack, run_stack
 from .settings import MODES, FleetSettings
 from .stacks import run_tags
 
-__all__ = ["FLEET_JOB", "LOCK_RETRY", "OPERATION_JOBS", "PARTITIONS", "PARTITIONS_NAME", "POOL", "STACK_ASSET_KEY", "DativoFleet", "stack_asset"]
+__all__ = ["FLEET_JOB", "LOCK_RETRY", "OPERATION_JOBS", "PARTITIONS", "PARTITIONS_NAME", "POOL", "STACK_ASSET_KEY", "DativoFleet", "operation_job", "stack_asset"]
 
 PARTITIONS_NAME = "dativo_stacks"
 PARTITIONS = dg.DynamicPartitionsDefinition(name=PARTITIONS_NAME)
@@ -55,7 +55,7 @@ def _tag_run(context: Union[dg.AssetExecutionContext, dg.OpExecutionContext], ta
     """Add the tags a run lacks (a run launched from the UI has only its partition); a queue sees them on the next run."""
     missing = {k: v for k, v in tags.items() if context.run.tags.get(k) != v}
     if missing:
-        context.instance.add_run_tags(context.run_id, missing)
+        context.instance.add_run_tags(context.run.run_id, missing)
 
 
 def execute(context: Union[dg.AssetExecutionContext, dg.OpExecutionContext], fleet: DativoFleet, operation: str) -> StackRun:
@@ -81,12 +81,14 @@ def stack_asset(context: dg.AssetExecutionContext, dativo: DativoFleet) -> dg.Ma
     return dg.MaterializeResult(metadata=run.metadata)
 
 
-FLEET_JOB = dg.define_asset_job("dativo_fleet", selection=[STACK_ASSET_KEY], partitions_def=PARTITIONS, tags=JOB_TAGS,
+FLEET_JOB = dg.define_asset_job("dativo_fleet", selection=[STACK_ASSET_KEY], tags=JOB_TAGS,
                                 description="Materialize tenant stacks: the fleet mode's operation (DATIVO_FLEET_MODE) on each partition.")
 
 
-def _operation_job(operation: str) -> dg.JobDefinition:
-    @dg.op(name=f"{operation}_stack", retry_policy=LOCK_RETRY, pool=POOL, out=dg.Out(dg.Nothing))
+def operation_job(operation: str, retry_policy: dg.RetryPolicy = LOCK_RETRY) -> dg.JobDefinition:
+    """A partitioned job running ``operation`` on one stack (``retry_policy``: for lock conflicts only)."""
+
+    @dg.op(name=f"{operation}_stack", retry_policy=retry_policy, pool=POOL, out=dg.Out(dg.Nothing))
     def run_operation(context: dg.OpExecutionContext, dativo: DativoFleet) -> None:
         run = execute(context, dativo, operation)
         # up deploys the stack: a materialization; a plan, preview or refresh reports on it: an observation
@@ -100,4 +102,4 @@ def _operation_job(operation: str) -> dg.JobDefinition:
     return operation_job
 
 
-OPERATION_JOBS = {operation: _operation_job(operation) for operation in ("plan", "preview", "up", "refresh")}
+OPERATION_JOBS = {operation: operation_job(operation) for operation in ("plan", "preview", "up", "refresh")}
