@@ -236,12 +236,14 @@ def main() -> int:
 
 
 def _optional_benches() -> list[Callable[[int, Path], list[Line]]]:
-    """Plan and fleet benchmarks (benchmarks/plan_bench.py), when present."""
+    """Plan and fleet benchmarks (benchmarks/plan_bench.py), when present, and the cost estimate (benchmarks/cost_bench.py)."""
+    from benchmarks import cost_bench
+
     try:
         from benchmarks import plan_bench
     except ImportError:
-        return []
-    return list(plan_bench.BENCHES)
+        return list(cost_bench.BENCHES)
+    return list(plan_bench.BENCHES) + list(cost_bench.BENCHES)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ in day-of-month and day-of-week everywhere.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import NamedTuple, Optional
 
 
@@ -152,7 +152,8 @@ def extensions(cron: str) -> list[str]:
 # so the 400-year Gregorian cycle (2001-2400, 4800 months) is 12 × 7 × 2 month shapes at most, counted once each.
 # docs/cost.md explains the semantics; EventBridge's L, W and # are supported.
 
-import calendar  # noqa: E402 - the counting half of the module
+import bisect  # noqa: E402 - the counting half of the module
+import calendar  # noqa: E402
 import functools  # noqa: E402
 from datetime import date, datetime, timedelta, timezone  # noqa: E402
 from fractions import Fraction  # noqa: E402
@@ -238,6 +239,9 @@ def _dow_days(items: tuple[str, ...], length: int, first_weekday: int) -> set[in
     return days
 
 
+_EVERY_DAY = {length: tuple(range(1, length + 1)) for length in (28, 29, 30, 31)}
+
+
 @functools.lru_cache(maxsize=65536)
 def matching_days(schedule: Schedule, month: int, length: int, first_weekday: int) -> tuple[int, ...]:
     """The days of a month (its number, length, cron weekday of its 1st) on which the schedule fires.
@@ -246,6 +250,8 @@ def matching_days(schedule: Schedule, month: int, length: int, first_weekday: in
     """
     if month not in schedule.months:
         return ()
+    if not schedule.dom and not schedule.dow:
+        return _EVERY_DAY[length]
     every = set(range(1, length + 1))
     dom = _dom_days(schedule.dom, length, first_weekday) if schedule.dom else None
     dow = _dow_days(schedule.dow, length, first_weekday) if schedule.dow else None
@@ -305,31 +311,62 @@ def _transitions(zone: ZoneInfo, start: int, end: int, step: int) -> list[Transi
     return found
 
 
+_FIXED_ZONES = ("UTC", "Etc/UTC", "Etc/GMT", "GMT", "Etc/Universal", "Universal", "Zulu", "Etc/Zulu")
+
+
 @functools.lru_cache(maxsize=256)
 def _cycle_transitions(key: str) -> tuple[Transition, ...]:
+    if key in _FIXED_ZONES:
+        return ()
     zone = ZoneInfo(key)
     start = int(datetime(CYCLE_START, 1, 1, tzinfo=timezone.utc).timestamp()) - 2 * 86400
     end = int(datetime(CYCLE_START + CYCLE_YEARS, 1, 1, tzinfo=timezone.utc).timestamp()) + 2 * 86400
     return tuple(_transitions(zone, start, end, _WEEK))
 
 
-def _dst_correction(schedule: Schedule, transition: Transition, repeated: str, in_range: tuple[date, date]) -> int:
-    """Runs to add to the wall-clock count for one offset change: minus the skipped local times, plus repeated ones."""
+def _windows(transition: Transition) -> list[tuple[date, int, int, int]]:
+    """The local wall times an offset change affects, per local date: (date, from second, to second, sign).
+
+    Sign -1: clocks go forward and those local times never happen; +1: clocks go back and they happen twice.
+    """
     old_wall = datetime(1970, 1, 1) + timedelta(seconds=transition.at + transition.before)
     new_wall = datetime(1970, 1, 1) + timedelta(seconds=transition.at + transition.after)
-    if new_wall > old_wall:  # clocks go forward: local times in [old_wall, new_wall) never happen
-        low, high, sign = old_wall, new_wall, -1
-    else:  # clocks go back: local times in [new_wall, old_wall) happen twice
-        if repeated == REPEATED_ONCE:
-            return 0
-        low, high, sign = new_wall, old_wall, 1
-    total, day = 0, low.date()
+    low, high, sign = (old_wall, new_wall, -1) if new_wall > old_wall else (new_wall, old_wall, 1)
+    out, day = [], low.date()
     while day <= high.date():
-        if in_range[0] <= day < in_range[1] and day.day in matching_days(schedule, *_shape(day.year, day.month)):
-            midnight = datetime(day.year, day.month, day.day)
-            total += sum(1 for t in schedule.times if low <= midnight + timedelta(minutes=t) < high)
+        midnight = datetime(day.year, day.month, day.day)
+        start, stop = max(low, midnight), min(high, midnight + timedelta(days=1))
+        if start < stop:
+            out.append((day, int((start - midnight).total_seconds()), int((stop - midnight).total_seconds()), sign))
         day += timedelta(days=1)
-    return sign * total
+    return out
+
+
+def _correction(schedule: Schedule, windows: dict[tuple[tuple[int, int, int], int, int, int, int], int], repeated: str) -> int:
+    """Runs to add to the wall-clock count: minus the local times that never happen, plus the repeated ones (unless fired once)."""
+    seconds = [t * 60 for t in schedule.times]
+    total = 0
+    for (shape, day, low, high, sign), count in windows.items():
+        if (sign > 0 and repeated == REPEATED_ONCE) or day not in matching_days(schedule, *shape):
+            continue
+        total += sign * count * (bisect.bisect_left(seconds, high) - bisect.bisect_left(seconds, low))
+    return total
+
+
+def _window_counts(transitions: Iterable[Transition], first: date, after: date) -> dict[tuple[tuple[int, int, int], int, int, int, int], int]:
+    """Each distinct (month shape, day, from, to, sign) of the changes' windows in [first, after), with how often it occurs."""
+    counts: dict[tuple[tuple[int, int, int], int, int, int, int], int] = {}
+    for transition in transitions:
+        for day, low, high, sign in _windows(transition):
+            if first <= day < after:
+                key = (_shape(day.year, day.month), day.day, low, high, sign)
+                counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+@functools.lru_cache(maxsize=256)
+def _cycle_windows(key: str) -> dict[tuple[tuple[int, int, int], int, int, int, int], int]:
+    return _window_counts(_cycle_transitions(key), date(CYCLE_START, 1, 1), date(CYCLE_START + CYCLE_YEARS, 1, 1))
 
 
 def runs_in_month(cron: str, zone_key: str, year: int, month: int, repeated: str = REPEATED_TWICE) -> int:
@@ -340,11 +377,11 @@ def runs_in_month(cron: str, zone_key: str, year: int, month: int, repeated: str
         return 0
     first = date(year, month, 1)
     after = date(year + month // 12, month % 12 + 1, 1)
+    if zone_key in _FIXED_ZONES:
+        return runs
     start = int(datetime(first.year, first.month, 1, tzinfo=timezone.utc).timestamp()) - 2 * 86400
     end = int(datetime(after.year, after.month, 1, tzinfo=timezone.utc).timestamp()) + 2 * 86400
-    for transition in _transitions(zone, start, end, 86400):
-        runs += _dst_correction(schedule, transition, repeated, (first, after))
-    return runs
+    return runs + _correction(schedule, _window_counts(_transitions(zone, start, end, 86400), first, after), repeated)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -354,8 +391,7 @@ def runs_in_cycle(cron: str, zone_key: str, repeated: str = REPEATED_TWICE) -> i
     runs = sum(len(matching_days(schedule, *shape)) * count for shape, count in _cycle_shapes().items()) * len(schedule.times)
     if not runs:
         return 0
-    bounds = (date(CYCLE_START, 1, 1), date(CYCLE_START + CYCLE_YEARS, 1, 1))
-    return runs + sum(_dst_correction(schedule, t, repeated, bounds) for t in _cycle_transitions(zone_key))
+    return runs + _correction(schedule, _cycle_windows(zone_key), repeated)
 
 
 def average_runs_per_month(cron: str, zone_key: str, repeated: str = REPEATED_TWICE) -> Fraction:
