@@ -25,17 +25,20 @@ CONTAINER_NAME = "dativo-runner"
 NAME_PREFIX_LIMIT = 26  # GCP service account IDs are ≤ 30 characters and get a 4-character suffix
 LOG_RETENTION_DAYS = 30
 ECS_STOP_TIMEOUT_SECONDS = 120  # Fargate's maximum
+ECS_ARCHITECTURES = {"x86_64": "X86_64", "arm64": "ARM64"}  # job file spelling → ECS runtimePlatform.cpuArchitecture
+FINOPS_ESTIMATE_KEYS = ("expected_log_gb_per_run", "expected_runtime_seconds", "expected_storage_gb_per_run", "monthly_budget")
 JOB_FILES_ROOT = "/app/jobs"  # where the runner image carries job files: /app/jobs/<tenant>/<file>
 
 # variables every job has; the rest depend on the runtime (see RUNTIME_VARIABLES)
 COMMON_VARIABLES = (
     "cloud_provider", "command", "compute_cpu", "compute_memory", "container_name", "environment", "image",
-    "job_name", "max_retries", "max_runtime_seconds", "name_prefix", "region", "required_tag_keys", "retry_delay_seconds",
+    "finops_estimate", "job_name", "max_retries", "max_runtime_seconds", "name_prefix", "region", "required_tag_keys", "retry_delay_seconds",
     "runtime_type", "schedule_cron", "schedule_timezone", "service_account", "storage_bucket",
     "storage_create_bucket", "storage_kms_key_id", "storage_prefix", "tags", "tenant_id",
 )
 RUNTIME_VARIABLES = {
-    "ecs": ("assign_public_ip", "cluster_name", "cpu_units", "create_cluster", "log_group_name", "log_retention_days",
+    "ecs": ("assign_public_ip", "cluster_name", "cpu_architecture", "cpu_units", "create_cluster", "ephemeral_storage_gib", "log_group_name",
+            "log_retention_days",
             "schedule_expression", "security_group_ids", "stop_timeout_seconds", "subnet_ids", "vpc_id"),
     "cloud_run": ("cpu_limit", "memory_limit", "network", "subnetwork", "vpc_egress"),
     "container_apps": ("cpu_cores", "environment_name", "memory_size", "resource_group", "storage_account", "storage_container"),
@@ -94,6 +97,20 @@ def _number(value: float) -> Any:
     return int(value) if float(value).is_integer() else value
 
 
+def finops_estimate(job: Job) -> dict[str, Any]:
+    """The cost-estimate inputs (docs/cost.md), each from the job's finops, else its asset's; None when neither sets it.
+
+    No resource uses them: they travel with the other variables so that ``dativo-infra cost`` reads
+    the same values from a resolved job and from its exported tfvars.
+    """
+    levels = [f for f in (job.config.finops, job.asset.finops if job.asset else None) if f is not None]
+    out: dict[str, Any] = {}
+    for key in FINOPS_ESTIMATE_KEYS:
+        value = next((getattr(f, key) for f in levels if getattr(f, key) is not None), None)
+        out[key] = None if value is None else _number(value)
+    return out
+
+
 def resolve_image(job: Job, image: Optional[str] = None) -> str:
     """The job's ``runtime.image``, else the stack's image (flag > stack file > Pulumi.yaml), else the placeholder."""
     infra = job.infrastructure
@@ -126,6 +143,7 @@ def job_variables(job: Job, tag_sets: Mapping[str, TagSet], *, image: Optional[s
         "compute_memory": compute.memory_mib,
         "container_name": CONTAINER_NAME,
         "environment": config.environment,
+        "finops_estimate": finops_estimate(job),
         "image": resolve_image(job, image),
         "job_name": job.name,
         "max_retries": max_retries(config),
@@ -149,8 +167,10 @@ def job_variables(job: Job, tag_sets: Mapping[str, TagSet], *, image: Optional[s
         out.update(
             assign_public_ip=not net.private_networking,
             cluster_name=infra.runtime.cluster_name or "",
+            cpu_architecture=ECS_ARCHITECTURES[compute.architecture],
             cpu_units=ecs_cpu_units(compute.cpu_millicores),
             create_cluster=infra.runtime.create_cluster,
+            ephemeral_storage_gib=compute.ephemeral_storage_gib,
             log_group_name=f"/dativo/{config.tenant_id}/{config.environment}/{job.name}",
             log_retention_days=LOG_RETENTION_DAYS,
             schedule_expression=aws_schedule_expression(schedule.cron) if schedule else "",

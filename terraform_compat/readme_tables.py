@@ -34,6 +34,7 @@ class Variable:
     type: str  # the type expression as written, e.g. "map(string)"
     description: str
     default: Any = _NO_DEFAULT
+    nullable: bool = True  # Terraform's default: null is a valid value unless `nullable = false`
 
     @property
     def required(self) -> bool:
@@ -80,6 +81,7 @@ def module_variables(module_dir: Path) -> dict[str, Variable]:
             type=_expression(body.get("type", "any")),
             description=_text(body.get("description", "")),
             default=body.get("default", _NO_DEFAULT),
+            nullable=body.get("nullable", True) is not False,
         )
     return out
 
@@ -98,6 +100,9 @@ def module_outputs(module_dir: Path) -> dict[str, Output]:
 RUNTIME_MODULE = {"ecs": "aws-ecs-job", "cloud_run": "gcp-cloud-run-job", "container_apps": "azure-container-apps-job",
                   "kubernetes": "kubernetes-job"}
 IDENTITY_MODULE = {"aws": "kubernetes-identity-aws", "gcp": "kubernetes-identity-gcp", "azure": "kubernetes-identity-azure"}
+# Each cloud's storage (bucket, its access for the job's identity) is one submodule, called by that cloud's runtime
+# module and its Kubernetes identity module; a root configuration never calls it directly.
+STORAGE_MODULE = {"aws": "aws-job-storage", "gcp": "gcp-job-storage", "azure": "azure-job-storage"}
 
 
 def composition(module: str, cloud: str) -> tuple[str, ...]:

@@ -174,6 +174,9 @@ def contract_problems(exported: dict[str, Any], declared: dict[str, dict[str, Va
         problems += [f"{name}: declared without a default in {where[module]} but not exported"
                      for name, var in variables.items() if var.required and name not in exported]
         for name in sorted(set(exported) & set(variables)):
+            if exported[name] is None:  # null: any type, unless the declaration says nullable = false
+                problems += [] if variables[name].nullable else [f"{name}: declared nullable = false, exported null (in {where[module]})"]
+                continue
             problems += [f"{p} (in {where[module]})" for p in type_problems(exported[name], parse_type(variables[name].type), name)]
     return problems
 
@@ -316,6 +319,7 @@ def test_reference_jobs_satisfy_the_modules_of_their_runtime():
     ({"a": 1, "c": "y", "m": {"k": 2}}, "m['k']: declared string, exported a number (2) (in terraform_compat/modules/m/variables.tf)"),
     ({"a": 1, "c": "y", "l": "x"}, "l: declared list, exported a string ('x') (in terraform_compat/modules/m/variables.tf)"),
     ({"a": 1, "c": "y", "o": {"x": True, "y": 1}}, "o: attribute 'y' is not in the declared object"),
+    ({"a": 1, "c": None}, "c: declared nullable = false, exported null (in terraform_compat/modules/n/variables.tf)"),
     # declared by both modules: checked against each declaration
     ({"a": 1, "c": "y", "s": 5}, "s: declared string, exported a number (5) (in terraform_compat/modules/n/variables.tf)"),
 ])
@@ -328,7 +332,7 @@ def test_the_checker_names_the_variable_and_the_module_that_disagree(exported, p
             "o": Variable("o", "object({x = bool, z = optional(string, \"d\")})", "", default=None),
             "s": Variable("s", "any", "", default=""),
         },
-        "n": {"c": Variable("c", "string", ""), "s": Variable("s", "string", "", default="")},
+        "n": {"c": Variable("c", "string", "", nullable=False), "s": Variable("s", "string", "", default="")},
     }
     problems = contract_problems(exported, declared)
     assert any(p.startswith(problem) for p in problems), problems

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Any, TypeVar, Union
+from typing import Any, Optional, TypeVar, Union
 
 __all__ = ["CloudRunArgs", "CommonArgs", "ContainerAppsArgs", "EcsArgs", "KubernetesArgs", "RUNTIME_ARGS", "fields_of"]
 
@@ -34,6 +34,7 @@ class CommonArgs:
     compute_memory: int  # MiB
     container_name: str
     environment: str
+    finops_estimate: dict[str, Optional[float]]  # cost-estimate inputs (docs/cost.md); no resource uses them
     image: str
     job_name: str
     max_retries: int
@@ -74,8 +75,10 @@ class EcsArgs(CommonArgs):
 
     assign_public_ip: bool
     cluster_name: str
+    cpu_architecture: str  # X86_64 or ARM64
     cpu_units: int
     create_cluster: bool
+    ephemeral_storage_gib: Optional[int]  # None: Fargate's included 20 GiB
     log_group_name: str
     log_retention_days: int
     schedule_expression: str  # EventBridge Scheduler's cron(...); "" when unscheduled

@@ -83,7 +83,8 @@ class EcsJob(JobComponent[EcsArgs]):
             cpu=str(a.cpu_units), memory=str(a.compute_memory),
             execution_role_arn=execution_role.arn, task_role_arn=task_role_arn, container_definitions=container,
             volumes=[{"name": "scratch"}],
-            runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": "X86_64"}, region=region)
+            ephemeral_storage={"size_in_gib": a.ephemeral_storage_gib} if a.ephemeral_storage_gib is not None else None,
+            runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": a.cpu_architecture}, region=region)
 
         schedule_arn = None
         if a.schedule_expression:

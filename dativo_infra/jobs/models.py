@@ -19,6 +19,7 @@ from .strict_yaml import as_written
 Provider = Literal["aws", "gcp", "azure"]
 RuntimeType = Literal["ecs", "cloud_run", "container_apps", "kubernetes", "dagster", "airflow"]
 Scalar = Union[str, int, float, bool]
+Architecture = Literal["x86_64", "arm64"]
 
 
 class _Strict(BaseModel):
@@ -106,11 +107,14 @@ class ComputeConfig(_Strict):
     memory: Union[str, int] = Field("2048", description="MiB ('4096') or a quantity ('4Gi', '4GB')")
     instance_type: Optional[str] = Field(None, description="Informational (Fargate and serverless runtimes have no instance type)")
     max_runtime_seconds: int = Field(3600, gt=0, description="Hard limit on one run (task timeout / activeDeadlineSeconds / replicaTimeout)")
+    architecture: Architecture = Field("x86_64", description="CPU architecture the image is built for: x86_64, or arm64 (ecs only: Fargate on Graviton)")
+    ephemeral_storage_gib: Optional[int] = Field(
+        None, ge=21, le=200, description="ecs only: the task's ephemeral storage in GiB (21–200); unset, Fargate's included 20 GiB")
 
-    @field_validator("max_runtime_seconds", mode="before")
+    @field_validator("max_runtime_seconds", "ephemeral_storage_gib", mode="before")
     @classmethod
-    def _whole_seconds(cls, value: Any) -> Any:
-        return _no_bool(value, "a whole number of seconds")
+    def _whole_seconds(cls, value: Any, info) -> Any:
+        return _no_bool(value, "a whole number of seconds" if info.field_name == "max_runtime_seconds" else "a whole number of GiB")
 
     _cpu_millicores: int = PrivateAttr()
     _memory_mib: int = PrivateAttr()
@@ -312,6 +316,17 @@ class FinOps(_Open):
     business_tags: list[str] = Field(default_factory=list, description="Tag dativo:business-tags, joined with '_' (a single string is one item)")
     project: Optional[str] = Field(None, description="Tag dativo:project")
     environment: Optional[str] = Field(None, description="In the job's finops only: tag dativo:environment (an asset's is not used)")
+    # cost-estimate inputs (docs/cost.md): the job's value wins over its asset's, key by key
+    expected_runtime_seconds: Optional[float] = Field(
+        None, gt=0, allow_inf_nan=False, description="Typical duration of one run; unset, `dativo-infra cost` uses compute.max_runtime_seconds as an upper bound")
+    monthly_budget: Optional[float] = Field(None, ge=0, allow_inf_nan=False, description="Budget for the job's estimated monthly cost, in the price tables' currency")
+    expected_storage_gb_per_run: Optional[float] = Field(None, ge=0, allow_inf_nan=False, description="Data each run adds to storage, in GB (cost estimate only)")
+    expected_log_gb_per_run: Optional[float] = Field(None, ge=0, allow_inf_nan=False, description="Logs each run writes, in GB (cost estimate only)")
+
+    @field_validator("expected_runtime_seconds", "monthly_budget", "expected_storage_gb_per_run", "expected_log_gb_per_run", mode="before")
+    @classmethod
+    def _a_number(cls, value: Any) -> Any:
+        return _no_bool(value, "a number")
 
     @field_validator("cost_center", "project", "environment", mode="before")
     @classmethod

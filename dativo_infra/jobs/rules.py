@@ -138,6 +138,10 @@ def check_job(job: JobConfig) -> list[tuple[str, str]]:
     compute = infra.compute
     for field, message in sizes.check_for_runtime(runtime, compute.cpu_millicores, compute.memory_mib):
         problems.append((f"infrastructure.compute.{field}", message))
+    if runtime != "ecs" and compute.architecture != "x86_64":
+        problems.append(("infrastructure.compute.architecture", f"{compute.architecture} runs on ecs (Fargate) only; {runtime} jobs run x86_64 images"))
+    if runtime != "ecs" and compute.ephemeral_storage_gib is not None:
+        problems.append(("infrastructure.compute.ephemeral_storage_gib", f"Fargate's task storage applies to ecs only, not to {runtime}"))
     if runtime == "cloud_run" and compute.max_runtime_seconds > sizes.CLOUD_RUN_MAX_TIMEOUT_SECONDS:
         problems.append(("infrastructure.compute.max_runtime_seconds",
                          f"{compute.max_runtime_seconds} s exceeds Cloud Run's task timeout limit of {sizes.CLOUD_RUN_MAX_TIMEOUT_SECONDS} s (168 h)"))

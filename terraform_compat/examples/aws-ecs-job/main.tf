@@ -42,6 +42,9 @@ module "job" {
   create_cluster            = var.create_cluster
   enable_container_insights = var.enable_container_insights
   environment               = var.environment
+  finops_estimate           = var.finops_estimate
+  cpu_architecture          = var.cpu_architecture
+  ephemeral_storage_gib     = var.ephemeral_storage_gib
   image                     = var.image
   job_name                  = var.job_name
   log_group_name            = var.log_group_name

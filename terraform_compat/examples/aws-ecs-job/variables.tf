@@ -39,6 +39,12 @@ variable "container_name" {
   type        = string
 }
 
+variable "cpu_architecture" {
+  description = "CPU architecture of the image: X86_64 or ARM64."
+  type        = string
+  default     = "X86_64"
+}
+
 variable "cpu_units" {
   description = "Fargate task CPU units (1024 = 1 vCPU)."
   type        = number
@@ -59,6 +65,23 @@ variable "enable_container_insights" {
 variable "environment" {
   description = "Environment of the job (prod, staging, ...); part of the log group name."
   type        = string
+}
+
+variable "ephemeral_storage_gib" {
+  description = "The task's ephemeral storage in GiB (21-200); null keeps Fargate's included 20 GiB."
+  type        = number
+  default     = null
+}
+
+variable "finops_estimate" {
+  description = "Cost-estimate inputs of dativo-infra cost (docs/cost.md); no resource uses them."
+  type = object({
+    expected_log_gb_per_run     = optional(number)
+    expected_runtime_seconds    = optional(number)
+    expected_storage_gb_per_run = optional(number)
+    monthly_budget              = optional(number)
+  })
+  default = {}
 }
 
 variable "image" {

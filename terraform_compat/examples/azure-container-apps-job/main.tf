@@ -39,6 +39,7 @@ module "job" {
   cpu_cores              = var.cpu_cores
   environment            = var.environment
   environment_name       = var.environment_name
+  finops_estimate        = var.finops_estimate
   image                  = var.image
   job_name               = var.job_name
   max_retries            = var.max_retries

@@ -38,6 +38,7 @@ module "job" {
   container_name        = var.container_name
   cpu_limit             = var.cpu_limit
   environment           = var.environment
+  finops_estimate       = var.finops_estimate
   image                 = var.image
   job_name              = var.job_name
   max_retries           = var.max_retries

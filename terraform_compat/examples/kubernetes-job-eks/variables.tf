@@ -44,6 +44,17 @@ variable "environment" {
   type        = string
 }
 
+variable "finops_estimate" {
+  description = "Cost-estimate inputs of dativo-infra cost (docs/cost.md); no resource uses them."
+  type = object({
+    expected_log_gb_per_run     = optional(number)
+    expected_runtime_seconds    = optional(number)
+    expected_storage_gb_per_run = optional(number)
+    monthly_budget              = optional(number)
+  })
+  default = {}
+}
+
 variable "image" {
   description = "Container image of the Dativo runner."
   type        = string

@@ -69,6 +69,7 @@ module "job" {
   compute_memory              = var.compute_memory
   container_name              = var.container_name
   create_namespace            = var.create_namespace
+  finops_estimate             = var.finops_estimate
   image                       = var.image
   labels                      = var.labels
   limit_cpu                   = var.limit_cpu

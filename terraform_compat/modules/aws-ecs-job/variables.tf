@@ -81,6 +81,18 @@ variable "container_name" {
   }
 }
 
+variable "cpu_architecture" {
+  description = "CPU architecture of the image: X86_64, or ARM64 (Fargate on Graviton)."
+  type        = string
+  default     = "X86_64"
+  nullable    = false
+
+  validation {
+    condition     = contains(["X86_64", "ARM64"], var.cpu_architecture)
+    error_message = "cpu_architecture must be X86_64 or ARM64."
+  }
+}
+
 variable "cpu_units" {
   description = "Fargate task CPU units (1024 = 1 vCPU)."
   type        = number
@@ -110,6 +122,29 @@ variable "environment" {
   description = "Environment of the job (prod, staging, ...); part of the log group name."
   type        = string
   nullable    = false
+}
+
+variable "ephemeral_storage_gib" {
+  description = "The task's ephemeral storage in GiB (21-200); null keeps Fargate's included 20 GiB."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.ephemeral_storage_gib == null ? true : (var.ephemeral_storage_gib >= 21 && var.ephemeral_storage_gib <= 200 && floor(var.ephemeral_storage_gib) == var.ephemeral_storage_gib)
+    error_message = "ephemeral_storage_gib must be a whole number from 21 to 200, or null."
+  }
+}
+
+variable "finops_estimate" {
+  description = "Cost-estimate inputs of `dativo-infra cost` (docs/cost.md), exported with the job so an estimate from tfvars equals one from the job file; no resource uses them."
+  type = object({
+    expected_log_gb_per_run     = optional(number)
+    expected_runtime_seconds    = optional(number)
+    expected_storage_gb_per_run = optional(number)
+    monthly_budget              = optional(number)
+  })
+  default  = {}
+  nullable = false
 }
 
 variable "image" {

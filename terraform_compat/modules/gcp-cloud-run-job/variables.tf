@@ -65,6 +65,18 @@ variable "environment" {
   nullable    = false
 }
 
+variable "finops_estimate" {
+  description = "Cost-estimate inputs of `dativo-infra cost` (docs/cost.md), exported with the job so an estimate from tfvars equals one from the job file; no resource uses them."
+  type = object({
+    expected_log_gb_per_run     = optional(number)
+    expected_runtime_seconds    = optional(number)
+    expected_storage_gb_per_run = optional(number)
+    monthly_budget              = optional(number)
+  })
+  default  = {}
+  nullable = false
+}
+
 variable "image" {
   description = "Container image of the Dativo runner."
   type        = string

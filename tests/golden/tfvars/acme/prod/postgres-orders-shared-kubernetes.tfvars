@@ -17,8 +17,14 @@ compute_memory   = 2048
 container_name   = "dativo-runner"
 create_namespace = true
 environment      = "prod"
-image            = "123456789012.dkr.ecr.us-east-1.amazonaws.com/dativo-ingest:1.4.0"
-job_name         = "postgres-orders-shared-kubernetes"
+finops_estimate = {
+  "expected_log_gb_per_run"     = null
+  "expected_runtime_seconds"    = null
+  "expected_storage_gb_per_run" = null
+  "monthly_budget"              = null
+}
+image    = "123456789012.dkr.ecr.us-east-1.amazonaws.com/dativo-ingest:1.4.0"
+job_name = "postgres-orders-shared-kubernetes"
 labels = {
   "SharedInfrastructure"     = "true"
   "Tenant"                   = "acme"

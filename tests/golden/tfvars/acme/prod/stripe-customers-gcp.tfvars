@@ -11,11 +11,17 @@ command = [
   "--mode",
   "self_hosted",
 ]
-compute_cpu           = 2
-compute_memory        = 4096
-container_name        = "dativo-runner"
-cpu_limit             = "2"
-environment           = "prod"
+compute_cpu    = 2
+compute_memory = 4096
+container_name = "dativo-runner"
+cpu_limit      = "2"
+environment    = "prod"
+finops_estimate = {
+  "expected_log_gb_per_run"     = null
+  "expected_runtime_seconds"    = null
+  "expected_storage_gb_per_run" = null
+  "monthly_budget"              = null
+}
 image                 = "123456789012.dkr.ecr.us-east-1.amazonaws.com/dativo-ingest:1.4.0"
 job_name              = "stripe-customers-gcp"
 max_retries           = 2

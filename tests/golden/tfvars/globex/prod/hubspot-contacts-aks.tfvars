@@ -17,8 +17,14 @@ compute_memory   = 2048
 container_name   = "dativo-runner"
 create_namespace = false
 environment      = "prod"
-image            = "globexacr.azurecr.io/dativo-ingest:1.4.0"
-job_name         = "hubspot-contacts-aks"
+finops_estimate = {
+  "expected_log_gb_per_run"     = null
+  "expected_runtime_seconds"    = null
+  "expected_storage_gb_per_run" = null
+  "monthly_budget"              = null
+}
+image    = "globexacr.azurecr.io/dativo-ingest:1.4.0"
+job_name = "hubspot-contacts-aks"
 labels = {
   "Owner"                 = "revops-globex.example"
   "dativo.io/cost-center" = "REVOPS-200"

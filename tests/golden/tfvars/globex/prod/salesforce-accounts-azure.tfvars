@@ -11,12 +11,18 @@ command = [
   "--mode",
   "self_hosted",
 ]
-compute_cpu           = 1
-compute_memory        = 2048
-container_name        = "dativo-runner"
-cpu_cores             = 1
-environment           = "prod"
-environment_name      = "cae-globex-prod"
+compute_cpu      = 1
+compute_memory   = 2048
+container_name   = "dativo-runner"
+cpu_cores        = 1
+environment      = "prod"
+environment_name = "cae-globex-prod"
+finops_estimate = {
+  "expected_log_gb_per_run"     = null
+  "expected_runtime_seconds"    = null
+  "expected_storage_gb_per_run" = null
+  "monthly_budget"              = null
+}
 image                 = "globexacr.azurecr.io/dativo-ingest:1.4.0"
 job_name              = "salesforce-accounts-azure"
 max_retries           = 1

@@ -16,9 +16,17 @@ command = [
 compute_cpu           = 1
 compute_memory        = 2048
 container_name        = "dativo-runner"
+cpu_architecture      = "X86_64"
 cpu_units             = 1024
 create_cluster        = false
 environment           = "prod"
+ephemeral_storage_gib = null
+finops_estimate = {
+  "expected_log_gb_per_run"     = null
+  "expected_runtime_seconds"    = null
+  "expected_storage_gb_per_run" = null
+  "monthly_budget"              = null
+}
 image                 = "globexacr.azurecr.io/dativo-ingest:1.4.0"
 job_name              = "stripe-customers-shared"
 log_group_name        = "/dativo/globex/prod/stripe-customers-shared"

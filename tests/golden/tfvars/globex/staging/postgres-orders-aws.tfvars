@@ -14,9 +14,17 @@ command = [
 compute_cpu           = 0.5
 compute_memory        = 1024
 container_name        = "dativo-runner"
+cpu_architecture      = "X86_64"
 cpu_units             = 512
 create_cluster        = true
 environment           = "staging"
+ephemeral_storage_gib = null
+finops_estimate = {
+  "expected_log_gb_per_run"     = null
+  "expected_runtime_seconds"    = null
+  "expected_storage_gb_per_run" = null
+  "monthly_budget"              = null
+}
 image                 = "dativo/dativo-ingest:latest"
 job_name              = "postgres-orders-aws"
 log_group_name        = "/dativo/globex/staging/postgres-orders-aws"
