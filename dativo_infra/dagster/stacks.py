@@ -70,10 +70,15 @@ def _naming_files(ref: StackRef) -> list[str]:
     return found
 
 
-def _bad_name(ref: StackRef, settings: FleetSettings) -> Optional[Problem]:
+def _bad_name(ref: StackRef, same_tenant: list[StackRef], settings: FleetSettings) -> Optional[Problem]:
+    """The problem of a stack whose tenant or environment cannot be a partition key, naming the files that name it.
+
+    A stack made of shared files names its tenant in another environment's files (``same_tenant``), or in its stack file.
+    """
     for what, value in (("tenant_id", ref.tenant), ("environment", ref.environment)):
         if not NAME.match(value):
-            files = _naming_files(ref) or [settings.project().stack_file(ref.tenant, ref.environment)]
+            files = (_naming_files(ref) or sorted({path for other in same_tenant for path in _naming_files(other)})
+                     or [settings.project().stack_file(ref.tenant, ref.environment)])
             return Problem(", ".join(files), f"{what} {value!r} cannot name a stack partition: use 1-32 lowercase letters, digits "
                                              "and hyphens, starting with a letter", field=what)
     return None
@@ -86,7 +91,7 @@ def find_stacks(settings: Optional[FleetSettings] = None, *, tenant: Optional[st
     result = FleetStacks(problems=list(found.problems))
     by_key: dict[str, list[StackRef]] = {}
     for ref in found.stacks:
-        problem = _bad_name(ref, settings)
+        problem = _bad_name(ref, [other for other in found.stacks if other.tenant == ref.tenant and other != ref], settings)
         if problem is not None:
             result.problems.append(problem)
             continue

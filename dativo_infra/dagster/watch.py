@@ -29,7 +29,8 @@ __all__ = ["CURSOR_VERSION", "Cursor", "stack_digests"]
 
 CURSOR_VERSION = 1
 DIGEST_CHARS = 16  # 64 bits of SHA-256: enough to tell two versions of one stack's files apart
-_SHARED_MARKER = b"${TENANT_ID"
+# a plain tenant_id line, read off a file that cannot be parsed (the rule of dativo_infra.jobs.loader)
+_TENANT_LINE = re.compile(rb"^tenant_id:[ \t]*[\"']?([a-z0-9-]+)[\"']?[ \t]*(?:#.*)?$", re.MULTILINE)
 _ASSET_LINE = re.compile(rb"^\s*asset_path:[ \t]*[\"']?([^\"'#\s]+)", re.MULTILINE)
 
 
@@ -67,6 +68,7 @@ class _Files:
 
     def __init__(self) -> None:
         self._seen: dict[str, tuple[str, bytes]] = {}
+        self._scopes: dict[str, tuple[Optional[str], Optional[str]]] = {}
 
     def read(self, path: str) -> tuple[str, bytes]:
         if path not in self._seen:
@@ -82,23 +84,35 @@ class _Files:
     def digest(self, path: str) -> str:
         return self.read(path)[0] if os.path.exists(path) else "absent"
 
+    def scope(self, path: str) -> tuple[Optional[str], Optional[str]]:
+        """("shared", its job name) for a shared file; ("broken", the tenant a plain line names, or None); else (None, None)."""
+        if path not in self._scopes:
+            from ..jobs.loader import job_name, parse_file
 
-def _takes(path: str, raw: bytes, context: Any) -> bool:
-    """Whether the stack runs this file: a shared file only if its stack file takes that shared job."""
-    if _SHARED_MARKER not in raw or context is None:
-        return True
-    from ..jobs.loader import job_name, parse_file
-
-    try:
-        parsed = parse_file(path)
-    except ConfigError:
-        return True  # a broken file: every stack that may take it reports it
-    return not parsed.is_shared or context.takes_shared(job_name(path))
+            try:
+                shared = parse_file(path).is_shared
+                self._scopes[path] = ("shared", job_name(path)) if shared else (None, None)
+            except ConfigError:
+                named = _TENANT_LINE.findall(self.read(path)[1])
+                self._scopes[path] = ("broken", named[0].decode() if len(named) == 1 else None)
+        return self._scopes[path]
 
 
-def _stack_digest(ref: StackRef, project: Any, assets_dir: Optional[str], files: _Files) -> str:
-    from ..jobs.assets import AssetCache
+def _takes(kind: Optional[str], name: Optional[str], context: Any, tenant: str) -> bool:
+    """Whether the stack runs a file no tenant of its own plainly names (the discovery lists it for every stack).
 
+    A shared file only if the stack file takes that shared job; a file that cannot be
+    parsed only if it names no other tenant on a plain ``tenant_id:`` line (the
+    loader's rule: another tenant's broken file is not this stack's problem).
+    """
+    if kind == "shared":
+        return context is None or bool(context.takes_shared(name))
+    if kind == "broken":
+        return name in (None, tenant)
+    return True
+
+
+def _stack_digest(ref: StackRef, project: Any, assets: Any, files: _Files, unscoped: set[str]) -> str:
     try:
         context = project.context(ref.tenant, ref.environment)
     except ConfigError:
@@ -107,10 +121,9 @@ def _stack_digest(ref: StackRef, project: Any, assets_dir: Optional[str], files:
              f"project {files.digest(os.path.join(project.project_dir, 'Pulumi.yaml'))}"]
     if context is not None and context.policy:
         parts.append(f"policy {files.digest(context.policy)}")
-    assets = AssetCache(assets_dir)
     for path in ref.files or ():
         digest, raw = files.read(path)
-        if not _takes(path, raw, context):
+        if path in unscoped and not _takes(*files.scope(path), context, ref.tenant):
             continue
         parts.append(f"job {path} {digest}")
         for match in _ASSET_LINE.finditer(raw):
@@ -122,5 +135,13 @@ def _stack_digest(ref: StackRef, project: Any, assets_dir: Optional[str], files:
 
 def stack_digests(found: FleetStacks, project: Any, assets_dir: Optional[str] = None) -> dict[str, str]:
     """Partition key → the digest of the stack's files (see the module's docstring)."""
-    files = _Files()
-    return {key: _stack_digest(ref, project, assets_dir, files) for key, ref in sorted(found.stacks.items())}
+    from ..jobs.assets import AssetCache
+
+    files, assets = _Files(), AssetCache(assets_dir)
+    tenants: dict[str, set[str]] = {}
+    for ref in found.stacks.values():
+        for path in ref.files or ():
+            tenants.setdefault(path, set()).add(ref.tenant)
+    # files listed for several tenants name none plainly: shared or unparseable ones, the only ones read twice here
+    unscoped = {path for path, names in tenants.items() if len(names) > 1}
+    return {key: _stack_digest(ref, project, assets, files, unscoped) for key, ref in sorted(found.stacks.items())}
