@@ -309,3 +309,18 @@ def test_cli_gcp_without_the_key_variable_says_so(tmp_path, monkeypatch):
 def test_cli_usage_errors(monkeypatch):
     assert run_prices([], monkeypatch).exit_code == 2
     assert run_prices(["--refresh", "--cloud", "aws"], monkeypatch).exit_code == 2
+
+
+def test_cost_prices_is_reached_through_cost_and_cost_help_names_the_extras():
+    import click
+    from click.testing import CliRunner
+
+    from dativo_infra.cli.cost import cost
+    from dativo_infra.cli.cost_extras import with_extras
+
+    group = click.Group("dativo-infra", commands={"cost": with_extras(cost)})
+    result = CliRunner().invoke(group, ["cost", "prices", "--help"])
+    assert result.exit_code == 0 and "Usage: dativo-infra cost prices [OPTIONS]" in result.output and "--refresh" in result.output
+    result = CliRunner().invoke(group, ["cost", "--help"])
+    assert result.exit_code == 0 and "--tfvars DIR" in result.output and "--compare-to REF" in result.output
+    assert "cost prices --refresh" in result.output

@@ -1,11 +1,22 @@
-"""``dativo-infra cost prices --refresh``: current prices from the providers' public price APIs, written as a price file."""
+"""What ``dativo-infra cost`` does beyond estimating job files (docs/cost-refresh.md):
+
+- ``cost prices --refresh``: current prices from the providers' public price APIs, written as a price file;
+- ``cost --tfvars DIR``: the same estimate from exported variables (``terraform export``), for Terraform users;
+- ``cost --compare-to REF``: each job's, each tenant's and the total change against a git revision or another folder.
+
+:func:`with_extras` adds them to cost-core's ``cost`` command without changing it: the CLI registers
+``with_extras(cost)``.
+"""
 from __future__ import annotations
 
-from typing import Optional
+import os
+import sys
+from typing import Any, Optional
 
 import click
 
-from .common import EXIT_FAILED, EXIT_INVALID, emit_json, fail
+from ..errors import DativoError, Problem
+from .common import EXIT_FAILED, EXIT_INVALID, emit_json, fail, make_project, parse_vars
 
 REFRESH_CLOUDS = ("aws", "gcp", "azure")
 
@@ -63,3 +74,263 @@ def prices(refresh: bool, cloud: Optional[str], regions: tuple[str, ...], output
         emit_json({"ok": True, "output": output, **result.as_dict(), "notes": result.notes})
     elif target is not None:
         click.echo(f"wrote {output}: {len(result.prices)} prices, {len(result.free_grants)} free grants ({cloud})")
+
+
+# --tfvars and --compare-to: options added to `cost`, and `cost prices` dispatched to the command above
+
+EXTRA_HELP = ("\b\nAlso: cost --tfvars DIR (from exported variables), cost --compare-to REF (the change against a git revision or a folder),\n"
+              "cost prices --refresh --cloud CLOUD --output FILE (current prices from the public price APIs; cost prices --help).")
+
+
+class _CostCommand(click.Command):
+    """``cost`` itself, except that ``cost prices ...`` runs the prices command (cost takes PATH..., so it cannot be a group)."""
+
+    def make_context(self, info_name: Optional[str], args: list[str], parent: Optional[click.Context] = None, **extra: Any) -> click.Context:
+        if args and args[0] == "prices":
+            return prices.make_context(f"{info_name} prices", list(args[1:]), parent=parent, **extra)
+        return super().make_context(info_name, args, parent=parent, **extra)
+
+
+def with_extras(command: click.Command) -> click.Command:
+    """``command`` (cost-core's ``cost``) with --tfvars, --compare-to and the ``prices`` subcommand."""
+    base = command.callback
+    assert base is not None
+    options = [
+        click.Option(["--tfvars", "tfvars_dir"], default=None, type=click.Path(), metavar="DIR",
+                     help="Estimate from exported variables (*.tfvars, *.tfvars.json under DIR, as terraform export writes them) instead of "
+                          "job files: the same numbers for Terraform users."),
+        click.Option(["--compare-to", "compare_to"], default=None, metavar="REF",
+                     help="Show each job's and each tenant's change, and the total's, against REF: a git revision (e.g. origin/main) "
+                          "or another copy of the project folder."),
+    ]
+
+    def callback(tfvars_dir: Optional[str], compare_to: Optional[str], **given: Any) -> Any:
+        if tfvars_dir and compare_to:
+            raise click.UsageError("--tfvars and --compare-to do not go together")
+        if tfvars_dir:
+            return run_tfvars(tfvars_dir, **given)
+        if compare_to:
+            return run_compare(compare_to, **given)
+        return base(**given)
+
+    return _CostCommand(name=command.name, params=[*command.params, *options], callback=callback, help=f"{command.help}\n\n{EXTRA_HELP}",
+                        short_help=command.short_help, context_settings=command.context_settings)
+
+
+def _output(as_json: bool, as_csv: bool, fmt: Optional[str]) -> str:
+    if sum(map(bool, (as_json, as_csv, fmt not in (None, "table")))) > 1 or (fmt == "table" and (as_json or as_csv)):
+        raise click.UsageError("choose one output: --json, --csv or --format")
+    return "json" if as_json or fmt == "json" else "csv" if as_csv or fmt == "csv" else "table"
+
+
+def _stack_settings(project: Any) -> Any:
+    """(tenant, environment) → the stack's cost settings (node prices, budget), read once each."""
+    from ..cost import StackCost
+
+    cache: dict[tuple[str, str], Any] = {}
+
+    def stack_of(tenant: str, environment: str) -> Any:
+        if (tenant, environment) not in cache:
+            context = project.context(tenant, environment)
+            cache[(tenant, environment)] = StackCost.from_config(context.config, context.source)
+        return cache[(tenant, environment)]
+
+    return stack_of
+
+
+def tfvars_estimates(tfvars_dir: str, book: Any, month: Optional[tuple[int, int]], stack_of: Any) -> tuple[list[Any], list[Problem], list[dict]]:
+    """(estimates, problems, skipped files) of every exported file under ``tfvars_dir``: estimate_job on the variables read back."""
+    from ..cost import estimate_job
+    from ..cost.tfvars import read_tfvars_tree
+
+    tree = read_tfvars_tree(tfvars_dir)
+    estimates, problems = [], list(tree.problems)
+    for job in tree.jobs:
+        try:
+            stack = stack_of(str(job.variables.get("tenant_id", "")), str(job.variables.get("environment", "")))
+            estimates.append(estimate_job(job.variables, book, month=month, stack=stack, file=job.path))
+        except DativoError as exc:
+            problems += exc.problems
+    return sorted(estimates, key=lambda e: (e.tenant, e.environment, e.job, e.file)), problems, tree.skipped
+
+
+def report(estimates: list[Any], book: Any, stack_of: Any, *, by: Optional[str], output: str, month: Optional[tuple[int, int]],
+           skipped: list[str]) -> int:
+    """Print estimates as ``cost`` prints them (the same JSON keys, CSV and table); the exit code (2 when a budget is an error).
+
+    This is the tail of cost-core's ``cost`` command, which does not expose it yet (docs/cost-refresh.md): one renderer
+    is the aim, so this goes once ``cost`` offers the same as a function.
+    """
+    from ..cost import check_budgets, check_by, focus_csv, free_grant_lines, json_number, rollup, total
+    from .cost import _render_table
+
+    try:
+        grouping = check_by(by or "tenant", estimates)
+        findings = check_budgets(estimates, stack_of)
+        grants = free_grant_lines(estimates, book)
+    except DativoError as exc:
+        fail(exc.problems, output == "json")
+    groups = rollup(estimates, grouping)
+    errors = [Problem(f.file, f.message, field="budget") for f in findings if f.severity == "error"]
+    grand_total = total(estimates)
+    if output == "json":
+        emit_json({"ok": not errors, "currency": book.currency, "month": f"{month[0]:04d}-{month[1]:02d}" if month else None,
+                   "jobs": [e.as_dict() for e in estimates], "groups": [g.as_dict() for g in groups], "total": json_number(grand_total),
+                   "free_grants": [g.as_dict() for g in grants], "budgets": [f.as_dict() for f in findings],
+                   "errors": [p.as_dict() for p in errors], "price_files": book.files, "skipped": skipped})
+    elif output == "csv":
+        click.echo(focus_csv(estimates), nl=False)
+    else:
+        _render_table(estimates, groups, grants, grand_total, book.currency, month)
+    if output != "json":
+        for finding in findings:
+            click.echo(f"{'error' if finding.severity == 'error' else 'warning'}: {finding.render()}", err=True)
+    return EXIT_INVALID if errors else 0
+
+
+def run_tfvars(tfvars_dir: str, *, paths: tuple[str, ...], tenant: Optional[str], environment: Optional[str], all_stacks: bool,
+               month: Optional[str], by: Optional[str], prices: Optional[str], as_json: bool, as_csv: bool, fmt: Optional[str],
+               parallel: Optional[int], project_dir: str, policy: Optional[str], image: Optional[str], assets_dir: Optional[str],
+               variables: tuple[str, ...]) -> None:
+    """``cost --tfvars DIR``: every exported job under DIR, estimated and reported as ``cost`` reports job files."""
+    output = _output(as_json, as_csv, fmt)
+    if paths or tenant or environment or all_stacks:
+        raise click.UsageError("--tfvars DIR estimates the exported files under DIR: give no PATH, --tenant, --environment or --all with it")
+    from ..cost import load_prices
+    from .cost import parse_month
+
+    try:
+        selected_month = parse_month(month)
+        book = load_prices(prices)
+    except DativoError as exc:
+        fail(exc.problems, output == "json")
+    project = make_project(project_dir, image=image, assets_dir=assets_dir, variables=variables, policy=policy)
+    stack_of = _stack_settings(project)
+    estimates, problems, skipped = tfvars_estimates(tfvars_dir, book, selected_month, stack_of)
+    if not estimates and not problems:
+        problems.append(Problem(tfvars_dir, "no exported variables found (looked for *.tfvars and *.tfvars.json written by terraform export)"))
+    if problems:
+        fail(list(dict.fromkeys(problems)), output == "json")
+    code = report(estimates, book, stack_of, by=by, output=output, month=selected_month, skipped=[s["path"] for s in skipped])
+    for item in skipped:
+        click.echo(f"skipped {item['path']}: {item['reason']}", err=True)
+    if code:
+        sys.exit(code)
+
+
+def estimate_roots(project: Any, roots: list[str], book: Any, month: Optional[tuple[int, int]], *, tenant: Optional[str],
+                   environment: Optional[str], variables: tuple[str, ...], assets_dir: Optional[str],
+                   parallel: Optional[int]) -> tuple[list[Any], list[Problem]]:
+    """(estimates, problems) of the job files under ``roots``, with cost-core's own estimator (as ``cost`` runs it)."""
+    from ..jobs.parallel import WorkerError, load_and_apply
+    from ..resolve import Resolver
+    from .cost import estimator
+
+    resolver = Resolver(project)
+    try:
+        result, outcomes, _ = load_and_apply(roots, estimator(resolver, book, month), lambda e: e, workers=parallel, tenant=tenant,
+                                             environment=environment, variables=parse_vars(variables), assets_dir=assets_dir,
+                                             scope=resolver.scope(roots))
+    except WorkerError as exc:
+        return [], [Problem(", ".join(roots), str(exc))]
+    problems = [p for f in result.files for p in f.problems] + [p for o in outcomes if isinstance(o, list) for p in o]
+    estimates = [o for o in outcomes if o is not None and not isinstance(o, list)]
+    return sorted(estimates, key=lambda e: (e.tenant, e.environment, e.job, e.file)), problems
+
+
+def _inside(path: Optional[str], project_dir: str, other_root: str) -> Optional[str]:
+    """A path of this project folder → the same path in the other version of it (a path outside the folder stays as given)."""
+    from ..cost.compare import relative_inside
+
+    if path is None:
+        return None
+    try:
+        return os.path.join(other_root, relative_inside(path, project_dir, "the project folder"))
+    except DativoError:
+        return path
+
+
+def _shown(path: str, other_root: str, ref: str) -> str:
+    """A file of the temporary copy, as the reader knows it: ``REF:relative/path``."""
+    relative = os.path.relpath(path, other_root)
+    return path if relative.startswith(os.pardir) else f"{ref}:{relative}"
+
+
+def run_compare(ref: str, *, paths: tuple[str, ...], tenant: Optional[str], environment: Optional[str], all_stacks: bool,
+                month: Optional[str], by: Optional[str], prices: Optional[str], as_json: bool, as_csv: bool, fmt: Optional[str],
+                parallel: Optional[int], project_dir: str, policy: Optional[str], image: Optional[str], assets_dir: Optional[str],
+                variables: tuple[str, ...]) -> None:
+    """``cost --compare-to REF``: the same selection estimated here and in REF, with the same prices; the change per job, tenant, total."""
+    import dataclasses
+
+    output = _output(as_json, as_csv, fmt)
+    if output == "csv":
+        raise click.UsageError("--compare-to prints a table or JSON (--json), not CSV")
+    if by:
+        raise click.UsageError("--compare-to shows the change per job and per tenant; --by goes with a plain estimate")
+    if bool(tenant) != bool(environment) and not all_stacks:
+        raise click.UsageError("--tenant and --environment go together (one stack), or narrow --all")
+    if not paths and not all_stacks and not tenant:
+        raise click.UsageError("give job files or folders (PATH...), a stack (--tenant T --environment E), or --all, to compare")
+    from ..cost import load_prices
+    from ..cost.compare import before_tree, compare, relative_inside
+    from .cost import parse_month
+
+    as_json = output == "json"
+    try:
+        selected_month = parse_month(month)
+        book = load_prices(prices)
+        project = make_project(project_dir, image=image, assets_dir=assets_dir, variables=variables, policy=policy)
+        roots = list(paths) or [project.jobs_dir]
+        relative = [relative_inside(root, project_dir, "the project folder") for root in roots]
+    except DativoError as exc:
+        fail(exc.problems, as_json)
+    options: dict[str, Any] = {"tenant": tenant, "environment": environment, "variables": variables, "parallel": parallel}
+    try:
+        with before_tree(project_dir, ref) as old_root:  # REF first: a bad revision is reported before any estimate runs
+            after, problems = estimate_roots(project, roots, book, selected_month, assets_dir=assets_dir, **options)
+            if problems:
+                fail(list(dict.fromkeys(problems)), as_json)
+            old_assets = _inside(assets_dir, project_dir, old_root)
+            old_project = make_project(old_root, image=image, assets_dir=old_assets, variables=variables, policy=_inside(policy, project_dir, old_root))
+            old_roots = [os.path.join(old_root, r) for r in relative if os.path.exists(os.path.join(old_root, r))]
+            before, problems = (estimate_roots(old_project, old_roots, book, selected_month, assets_dir=old_assets, **options)
+                                if old_roots else ([], []))
+            before = [dataclasses.replace(e, file=_shown(e.file, old_root, ref)) for e in before]
+            problems = [dataclasses.replace(p, file=_shown(p.file, old_root, ref)) for p in problems]
+    except DativoError as exc:
+        fail(exc.problems, as_json)
+    if problems:
+        fail([*dict.fromkeys(problems), Problem("--compare-to", f"the jobs at {ref} cannot be estimated (above): nothing to compare with")],
+             as_json)
+    diff = compare(before, after, ref)
+    month_text = f"{selected_month[0]:04d}-{selected_month[1]:02d}" if selected_month else None
+    if as_json:
+        emit_json({"ok": True, "currency": book.currency, "month": month_text, **diff.as_dict()})
+        return
+    render_diff(diff, book.currency, month_text)
+
+
+def _signed(value: Any) -> str:
+    return f"{value:+.2f}"
+
+
+def render_diff(diff: Any, currency: str, month: Optional[str]) -> None:
+    click.echo(f"cost change against {diff.ref} ({'month ' + month if month else 'an average month'}, {currency} a month)")
+    rows = [("TENANT", "ENVIRONMENT", "JOB", "BEFORE", "AFTER", "CHANGE", "")]
+    for j in diff.jobs:
+        if j.status != "unchanged":
+            rows.append((j.tenant, j.environment, j.job, "-" if j.before is None else f"{j.before:.2f}",
+                         "-" if j.after is None else f"{j.after:.2f}", _signed(j.change), j.status))
+    if len(rows) == 1:
+        click.echo(f"no job's estimate changed ({len(diff.jobs)} jobs)")
+    else:
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+        for row in rows:
+            click.echo("  ".join(c.rjust(w) if 3 <= i <= 5 else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))).rstrip())
+        click.echo(f"({sum(j.status == 'unchanged' for j in diff.jobs)} jobs unchanged)")
+    click.echo("\nby tenant:")
+    width = max((len(t.tenant) for t in diff.tenants), default=0)
+    for t in diff.tenants:
+        click.echo(f"  {t.tenant.ljust(width)}  {t.before:>10.2f} -> {t.after:>10.2f}  {_signed(t.change):>10}")
+    click.echo(f"\ntotal: {diff.before:.2f} -> {diff.after:.2f} {currency} ({_signed(diff.change)})")
