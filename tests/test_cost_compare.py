@@ -173,3 +173,54 @@ def test_compare_keys_jobs_by_tenant_environment_and_name():
     assert diff.jobs[0].change == new.monthly_cost - old.monthly_cost > 0
     assert diff.change == new.monthly_cost - old.monthly_cost - other.monthly_cost
     assert [t.as_dict()["tenant"] for t in diff.tenants] == ["acme", "globex"]
+
+
+# examples/automation/deploy_all.py puts the diff in the pull-request summary
+
+
+def deploy_all():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("deploy_all", ROOT / "examples" / "automation" / "deploy_all.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_deploy_all_takes_the_base_from_the_ci():
+    module = deploy_all()
+    assert module.base_from_ci({"GITHUB_BASE_REF": "main"}) == "origin/main"
+    assert module.base_from_ci({"CI_MERGE_REQUEST_DIFF_BASE_SHA": "abc123"}) == "abc123"
+    assert module.base_from_ci({}) is None
+
+
+def test_deploy_all_summary_shows_the_cost_change_beside_the_preview(repo):
+    module = deploy_all()
+    project = repo / "project"
+    change_the_examples(project)
+    asked = []
+
+    def cli_in_process(args, **kwargs):  # the script runs `dativo-infra cost ...`; here the same command runs in process
+        asked.append(args)
+        code, out, err = run(*args[2:])
+        return subprocess.CompletedProcess(args, code, out, err)
+
+    diff = module.cost_diff("HEAD", str(project), str(project / "jobs"), NODE_PRICES, run=cli_in_process)
+    assert asked[0][1:4] == ["cost", "--all", str(project / "jobs")] and "--compare-to=HEAD" in asked[0] and "--json" in asked[0]
+    text = module.cost_markdown(diff, "HEAD")
+    assert text.startswith("### Estimated cost change against HEAD\n")
+    assert "| tenant | before | after | change |" in text and "| **total** |" in text
+    assert f"| globex | {diff['tenants'][1]['before']:,.2f} |" in text
+    assert "| stripe-customers-gcp-copy | acme / prod | – |" in text and "| added |" in text and "| removed |" in text
+    assert text.rstrip().endswith(f"{sum(j['status'] == 'unchanged' for j in diff['jobs'])} of {len(diff['jobs'])} jobs unchanged.")
+
+
+def test_deploy_all_summary_says_when_the_diff_is_not_available():
+    module = deploy_all()
+    text = module.cost_markdown({"ok": False, "errors": [{"file": "--compare-to", "message": "'x' is not a commit"}]}, "origin/main")
+    assert "not available: --compare-to: 'x' is not a commit" in text
+
+    def broken(args, **kwargs):
+        return subprocess.CompletedProcess(args, 70, "", "dativo-infra: internal error: boom\n")
+
+    assert module.cost_diff("HEAD", ".", "jobs", None, run=broken)["errors"][0]["message"] == "dativo-infra: internal error: boom"
