@@ -51,7 +51,7 @@ def broken_project(tmp_path_factory) -> Path:
 
 
 def settings_for(root: Path, mode: str = "plan") -> FleetSettings:
-    return FleetSettings(project_dir=str(root), jobs_dir=str(root / "jobs"), mode=mode)
+    return FleetSettings(project_dir=str(root), jobs_dir=str(root / "jobs"), assets_dir=str(root / "jobs" / "assets"), mode=mode)
 
 
 def instance_with(keys) -> dg.DagsterInstance:
@@ -160,8 +160,9 @@ def test_a_lock_conflict_is_retried_and_a_program_error_is_not(tmp_path, monkeyp
         return _operation_result("up", settings.stack_name)
 
     monkeypatch.setattr(automation, "up", locked_once)
-    job = operation_job("up", dg.RetryPolicy(max_retries=2, delay=0))
-    resources = {"dativo": DativoFleet.from_settings(settings_for(root, "up"))}
+    settings = settings_for(root, "up")
+    job = operation_job("up", settings, dg.RetryPolicy(max_retries=2, delay=0))
+    resources = {"dativo": DativoFleet.from_settings(settings)}
     result = job.execute_in_process(instance=instance_with(EXAMPLE_STACKS), resources=resources, partition_key="globex-prod")
     assert result.success and calls == ["globex-prod", "globex-prod"]
     [retry] = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY]
@@ -179,3 +180,16 @@ def test_a_lock_conflict_is_retried_and_a_program_error_is_not(tmp_path, monkeyp
     result = job.execute_in_process(instance=instance_with(EXAMPLE_STACKS), resources=resources, partition_key="globex-prod", raise_on_error=False)
     assert not result.success and calls == ["globex-prod"]
     assert not [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY]
+
+
+def test_every_run_of_a_stack_carries_its_tags_before_it_is_queued(tmp_path):
+    """Runs launched from the UI or a backfill get the stack's tags from the job's partitioned config: the queue's limits see them."""
+    root = copy_project(tmp_path)
+    defs = build_definitions(settings_for(root, "preview"))
+    fleet = defs.resolve_job_def("dativo_fleet")
+    tags = fleet.get_tags_for_partition_key("acme-prod", None)
+    assert {k: v for k, v in tags.items() if k.startswith("dativo/")} == {
+        "dativo/stack": "acme-prod", "dativo/tenant": "acme", "dativo/environment": "prod", "dativo/operation": "preview",
+        "dativo/gcp-project": "acme-project"}
+    assert defs.resolve_job_def("dativo_refresh").get_tags_for_partition_key("globex-staging", None)["dativo/operation"] == "refresh"
+    assert {k: v for k, v in fleet.get_tags_for_partition_key("gone-prod", None).items() if k.startswith("dativo/")} == {"dativo/operation": "preview"}

@@ -8,16 +8,20 @@ keeps run retries (``run_retries`` in dagster.yaml) for runs whose worker died.
 """
 
 import sys
-from typing import Optional, Union
+from typing import TYPE_CHECKING, Optional, Union
 
 import dagster as dg
 
 from ..fleet import StackRef
 from .runner import StackRun, StackRunFailed, find_stack, run_stack
-from .settings import MODES, FleetSettings
-from .stacks import run_tags
+from .settings import MODES, OPERATIONS, FleetSettings
+from .stacks import partition_run_tags, run_tags
 
-__all__ = ["FLEET_JOB", "LOCK_RETRY", "OPERATION_JOBS", "PARTITIONS", "PARTITIONS_NAME", "POOL", "STACK_ASSET_KEY", "DativoFleet", "operation_job", "stack_asset"]
+if TYPE_CHECKING:  # the type define_asset_job returns; Dagster has no public name for it
+    from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
+
+__all__ = ["FLEET_JOB_NAME", "LOCK_RETRY", "OPERATION_JOB_NAMES", "PARTITIONS", "PARTITIONS_NAME", "POOL", "STACK_ASSET_KEY", "DativoFleet",
+           "fleet_job", "operation_job", "stack_asset"]
 
 PARTITIONS_NAME = "dativo_stacks"
 PARTITIONS = dg.DynamicPartitionsDefinition(name=PARTITIONS_NAME)
@@ -81,11 +85,23 @@ def stack_asset(context: dg.AssetExecutionContext, dativo: DativoFleet) -> dg.Ma
     return dg.MaterializeResult(metadata=run.metadata)
 
 
-FLEET_JOB = dg.define_asset_job("dativo_fleet", selection=[STACK_ASSET_KEY], tags=JOB_TAGS,
-                                description="Materialize tenant stacks: the fleet mode's operation (DATIVO_FLEET_MODE) on each partition.")
+FLEET_JOB_NAME = "dativo_fleet"
+OPERATION_JOB_NAMES = {operation: f"dativo_{operation}" for operation in OPERATIONS}
 
 
-def operation_job(operation: str, retry_policy: dg.RetryPolicy = LOCK_RETRY) -> dg.JobDefinition:
+def _partition_config(settings: FleetSettings, operation: str) -> dg.PartitionedConfig:
+    """No run config; the stack's run tags (:func:`.stacks.partition_run_tags`) on every run, however it is launched."""
+    return dg.PartitionedConfig(PARTITIONS, run_config_for_partition_key_fn=lambda key: {},
+                                tags_for_partition_key_fn=lambda key: partition_run_tags(settings, key, operation))
+
+
+def fleet_job(settings: FleetSettings) -> "UnresolvedAssetJobDefinition":
+    """Materialize tenant stacks: the fleet mode's operation on each partition."""
+    return dg.define_asset_job(FLEET_JOB_NAME, selection=[STACK_ASSET_KEY], tags=JOB_TAGS, config=_partition_config(settings, settings.mode),
+                               description="Materialize tenant stacks: the fleet mode's operation (DATIVO_FLEET_MODE) on each partition.")
+
+
+def operation_job(operation: str, settings: FleetSettings, retry_policy: dg.RetryPolicy = LOCK_RETRY) -> dg.JobDefinition:
     """A partitioned job running ``operation`` on one stack (``retry_policy``: for lock conflicts only)."""
 
     @dg.op(name=f"{operation}_stack", retry_policy=retry_policy, pool=POOL, out=dg.Out(dg.Nothing))
@@ -95,11 +111,10 @@ def operation_job(operation: str, retry_policy: dg.RetryPolicy = LOCK_RETRY) -> 
         event = dg.AssetMaterialization if operation == "up" else dg.AssetObservation
         context.log_event(event(asset_key=STACK_ASSET_KEY, partition=context.partition_key, metadata=run.metadata))
 
-    @dg.job(name=f"dativo_{operation}", partitions_def=PARTITIONS, tags=JOB_TAGS, description=f"Run `{operation}` on one tenant stack.")
+    @dg.job(name=OPERATION_JOB_NAMES[operation], tags=JOB_TAGS, config=_partition_config(settings, operation),
+            description=f"Run `{operation}` on one tenant stack.")
     def operation_job() -> None:
         run_operation()
 
     return operation_job
 
-
-OPERATION_JOBS = {operation: operation_job(operation) for operation in ("plan", "preview", "up", "refresh")}

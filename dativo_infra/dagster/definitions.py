@@ -12,9 +12,9 @@ import os
 import dagster as dg
 
 from ..errors import ConfigError, Problem
-from .assets import FLEET_JOB, OPERATION_JOBS, DativoFleet, stack_asset
+from .assets import DativoFleet, fleet_job, operation_job, stack_asset
 from .sensors import auto_apply_sensor, stack_partitions_sensor
-from .settings import FleetSettings
+from .settings import OPERATIONS, FleetSettings
 
 __all__ = ["EXECUTORS", "build_definitions", "defs"]
 
@@ -37,7 +37,7 @@ def build_definitions(settings: FleetSettings, executor: str = "multiprocess") -
     """The definitions for these settings; reading them reads no job file (a broken tree never stops the load)."""
     return dg.Definitions(
         assets=[stack_asset],
-        jobs=[FLEET_JOB, *OPERATION_JOBS.values()],
+        jobs=[fleet_job(settings), *(operation_job(operation, settings) for operation in OPERATIONS)],
         sensors=[stack_partitions_sensor, auto_apply_sensor],
         resources={"dativo": DativoFleet.from_settings(settings)},
         executor=_executor(executor),

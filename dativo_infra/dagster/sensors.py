@@ -18,13 +18,13 @@ from typing import Union
 
 import dagster as dg
 
-from .assets import FLEET_JOB, OPERATION_JOBS, PARTITIONS_NAME, DativoFleet
+from .assets import FLEET_JOB_NAME, OPERATION_JOB_NAMES, PARTITIONS_NAME, DativoFleet
 from .stacks import FleetStacks, find_stacks, run_tags
 from .watch import Cursor, stack_digests
 
 __all__ = ["auto_apply_sensor", "stack_partitions_sensor"]
 
-_OUR_JOBS = {FLEET_JOB.name, *(job.name for job in OPERATION_JOBS.values())}
+_OUR_JOBS = {FLEET_JOB_NAME, *OPERATION_JOB_NAMES.values()}
 _S = dg.DagsterRunStatus
 NOT_FINISHED = (_S.NOT_STARTED, _S.QUEUED, _S.STARTING, _S.STARTED, _S.CANCELING, _S.SUSPENDED)  # a run that may still touch the stack
 
@@ -63,7 +63,7 @@ def _busy(context: dg.SensorEvaluationContext, keys: list[str]) -> set[str]:
     return {run.tags.get("dagster/partition", "") for run in runs if run.job_name in _OUR_JOBS}
 
 
-@dg.sensor(name="dativo_auto_apply", job=FLEET_JOB, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.STOPPED,
+@dg.sensor(name="dativo_auto_apply", job_name=FLEET_JOB_NAME, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.STOPPED,
            description="Runs the fleet mode (DATIVO_FLEET_MODE: up, preview for review, or plan) on exactly the stacks whose job files changed.")
 def auto_apply_sensor(context: dg.SensorEvaluationContext, dativo: DativoFleet) -> Union[dg.SensorResult, dg.SkipReason]:
     settings = dativo.settings()

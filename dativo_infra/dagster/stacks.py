@@ -17,7 +17,7 @@ from ..errors import ConfigError, Problem
 from ..fleet import Discovery, StackRef, discover_stacks
 from .settings import FleetSettings
 
-__all__ = ["ACCOUNT_TAGS", "FleetStacks", "TAG_PREFIX", "find_stacks", "run_tags", "stack_partitions"]
+__all__ = ["ACCOUNT_TAGS", "FleetStacks", "TAG_PREFIX", "find_stacks", "partition_run_tags", "run_tags", "stack_partitions"]
 
 NAME = re.compile(r"^[a-z][a-z0-9-]{0,31}\Z")  # the job model's rule for tenant_id and environment
 TAG_PREFIX = "dativo"  # run tags: dativo/stack, dativo/tenant, dativo/environment, dativo/operation, accounts below
@@ -104,6 +104,28 @@ def find_stacks(settings: Optional[FleetSettings] = None, *, tenant: Optional[st
         files = sorted({path for r in refs for path in _naming_files(r)})
         result.problems.append(Problem(", ".join(files) or key, f"{pairs} both make stack {key!r}: rename one tenant or environment"))
     return result
+
+
+_RECENT: dict[FleetSettings, tuple[float, FleetStacks]] = {}
+RECENT_SECONDS = 30.0  # a backfill asks for the tags of many partitions at once: one discovery serves them all
+
+
+def partition_run_tags(settings: FleetSettings, key: str, operation: str) -> dict[str, str]:
+    """:func:`run_tags` of the stack of partition ``key``, for a run Dagster creates (UI, backfill, sensor) before it is queued.
+
+    So the run queue's limits per tenant and per account hold for every run, not only the sensor's.
+    A key no stack has now gets only the operation: its run fails and says why.
+    """
+    import time
+
+    now = time.monotonic()
+    seen = _RECENT.get(settings)
+    if seen is None or now - seen[0] > RECENT_SECONDS:
+        seen = _RECENT[settings] = (now, find_stacks(settings))
+    ref = seen[1].stacks.get(key)
+    if ref is None:
+        return {f"{TAG_PREFIX}/operation": operation}
+    return run_tags(ref, operation, settings.project())
 
 
 def stack_partitions(settings: Optional[FleetSettings] = None) -> list[str]:
