@@ -2,9 +2,9 @@
 
 The Pulumi SDK keeps process-global state (the mock runtime of ``plan``, the
 runtime settings of an inline program) and ``Stack.up`` blocks, so stacks run
-in worker *processes* (``spawn`` context), at most ``parallel`` at a time. A
-stack that fails — bad job file, program error, Pulumi error, even a worker
-that dies — is reported with its errors; the others carry on::
+in worker *processes*, at most ``parallel`` at a time. A stack that fails — bad
+job file, program error, Pulumi error, even a worker that dies — is reported
+with its errors; the others carry on::
 
     from dativo_infra.fleet import discover_stacks, run_fleet
 
@@ -14,11 +14,14 @@ that dies — is reported with its errors; the others carry on::
                        on_finish=lambda r: print(r.stack, "ok" if r.ok else r.errors))
     result.ok, [r.as_dict() for r in result.records]
 
-Workers are long-lived: each imports Pulumi and the provider SDKs once (most
-of a second, the cost of its first stack) and then takes stack after stack,
-one at a time, from the parent, which hands the next stack to whichever worker
-is free (``--parallel 1`` is one such worker). A worker that dies takes only
-the stack it was running with it; a fresh worker carries on with the rest.
+Workers are long-lived: each takes stack after stack, one at a time, from the
+parent, which hands the next stack to whichever worker is free (``--parallel 1``
+is one such worker). A worker that dies takes only the stack it was running
+with it; a fresh worker carries on with the rest. On Linux, workers are forked
+from a *template* process that has already imported Pulumi and the provider
+SDKs of the fleet's runtimes (about two seconds of imports, paid once instead of
+by every worker); elsewhere they are spawned and each imports them on its first
+stack (:class:`Workers`).
 
 Operations: ``plan`` (offline, :func:`dativo_infra.plan.plan_stack`) and
 ``preview``, ``up``, ``refresh``, ``destroy`` (:mod:`dativo_infra.automation`,
@@ -56,6 +59,8 @@ class StackRef:
     files: Optional[tuple[str, ...]] = field(default=None, compare=False, repr=False)
     # every file's storage in the whole tree: a stack that reads only its own files still binds storage over all of them
     buckets: tuple = field(default=(), compare=False, repr=False)
+    # the runtimes its files name (ecs, cloud_run...), a hint of which provider SDKs its workers need; None: not known
+    runtimes: Optional[tuple[str, ...]] = field(default=None, compare=False, repr=False)
 
     @property
     def name(self) -> str:
@@ -93,14 +98,17 @@ def discover_stacks(jobs_dir: str, *, variables: Optional[Mapping[str, str]] = N
     files, problems = discover([jobs_dir])
     buckets = []
     scopes: list[tuple[str, Optional[str], Optional[str]]] = []  # every file, with the tenant and environment it plainly names
+    runtimes: list[Optional[str]] = []  # every file's runtime, as far as it plainly names one ("": none)
     for path in files:
         try:
             parsed = parse_file(path)
         except ConfigError as exc:
             problems.extend(exc.problems)
             scopes.append((path, None, None))  # its stack, if any, is for the loader to tell
+            runtimes.append("")
             continue
         scopes.append((path, *plain_scope(parsed.data)))
+        runtimes.append(_runtime_hint(parsed.data))
         use = bucket_use_of(parsed, dict(variables or {}))
         if use is not None:
             buckets.append(use)
@@ -129,7 +137,7 @@ def discover_stacks(jobs_dir: str, *, variables: Optional[Mapping[str, str]] = N
     by_tenant: dict[Optional[str], list[int]] = {}
     for index, (_, file_tenant, _) in enumerate(scopes):
         by_tenant.setdefault(file_tenant, []).append(index)
-    return Discovery([_with_files(s, scopes, by_tenant, tuple(buckets)) for s in sorted(stacks)], problems)
+    return Discovery([_with_files(s, scopes, by_tenant, tuple(buckets), runtimes) for s in sorted(stacks)], problems)
 
 
 def known_stacks(jobs_dir: str, project: Any) -> set[tuple[str, str]]:
@@ -138,12 +146,24 @@ def known_stacks(jobs_dir: str, project: Any) -> set[tuple[str, str]]:
     return found | set(project.stack_files())
 
 
-def _literal(value: Any) -> Optional[str]:
-    return value if isinstance(value, str) and "${" not in value else None
+def _runtime_hint(data: Mapping) -> Optional[str]:
+    """The runtime a parsed job file plainly names (``""``: no infrastructure; None: cannot tell before validation)."""
+    from .jobs.rules import DEFAULT_RUNTIME
+
+    infra = data.get("infrastructure")
+    if not isinstance(infra, Mapping):
+        return ""
+    runtime = infra.get("runtime")
+    kind = runtime.get("type") if isinstance(runtime, Mapping) else None
+    if kind in ("dagster", "airflow"):  # run on the provider's default container runtime (jobs.rules.effective_runtime)
+        provider = infra.get("provider")
+        kind = DEFAULT_RUNTIME.get(provider) if isinstance(provider, str) else None
+    return kind if isinstance(kind, str) and "${" not in kind else None
 
 
 def _with_files(stack: StackRef, scopes: list[tuple[str, Optional[str], Optional[str]]],
-                by_tenant: dict[Optional[str], list[int]], buckets: tuple = ()) -> StackRef:
+                by_tenant: dict[Optional[str], list[int]], buckets: tuple = (),
+                runtimes: Optional[list[Optional[str]]] = None) -> StackRef:
     """``stack`` with the files that can be its own: all but those whose tenant_id or environment plainly names another.
 
     The loader leaves those out of a stack too (and never reports their problems
@@ -153,8 +173,10 @@ def _with_files(stack: StackRef, scopes: list[tuple[str, Optional[str], Optional
     same-named jobs is reported).
     """
     candidates = sorted(by_tenant.get(stack.tenant, []) + by_tenant.get(None, []))
-    files = tuple(scopes[i][0] for i in candidates if scopes[i][2] in (None, stack.environment))
-    return StackRef(stack.tenant, stack.environment, files, buckets)
+    kept = [i for i in candidates if scopes[i][2] in (None, stack.environment)]
+    hints = [runtimes[i] for i in kept] if runtimes is not None else [None]
+    known = None if None in hints else tuple(sorted({h for h in hints if h}))
+    return StackRef(stack.tenant, stack.environment, tuple(scopes[i][0] for i in kept), buckets, known)
 
 
 @dataclass
@@ -201,6 +223,7 @@ class FleetResult:
     records: list[StackRecord]
     problems: list[Problem] = field(default_factory=list)  # files attributed to no stack
     seconds: float = 0.0
+    start_method: str = "spawn"  # how its workers started: "fork" (from the template) or "spawn" (see Workers)
 
     @property
     def ok(self) -> bool:
@@ -371,10 +394,88 @@ def _run_task(task: _Task, announce: Optional[Callable[[StackRef, int], Any]] = 
     return record
 
 
+# -- the template: a process that has loaded what workers need, and forks them ---------------------------------
+
+def _template_main(conn, operation: str) -> None:
+    """The template's life: load Pulumi, then the SDKs the parent names, then fork a worker per request.
+
+    Messages from the parent: ``("preload", runtimes)`` and ``("fork", None)``, which
+    it answers with ``("forked", pid)`` followed by the parent's end of the new
+    worker's pipe (``multiprocessing.reduction.send_handle``), or ``("failed", why)``;
+    ``None`` or a closed pipe ends it. It never runs a stack itself, so it starts no
+    thread and no event loop: forking it is safe, and each worker begins as an
+    exact copy, with no SDK left to import. Its workers are not its concern once
+    forked: the kernel reaps them (SIGCHLD ignored), the parent watches them through
+    their pipe and a pidfd.
+    """
+    import signal
+    import threading
+
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    gc.disable()  # the imports create about a million objects: no collection should scan them as they load
+    try:
+        _load_operation(operation)
+        while True:
+            try:
+                message = conn.recv()
+            except EOFError:  # the parent is gone
+                break
+            if message is None:
+                break
+            kind, value = message
+            if kind == "preload":
+                from .components import preload
+
+                try:
+                    preload(value)
+                except Exception:  # noqa: BLE001 - a hint only: a worker imports what it lacks when it needs it
+                    pass
+                gc.freeze()  # what the workers inherit is never scanned again, nor its pages touched by a collection
+            elif threading.active_count() != 1:  # forking with another thread alive could copy a held lock
+                conn.send(("failed", "the template process runs threads"))
+            else:
+                _fork_worker(conn, operation)
+    finally:
+        os._exit(0)
+
+
+def _load_operation(operation: str) -> None:
+    """What every worker of ``operation`` imports before its first stack."""
+    from . import stack  # noqa: F401
+
+    if operation == "plan":
+        from . import plan  # noqa: F401
+    else:
+        from . import automation  # noqa: F401
+
+
+def _fork_worker(conn, operation: str) -> None:
+    """Fork one worker; send the parent its pid and its end of the worker's pipe."""
+    import signal
+    from multiprocessing.reduction import send_handle
+
+    parent_end, child_end = multiprocessing.Pipe()
+    for stream in (sys.stdout, sys.stderr):  # else a buffered line would be written by both processes
+        stream.flush()
+    pid = os.fork()
+    if pid == 0:  # the worker
+        try:
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # its own children (the pulumi CLI) are waited for as usual
+            conn.close()
+            parent_end.close()
+            _worker_main(child_end, operation)
+        finally:
+            os._exit(1)
+    child_end.close()  # the worker holds the only other end: when it dies, the parent's recv() ends with EOFError
+    conn.send(("forked", pid))
+    send_handle(conn, parent_end.fileno(), os.getppid())
+    parent_end.close()
+
+
 # -- in the parent process ----------------------------------------------------------------------------------
 
 class _Worker:
-    """A worker process, the parent's end of its pipe, and the stack it is running (if any)."""
+    """A spawned worker process, the parent's end of its pipe, and the stack it is running (if any)."""
 
     def __init__(self, context, operation: str) -> None:
         self.conn, child = context.Pipe()
@@ -383,6 +484,17 @@ class _Worker:
         child.close()  # the worker holds the only other end: when it dies, recv() here ends with EOFError
         self.task: Optional[_Task] = None
         self.started = False
+
+    @property
+    def sentinel(self) -> int:
+        """Readable once the process has ended."""
+        return self.process.sentinel
+
+    def alive(self) -> bool:
+        return self.process.is_alive()
+
+    def join(self, timeout: Optional[float] = None) -> None:
+        self.process.join(timeout)
 
     def assign(self, task: _Task) -> None:
         self.task, self.started = task, False
@@ -394,7 +506,7 @@ class _Worker:
             self.conn.send(None)
         except (OSError, ValueError):
             pass
-        self.process.join(timeout)
+        self.join(timeout)
         self.kill()
 
     def kill(self) -> None:
@@ -404,15 +516,108 @@ class _Worker:
         self.conn.close()
 
 
-class Workers:
-    """Worker processes started ahead of the stacks they will run, for :func:`run_fleet`.
+class _ForkedWorker(_Worker):
+    """A worker forked by the template: not this process's child, so it is watched and ended through a pidfd."""
 
-    A worker's start-up (a Python interpreter, then Pulumi and the job models)
-    need not wait for the jobs folder to be read: start them first, discover
-    the stacks meanwhile, then pass them to ``run_fleet(..., workers=...)``.
-    At most one per CPU is started ahead; ``run_fleet`` starts the rest if
-    ``parallel`` asks for more and there are stacks for them. Workers left
-    unused are ended on leaving the ``with`` block::
+    def __init__(self, pid: int, conn) -> None:  # not super().__init__(): that spawns a process
+        self.pid, self.conn = pid, conn
+        self.pidfd = os.pidfd_open(pid)  # raises ProcessLookupError if it is already gone
+        self.task = None
+        self.started = False
+
+    @property
+    def sentinel(self) -> int:
+        return self.pidfd
+
+    def alive(self) -> bool:
+        return not wait([self.pidfd], 0)
+
+    def join(self, timeout: Optional[float] = None) -> None:
+        wait([self.pidfd], timeout)
+
+    def kill(self) -> None:
+        import signal
+
+        if self.pidfd < 0:
+            return
+        if self.alive():
+            signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+            self.join()
+        os.close(self.pidfd)
+        self.pidfd = -1
+        self.conn.close()
+
+
+class _Template:
+    """The parent's end of the template process (:func:`_template_main`)."""
+
+    def __init__(self, operation: str) -> None:
+        context = multiprocessing.get_context("fork")
+        self.conn, child = context.Pipe()
+        # forked now, while this process has no worker pipes open that it could inherit
+        self.process = context.Process(target=_template_main, args=(child, operation), name="dativo-fleet-template")
+        self.process.start()
+        child.close()
+        self.preloaded = False
+
+    def preload(self, runtimes: Optional[Iterable[str]]) -> None:
+        """Have the template load the SDKs of ``runtimes`` (None: of every runtime) before it forks a worker."""
+        from .components import COMPONENTS
+
+        if not self.preloaded:
+            self.preloaded = True
+            try:
+                self.conn.send(("preload", tuple(sorted(COMPONENTS if runtimes is None else runtimes))))
+            except (OSError, ValueError):  # it has died: the next fork() fails and workers are spawned instead
+                pass
+
+    def fork(self) -> _ForkedWorker:
+        """A new worker (waits for the template to have loaded everything). Raises OSError or EOFError if it cannot."""
+        from multiprocessing.connection import Connection
+        from multiprocessing.reduction import recv_handle
+
+        self.preload(None)
+        self.conn.send(("fork", None))
+        kind, value = self.conn.recv()
+        if kind != "forked":
+            raise OSError(value)
+        conn = Connection(recv_handle(self.conn))
+        try:
+            return _ForkedWorker(value, conn)
+        except OSError:  # ended before it could be watched
+            conn.close()
+            raise
+
+    def close(self) -> None:
+        try:
+            self.conn.send(None)
+        except (OSError, ValueError):
+            pass
+        self.process.join(5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        self.conn.close()
+
+
+def _can_use_template() -> bool:
+    """Forking needs Linux, no other thread in this process, not a daemonic process; watching a worker needs pidfds."""
+    from .jobs.parallel import can_fork
+
+    return can_fork() and hasattr(os, "pidfd_open") and os.environ.get("DATIVO_FLEET_START", "") != "spawn"
+
+
+class Workers:
+    """Where :func:`run_fleet` gets its worker processes, set up ahead of the stacks they will run.
+
+    On Linux, when this process runs no other thread, a *template* process is
+    forked at once: it imports Pulumi (while the caller reads the jobs folder),
+    then the provider SDKs that the fleet's runtimes use, and forks each worker
+    from itself, so every worker starts with them loaded, once for all workers.
+    Elsewhere (or with ``DATIVO_FLEET_START=spawn``) workers are spawned, at most
+    one per CPU ahead, and each imports what it needs on its first stack.
+    ``start_method`` says which (``"fork"`` or ``"spawn"``). Everything is ended
+    on leaving the ``with`` block::
 
         with Workers(parallel, "plan") as workers:
             found = discover_stacks("jobs")
@@ -424,14 +629,39 @@ class Workers:
             raise ValueError(f"operation must be one of {', '.join(OPERATIONS)}")
         self.operation = operation
         self.context = multiprocessing.get_context("spawn")
-        self.idle: list[_Worker] = [_Worker(self.context, operation) for _ in range(max(1, min(parallel, os.cpu_count() or 1)))]
+        self.template: Optional[_Template] = _Template(operation) if parallel > 0 and _can_use_template() else None
+        self.start_method = "fork" if self.template is not None else "spawn"
+        ahead = 0 if self.template is not None else max(0, min(parallel, os.cpu_count() or 1))
+        self.idle: list[_Worker] = [_Worker(self.context, operation) for _ in range(ahead)]
+
+    def preload(self, stacks: Iterable[StackRef]) -> None:
+        """Tell the template which runtimes the coming stacks use (all of them if any stack's are not known)."""
+        if self.template is not None:
+            runtimes = [s.runtimes for s in stacks]
+            self.template.preload(None if any(r is None for r in runtimes) else {x for r in runtimes if r for x in r})
 
     def take(self) -> Optional[_Worker]:
         return self.idle.pop(0) if self.idle else None
 
+    def new(self) -> _Worker:
+        """A worker for the next stack: one started ahead, else forked from the template, else spawned."""
+        worker = self.take()
+        if worker is not None:
+            return worker
+        if self.template is not None:
+            try:
+                return self.template.fork()
+            except (OSError, EOFError):  # the template died or cannot fork: spawn from now on
+                self.template.close()
+                self.template, self.start_method = None, "spawn"
+        return _Worker(self.context, self.operation)
+
     def close(self) -> None:
         while self.idle:  # never given a stack: nothing of theirs to wait for
             self.idle.pop().kill()
+        if self.template is not None:
+            self.template.close()
+            self.template = None
 
     def __enter__(self) -> Workers:
         return self
@@ -470,11 +700,10 @@ def run_fleet(operation: str, stacks: Iterable[StackRef], *, jobs_dir: str = "jo
     attempts: dict[StackRef, int] = {}
     if workers is not None and workers.operation != operation:
         raise ValueError(f"these workers were started for {workers.operation}, not {operation}")
-    context = multiprocessing.get_context("spawn")
+    # no workers given: set up for as many as this fleet can keep busy (none started for no stack)
+    source = workers if workers is not None else Workers(min(parallel, len(stacks)), operation)
+    source.preload(stacks)
     running: list[_Worker] = []  # each with a stack (or just handed one)
-
-    def new_worker() -> _Worker:
-        return (workers.take() if workers is not None else None) or _Worker(context, operation)
 
     def started(worker: _Worker, pid: int) -> None:
         if not worker.started:
@@ -494,8 +723,7 @@ def run_fleet(operation: str, stacks: Iterable[StackRef], *, jobs_dir: str = "jo
         task = worker.task
         assert task is not None  # only workers holding a stack are watched
         running.remove(worker)
-        worker.process.join()
-        worker.conn.close()
+        worker.kill()  # it has ended: this only waits for that and closes its pipe
         attempts[task.stack] = attempts.get(task.stack, 0) + 1
         if not worker.started and attempts[task.stack] < 2:
             todo.appendleft(task)  # it never began this stack: a fresh worker runs it
@@ -516,7 +744,7 @@ def run_fleet(operation: str, stacks: Iterable[StackRef], *, jobs_dir: str = "jo
                 if worker.task is None and todo:
                     assign(worker)
             while todo and len(running) < parallel:
-                running.append(new_worker())
+                running.append(source.new())
                 assign(running[-1])
             idle = [w for w in running if w.task is None]
             if idle and not todo:  # nothing left for them
@@ -524,9 +752,9 @@ def run_fleet(operation: str, stacks: Iterable[StackRef], *, jobs_dir: str = "jo
                     running.remove(worker)
                     worker.stop()
                 continue
-            ready = set(wait([w.conn for w in running] + [w.process.sentinel for w in running]))
+            ready = set(wait([w.conn for w in running] + [w.sentinel for w in running]))
             for worker in list(running):
-                if worker.conn not in ready and worker.process.sentinel not in ready:
+                if worker.conn not in ready and worker.sentinel not in ready:
                     continue
                 try:
                     while worker.task is not None and worker.conn.poll():
@@ -540,11 +768,11 @@ def run_fleet(operation: str, stacks: Iterable[StackRef], *, jobs_dir: str = "jo
                 except (EOFError, OSError):
                     died(worker)
                     continue
-                if worker.task is not None and not worker.process.is_alive() and not worker.conn.poll():
+                if worker.task is not None and not worker.alive() and not worker.conn.poll():
                     died(worker)
     finally:
         for worker in running:  # normally none are left; after an exception (Ctrl-C) none must outlive us
             worker.kill()
-        if workers is not None:
-            workers.close()  # started ahead for stacks there turned out not to be
-    return FleetResult(operation, parallel, [records[s] for s in stacks], list(problems), time.perf_counter() - clock)
+        source.close()  # the template, and workers started ahead for stacks there turned out not to be
+    return FleetResult(operation, parallel, [records[s] for s in stacks], list(problems), time.perf_counter() - clock,
+                       source.start_method)
