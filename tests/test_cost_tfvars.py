@@ -155,3 +155,26 @@ def test_tfvars_bad_input_is_exit_2(tmp_path):
     code, out, _ = run("--tfvars", tmp_path / "empty", "--json")
     assert code == 2 and "no exported variables found" in json.loads(out)["errors"][0]["message"]
     assert run("--tfvars", tmp_path / "empty", "--all")[0] == 2
+
+
+@pytest.mark.parametrize("changes, field", [
+    ({"tags": ["a"]}, "tags"), ({"tags": {"a": 1}}, "tags"), ({"ephemeral_storage_gib": "50"}, "ephemeral_storage_gib"),
+    ({"max_runtime_seconds": True}, "max_runtime_seconds"), ({"finops_estimate": {"monthly_budget": "x"}}, "finops_estimate"),
+    ({"job_name": 3}, "job_name"), ({"schedule_cron": ["0 * * * *"]}, "schedule_cron"),
+])
+def test_a_hand_edited_value_of_the_wrong_type_is_a_problem_naming_the_variable(tmp_path, changes, field):
+    variables = {**json.loads((GOLDEN / "acme" / "prod" / "stripe-customers-aws.tfvars.json").read_text()), **changes}
+    for name, text in (("x.tfvars.json", json.dumps(variables)), ("x.tfvars", HEADER + hcl.dumps(variables))):
+        path = tmp_path / name
+        path.write_text(text)
+        with pytest.raises(ConfigError) as caught:
+            read_tfvars(str(path))
+        assert [p.field for p in caught.value.problems] == [field]
+
+
+@pytest.mark.parametrize("escape", ["\\U00110000", "\\ud800", "\\u12"])
+def test_escapes_that_are_no_character_are_refused(tmp_path, escape):
+    path = tmp_path / "x.tfvars"
+    path.write_text(HEADER + f'job_name = "a{escape}"\n')
+    with pytest.raises(ConfigError, match="cost --tfvars reads exported values only"):
+        read_tfvars(str(path))

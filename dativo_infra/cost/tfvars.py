@@ -23,11 +23,11 @@ from typing import Any
 from ..errors import ConfigError, Problem
 from ..jobs.files import read_regular_file
 
-__all__ = ["TFVARS_SUFFIXES", "TfvarsJob", "TfvarsTree", "decode_hcl_string", "read_tfvars", "read_tfvars_tree"]
+__all__ = ["TFVARS_SUFFIXES", "TfvarsJob", "TfvarsTree", "check_types", "decode_hcl_string", "read_tfvars", "read_tfvars_tree"]
 
 TFVARS_SUFFIXES = (".tfvars", ".tfvars.json")
 MAX_TFVARS_BYTES = 1024 * 1024  # an exported job is a few KiB
-_NUMBER = re.compile(r"^\$\{(-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?)\}$")  # python-hcl2 hands 1e+300 back as "${1e+300}"
+_NUMBER_TOKEN = re.compile(r"^\$\{(-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?)\}$")  # python-hcl2 hands 1e+300 back as "${1e+300}"
 _ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "r": "\r", "t": "\t"}
 
 
@@ -65,7 +65,10 @@ def decode_hcl_string(token: str) -> str:
                 digits = text[i + 2: i + 2 + width]
                 if len(digits) != width or not all(c in "0123456789abcdefABCDEF" for c in digits):
                     raise _NotLiteral(f"bad escape \\{nxt}{digits}")
-                out.append(chr(int(digits, 16)))
+                code = int(digits, 16)
+                if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+                    raise _NotLiteral(f"\\{nxt}{digits} is not a character")
+                out.append(chr(code))
                 i += 2 + width
             else:
                 raise _NotLiteral(f"unknown escape \\{nxt}")
@@ -83,7 +86,7 @@ def decode_hcl_string(token: str) -> str:
 def _literal(value: Any) -> Any:
     """python-hcl2's raw value → the plain value (strings decoded, map keys decoded, numbers as numbers)."""
     if isinstance(value, str):
-        number = _NUMBER.match(value)
+        number = _NUMBER_TOKEN.match(value)
         if number:
             return float(number[1]) if any(c in number[1] for c in ".eE") else int(number[1])
         return decode_hcl_string(value)
@@ -110,6 +113,47 @@ def _parse_hcl(path: str, text: str) -> dict[str, Any]:
         raise ConfigError([Problem(path, f"{exc}: cost --tfvars reads exported values only")]) from None
 
 
+# the variables the estimator reads, and the types the exporter writes them with: a file edited by hand is checked
+# here, so a wrong type is a problem naming the variable, never an error inside the arithmetic
+_TEXT = ("cloud_provider", "runtime_type", "tenant_id", "environment", "job_name")
+_TEXT_OR_NULL = ("region", "schedule_cron", "schedule_timezone", "cpu_architecture", "request_cpu", "request_memory")
+_NUMBER = ("max_runtime_seconds", "compute_memory")
+_NUMBER_OR_NULL = ("compute_cpu", "cpu_units", "cpu_cores", "ephemeral_storage_gib")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def check_types(path: str, variables: dict[str, Any]) -> None:
+    """ConfigError naming each estimator input whose type is not what ``terraform export`` writes."""
+    problems = []
+
+    def wrong(name: str, expected: str) -> None:
+        problems.append(Problem(path, f"must be {expected}, got {json.dumps(variables[name])[:80]}", field=name))
+
+    for name in _TEXT:
+        if name in variables and not isinstance(variables[name], str):
+            wrong(name, "a string")
+    for name in _TEXT_OR_NULL:
+        if name in variables and not (variables[name] is None or isinstance(variables[name], str)):
+            wrong(name, "a string or null")
+    for name in _NUMBER:
+        if name in variables and not _is_number(variables[name]):
+            wrong(name, "a number")
+    for name in _NUMBER_OR_NULL:
+        if name in variables and not (variables[name] is None or _is_number(variables[name])):
+            wrong(name, "a number or null")
+    tags = variables.get("tags")
+    if "tags" in variables and not (isinstance(tags, dict) and all(isinstance(v, str) for v in tags.values())):
+        wrong("tags", "a map of strings")
+    finops = variables.get("finops_estimate")
+    if finops is not None and not (isinstance(finops, dict) and all(v is None or _is_number(v) for v in finops.values())):
+        wrong("finops_estimate", "an object of numbers or nulls")
+    if problems:
+        raise ConfigError(problems)
+
+
 def read_tfvars(path: str) -> dict[str, Any]:
     """One exported file's variables. Raises ConfigError (the file, what is wrong)."""
     raw = read_regular_file(path, what="tfvars file", max_bytes=MAX_TFVARS_BYTES)
@@ -124,8 +168,10 @@ def read_tfvars(path: str) -> dict[str, Any]:
             raise ConfigError([Problem(path, f"not JSON: {exc}")]) from None
         if not isinstance(data, dict):
             raise ConfigError([Problem(path, "not a JSON object of variables")])
-        return data
-    return _parse_hcl(path, text)
+    else:
+        data = _parse_hcl(path, text)
+    check_types(path, data)
+    return data
 
 
 def _walk(root: str, problems: list[Problem]) -> list[str]:
