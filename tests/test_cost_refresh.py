@@ -307,8 +307,32 @@ def test_cli_gcp_without_the_key_variable_says_so(tmp_path, monkeypatch):
 
 
 def test_cli_usage_errors(monkeypatch):
-    assert run_prices([], monkeypatch).exit_code == 2
+    assert run_prices(["--cloud", "aws"], monkeypatch).exit_code == 2
     assert run_prices(["--refresh", "--cloud", "aws"], monkeypatch).exit_code == 2
+
+
+def test_cli_without_refresh_lists_the_prices_in_use_with_their_sources(monkeypatch):
+    result = run_prices([], monkeypatch)
+    assert result.exit_code == 0
+    assert "fargate.vcpu_hour.x86_64           us-east-1   0.04048" in result.output and "https://" in result.output
+    data = json.loads(run_prices(["--json"], monkeypatch).output)
+    assert {(p["item"], p["region"]) for p in data["prices"]} >= {("fargate.vcpu_hour.arm64", "us-east-1"), ("cloud_run.vcpu_second", "tier2")}
+    assert all(isinstance(p["price"], str) for p in data["prices"])
+
+
+def test_cli_shows_each_refreshed_price_beside_the_one_in_use(tmp_path, monkeypatch):
+    data = json.loads((RESPONSES / "aws-AmazonECS-us-east-1.json").read_text())
+    dims = data["terms"]["OnDemand"]["TESTSKUX86VCPU01"]["TESTSKUX86VCPU01.JRTCKXETXF"]["priceDimensions"]
+    next(iter(dims.values()))["pricePerUnit"]["USD"] = "0.0500000000"
+    body = json.dumps(data).encode()
+    eu = json.dumps(data).replace('"us-east-1"', '"eu-west-1"').encode()
+    fetch = lambda url: eu if "eu-west-1" in url else body  # noqa: E731
+    result = run_prices(["--refresh", "--cloud", "aws", "--region", "us-east-1", "--region", "eu-west-1", "--output", str(tmp_path / "p.yaml")],
+                        monkeypatch, fetch)
+    assert result.exit_code == 0, result.output
+    assert "  changed: fargate.vcpu_hour.x86_64 us-east-1: 0.05 per vCPU-hour; now 0.04048 (us-east-1)" in result.output
+    assert "  new: fargate.gb_hour.arm64 eu-west-1: 0.00356 per GB-hour; no price in the tables" in result.output
+    assert "  4 prices the same as in use now" in result.output
 
 
 def test_cost_prices_is_reached_through_cost_and_cost_help_names_the_extras():

@@ -35,15 +35,28 @@ REFRESH_CLOUDS = ("aws", "gcp", "azure")
               help="With --cloud gcp: the environment variable that holds the Cloud Billing Catalog API key (never a command-line value).")
 @click.option("--timeout", type=click.FloatRange(min=0.1, max=120), default=10.0, show_default=True,
               help="Seconds to wait for a connection or a read; each request gives up after 6 times this.")
-@click.option("--json", "as_json", is_flag=True, help="Report the prices written as JSON.")
+@click.option("--prices", "overlay", default=None, type=click.Path(dir_okay=False),
+              help="Without --refresh: a price file over the shipped tables (as cost --prices); with it: what the refresh is compared with.")
+@click.option("--json", "as_json", is_flag=True, help="Report the prices (written, or in use) as JSON.")
 def prices(refresh: bool, cloud: Optional[str], regions: tuple[str, ...], output: Optional[str], api_key_env: str, timeout: float,
-           as_json: bool) -> None:
-    """Refresh a cloud's prices from its public price API into a price file (docs/cost-refresh.md).
+           overlay: Optional[str], as_json: bool) -> None:
+    """The prices the estimate uses, with their sources; with --refresh, current prices from a public price API into a price file.
 
-    Offline, it fails within seconds and names the URL it could not reach (exit 1).
+    Without --refresh: every price of the shipped tables (and --prices FILE), with its region, unit, source,
+    date and quality. With --refresh: the file is written, and each price is shown beside the one in use now.
+    Offline, a refresh fails within seconds and names the URL it could not reach (exit 1). docs/cost-refresh.md.
     """
+    from ..cost import load_prices
+
     if not refresh:
-        raise click.UsageError("cost prices takes --refresh (with --cloud and --output): the shipped tables are dativo_infra/cost/prices/*.yaml")
+        if cloud or regions or output:
+            raise click.UsageError("--cloud, --region and --output go with --refresh")
+        try:
+            book = load_prices(overlay)
+        except DativoError as exc:
+            fail(exc.problems, as_json)
+        _list_prices(book, as_json)
+        return
     if cloud is None or output is None:
         raise click.UsageError("--refresh needs --cloud aws|gcp|azure and --output FILE (or - for standard output)")
     from ..cost.refresh import RefreshError, gcp_api_key, http_fetch, refresh_prices, refresh_target
@@ -70,10 +83,32 @@ def prices(refresh: bool, cloud: Optional[str], regions: tuple[str, ...], output
             fail([Problem(output, f"cannot write: {exc.strerror or exc}")], as_json, EXIT_FAILED)
     for note in result.notes:
         click.echo(f"warning: {note}", err=True)
+    try:
+        changes = result.changes(load_prices(overlay))
+    except DativoError as exc:  # the file is written; only the comparison is missing
+        fail(exc.problems, as_json)
     if as_json and target is not None:
-        emit_json({"ok": True, "output": output, **result.as_dict(), "notes": result.notes})
+        emit_json({"ok": True, "output": output, **result.as_dict(), "changes": changes, "notes": result.notes})
     elif target is not None:
         click.echo(f"wrote {output}: {len(result.prices)} prices, {len(result.free_grants)} free grants ({cloud})")
+        for change in changes:
+            if change["status"] != "same":
+                was = f"now {change['current']} ({change['current_region']})" if change["current"] is not None else "no price in the tables"
+                click.echo(f"  {change['status']}: {change['item']} {change['region']}: {change['refreshed']} per {change['unit']}; {was}")
+        click.echo(f"  {sum(c['status'] == 'same' for c in changes)} prices the same as in use now")
+
+
+def _list_prices(book: Any, as_json: bool) -> None:
+    prices = sorted(book.prices.values(), key=lambda p: (p.item, p.region))
+    if as_json:
+        emit_json({"ok": True, "currency": book.currency, "prices": [p.as_dict() for p in prices], "files": book.files})
+        return
+    rows = [("ITEM", "REGION", "PRICE", "UNIT", "QUALITY", "READ ON", "SOURCE")]
+    rows += [(p.item, p.region, str(p.price), p.unit, p.quality, p.read_on, p.source) for p in prices]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[-1])
+    click.echo(f"\n{len(prices)} prices in {book.currency} from {', '.join(book.files)}")
 
 
 # --tfvars and --compare-to: options added to `cost`, and `cost prices` dispatched to the command above

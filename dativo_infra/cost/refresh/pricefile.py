@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 import yaml
 
@@ -83,6 +84,24 @@ class PriceFile:
         if self.free_grants:
             data["free_grants"] = [g.as_entry() for g in sorted(self.free_grants, key=lambda g: g.item)]
         return data
+
+    def changes(self, book: Any) -> list[dict]:
+        """Each refreshed price beside the one the estimator uses now for that item and region (``book``: a PriceBook):
+        ``same``, ``changed`` or ``new`` (the tables had none for that region, not even through its tier or ``*``)."""
+        from ..prices import PriceError
+
+        out = []
+        for price in sorted(self.prices, key=lambda p: (p.item, p.region)):
+            refreshed = price.price.quantize(PLACES, rounding=ROUND_HALF_UP).normalize()
+            try:
+                current = book.price(price.item, price.region)
+            except PriceError:
+                current = None
+            status = "new" if current is None else "same" if current.price == refreshed else "changed"
+            out.append({"item": price.item, "region": price.region, "unit": price.unit, "status": status, "refreshed": decimal_text(refreshed),
+                        "current": None if current is None else decimal_text(current.price),
+                        "current_region": None if current is None else current.region, "current_file": None if current is None else current.file})
+        return out
 
     def render(self) -> str:
         """The file's text: the header that marks it as ours (so a later refresh may replace it), then the YAML."""
