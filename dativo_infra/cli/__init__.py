@@ -9,6 +9,7 @@ import click
 from .. import __version__
 from ..errors import DativoError
 from .cost import cost
+from .cost_extras import with_extras
 from .fleet import destroy, preview, refresh, up
 from .plan import plan
 from .tags import tags
@@ -26,7 +27,7 @@ cli.add_command(validate)
 cli.add_command(tags)
 cli.add_command(terraform)
 cli.add_command(plan)
-cli.add_command(cost)
+cli.add_command(with_extras(cost))  # cost-core's command, plus --tfvars, --compare-to and `cost prices` (cost-extras)
 for _command in (preview, up, refresh, destroy):
     cli.add_command(_command)
 

@@ -104,9 +104,7 @@ def cost(paths, tenant, environment, all_stacks, month, by, prices, as_json, as_
         raise click.UsageError("--tenant and --environment go together (one stack), or narrow --all")
     if not paths and not all_stacks and not tenant:
         raise click.UsageError("give job files or folders (PATH...), a stack (--tenant T --environment E), or --all")
-    from ..cost import check_budgets, check_by, free_grant_lines, load_prices, rollup, total
-    from ..jobs.parallel import WorkerError, load_and_apply
-    from ..resolve import Resolver
+    from ..cost import load_prices
 
     try:
         selected_month = parse_month(month)
@@ -114,63 +112,87 @@ def cost(paths, tenant, environment, all_stacks, month, by, prices, as_json, as_
     except DativoError as exc:
         fail(exc.problems, as_json)
     project = make_project(project_dir, image=image, assets_dir=assets_dir, variables=variables, policy=policy)
-    resolver = Resolver(project)
     if tenant and environment and not all_stacks:
         from .fleet import stack_context
 
         stack_context(project, tenant, environment, as_json)  # a typo (--tenant acm) is exit 2, never an empty estimate
     roots = list(paths) or [project.jobs_dir]
+    estimates, problems, skipped = estimate_roots(project, roots, book, selected_month, tenant=tenant, environment=environment,
+                                                  variables=variables, assets_dir=assets_dir, parallel=parallel, with_skipped=True)
+    if problems:
+        fail(list(dict.fromkeys(problems)), as_json, code=EXIT_FAILED if any(p.field == "worker" for p in problems) else EXIT_INVALID)
+    code = report(estimates, book, stack_settings(project), by=by, output=output, month=selected_month, skipped=skipped)
+    if code:
+        sys.exit(code)
+
+
+def estimate_roots(project: Any, roots: list[str], book: Any, month: Optional[tuple[int, int]], *, tenant: Optional[str],
+                   environment: Optional[str], variables: tuple[str, ...], assets_dir: Optional[str], parallel: Optional[int],
+                   with_skipped: bool = False) -> Any:
+    """(estimates, problems) of the job files under ``roots``, each resolved in its stack; (..., skipped files) with ``with_skipped``.
+
+    A worker process that failed is one problem with field ``worker`` (exit 1, not bad input).
+    """
+    from ..jobs.parallel import WorkerError, load_and_apply
+    from ..resolve import Resolver
+
+    resolver = Resolver(project)
     try:
-        result, outcomes, _ = load_and_apply(roots, estimator(resolver, book, selected_month), lambda e: e, workers=parallel, tenant=tenant,
+        result, outcomes, _ = load_and_apply(roots, estimator(resolver, book, month), lambda e: e, workers=parallel, tenant=tenant,
                                              environment=environment, variables=parse_vars(variables), assets_dir=assets_dir,
                                              scope=resolver.scope(roots))
     except WorkerError as exc:
-        fail([Problem(", ".join(roots), str(exc))], as_json, code=EXIT_FAILED)
+        failed: list[Problem] = [Problem(", ".join(roots), str(exc), field="worker")]
+        return ([], failed, []) if with_skipped else ([], failed)
     problems = [p for f in result.files for p in f.problems] + [p for o in outcomes if isinstance(o, list) for p in o]
     if not result.files:
         problems.append(Problem(", ".join(roots), "no job files found (looked for *.yaml and *.yml)"))
-    if problems:
-        fail(list(dict.fromkeys(problems)), as_json)
-    estimates = sorted((o for o in outcomes if o is not None), key=lambda e: (e.tenant, e.environment, e.job, e.file))
+    estimates = sorted((o for o in outcomes if o is not None and not isinstance(o, list)), key=lambda e: (e.tenant, e.environment, e.job, e.file))
+    return (estimates, problems, [f.path for f, _ in _unestimated(result, outcomes)]) if with_skipped else (estimates, problems)
+
+
+def stack_settings(project: Any):
+    """(tenant, environment) → the stack's cost settings (node prices, budget), read once each."""
+    from ..cost import StackCost
+
+    cache: dict[tuple[str, str], Any] = {}
+
+    def stack_of(tenant: str, environment: str) -> Any:
+        if (tenant, environment) not in cache:
+            context = project.context(tenant, environment)
+            cache[(tenant, environment)] = StackCost.from_config(context.config, context.source)
+        return cache[(tenant, environment)]
+
+    return stack_of
+
+
+def report(estimates: list[Any], book: Any, stack_of: Any, *, by: Optional[str], output: str, month: Optional[tuple[int, int]],
+           skipped: list[str]) -> int:
+    """Print the estimates (JSON, FOCUS CSV or the table) with their rollup, free grants and budgets; the exit code (2: a budget error)."""
+    from ..cost import check_budgets, check_by, focus_csv, free_grant_lines, json_number, rollup, total
+
     try:
         grouping = check_by(by or "tenant", estimates)
-        stacks: dict[tuple[str, str], Any] = {}
-
-        def stack_of(t: str, e: str):
-            from ..cost import StackCost
-
-            if (t, e) not in stacks:
-                context = project.context(t, e)
-                stacks[(t, e)] = StackCost.from_config(context.config, context.source)
-            return stacks[(t, e)]
-
         findings = check_budgets(estimates, stack_of)
         grants = free_grant_lines(estimates, book)
     except DativoError as exc:
-        fail(exc.problems, as_json)
+        fail(exc.problems, output == "json")
     groups = rollup(estimates, grouping)
     errors = [Problem(f.file, f.message, field="budget") for f in findings if f.severity == "error"]
     grand_total = total(estimates)
     if output == "json":
-        from ..cost import json_number
-
-        emit_json({"ok": not errors, "currency": book.currency,
-                   "month": f"{selected_month[0]:04d}-{selected_month[1]:02d}" if selected_month else None,
+        emit_json({"ok": not errors, "currency": book.currency, "month": f"{month[0]:04d}-{month[1]:02d}" if month else None,
                    "jobs": [e.as_dict() for e in estimates], "groups": [g.as_dict() for g in groups], "total": json_number(grand_total),
                    "free_grants": [g.as_dict() for g in grants], "budgets": [f.as_dict() for f in findings],
-                   "errors": [p.as_dict() for p in errors], "price_files": book.files,
-                   "skipped": [f.path for f, o in _unestimated(result, outcomes)]})
+                   "errors": [p.as_dict() for p in errors], "price_files": book.files, "skipped": skipped})
     elif output == "csv":
-        from ..cost import focus_csv
-
         click.echo(focus_csv(estimates), nl=False)
     else:
-        _render_table(estimates, groups, grants, grand_total, book.currency, selected_month)
+        _render_table(estimates, groups, grants, grand_total, book.currency, month)
     if output != "json":
         for finding in findings:
             click.echo(f"{'error' if finding.severity == 'error' else 'warning'}: {finding.render()}", err=True)
-    if errors:
-        sys.exit(EXIT_INVALID)
+    return EXIT_INVALID if errors else 0
 
 
 def _unestimated(result, outcomes):
