@@ -245,3 +245,17 @@ def test_rollups_and_csv(book):
     assert rows[0].startswith("BilledCost,BillingCurrency,ChargePeriodStart,ChargePeriodEnd,")
     assert len(rows) == 1 + sum(len(e.lines) for e in estimates)
     assert "2026-03-01T00:00:00Z" in rows[1]
+
+
+def test_price_schema_is_generated_from_the_loader():
+    from dativo_infra.cost.schema import prices_schema
+    from dativo_infra.schema import render
+
+    current = (PRICES.parent.parent.parent / "schemas" / "prices.schema.json").read_text()
+    assert current == render(prices_schema()), "schemas/prices.schema.json is stale: python -m dativo_infra.cost.schema > schemas/prices.schema.json"
+
+
+def test_every_shipped_price_says_where_it_came_from(book):
+    for price in book.prices.values():
+        assert price.source.startswith("https://") and price.read_on and price.quality in ("primary", "secondary", "derived")
+        assert price.quality != "derived" or price.note
