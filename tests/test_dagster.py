@@ -193,3 +193,28 @@ def test_every_run_of_a_stack_carries_its_tags_before_it_is_queued(tmp_path):
         "dativo/gcp-project": "acme-project"}
     assert defs.resolve_job_def("dativo_refresh").get_tags_for_partition_key("globex-staging", None)["dativo/operation"] == "refresh"
     assert {k: v for k, v in fleet.get_tags_for_partition_key("gone-prod", None).items() if k.startswith("dativo/")} == {"dativo/operation": "preview"}
+
+
+def test_the_cost_is_the_estimate_of_dativo_infra_cost(tmp_path, cli):
+    """The run's cost metadata is `dativo-infra cost`'s estimate of the same stack (the Kubernetes nodes priced by the stack)."""
+    import json
+
+    root = copy_project(tmp_path)
+    stack_file = root / "Pulumi.acme-prod.yaml"
+    stack_file.write_text(stack_file.read_text() + '  dativo-infra:nodePrices: {vcpuHour: "0.0445", gibHour: "0.0049"}\n')
+    code, out, _ = cli("cost", root / "jobs", "--tenant", "acme", "--environment", "prod", "--project-dir", root,
+                       "--assets-dir", root / "jobs" / "assets", "--json")
+    assert code == 0, out
+    expected = json.loads(out)
+    instance = instance_with(["acme-prod", "globex-prod"])
+    resources = {"dativo": DativoFleet.from_settings(settings_for(root))}
+    result = dg.materialize([stack_asset], instance=instance, resources=resources, partition_key="acme-prod")
+    meta = {k: v.value for k, v in result.asset_materializations_for_node("dativo__stack")[0].metadata.items()}
+    assert meta["cost_by_job"] == {j["job"]: f"{j['monthly_cost']:.2f}" for j in expected["jobs"]}
+    assert meta["monthly_cost"] == pytest.approx(float(expected["total"])) and meta["cost_currency"] == expected["currency"] == "USD"
+    assert "cost_problems" not in meta
+    # a job the tables cannot price (globex-prod's AKS nodes have no price) is named; the plan still succeeds, with no total
+    result = dg.materialize([stack_asset], instance=instance, resources=resources, partition_key="globex-prod")
+    meta = {k: v.value for k, v in result.asset_materializations_for_node("dativo__stack")[0].metadata.items()}
+    assert result.success and "monthly_cost" not in meta
+    assert [p.split(":", 1)[0].endswith("globex/hubspot_contacts_aks.yaml") for p in meta["cost_problems"]] == [True]

@@ -19,6 +19,7 @@ from typing import Any, Optional
 
 from ..errors import ConfigError, DativoError, Problem
 from ..fleet import StackRef
+from .costs import stack_cost
 from .settings import OPERATIONS, FleetSettings
 from .stacks import find_stacks
 
@@ -117,6 +118,7 @@ def _plan(ref: StackRef, context: Any) -> StackRun:
     }
     if plan.warnings:
         metadata["policy_warnings"] = [w["line"] for w in plan.warnings]
+    metadata.update(stack_cost(context, ref))
     return StackRun(ref.name, "plan", metadata, stack_tags(plan.outputs))
 
 
@@ -141,6 +143,8 @@ def _pulumi(settings: FleetSettings, ref: StackRef, context: Any, operation: str
     }
     if result.notes:
         metadata["notes"] = list(result.notes)
+    if operation != "refresh":  # what the stack is to cost once deployed; a refresh only reads
+        metadata.update(stack_cost(context, ref))
     return StackRun(ref.name, operation, metadata, stack_tags(result.outputs))
 
 
