@@ -218,3 +218,15 @@ def test_the_cost_is_the_estimate_of_dativo_infra_cost(tmp_path, cli):
     meta = {k: v.value for k, v in result.asset_materializations_for_node("dativo__stack")[0].metadata.items()}
     assert result.success and "monthly_cost" not in meta
     assert [p.split(":", 1)[0].endswith("globex/hubspot_contacts_aks.yaml") for p in meta["cost_problems"]] == [True]
+
+
+def test_only_the_definitions_import_dagster():
+    """The CLI never pays for Dagster, and stack_partitions() needs none."""
+    import subprocess
+    import sys
+
+    code = ("import sys, dativo_infra.cli, dativo_infra.dagster as d; keys = d.stack_partitions(); "
+            "assert keys and 'dagster' not in sys.modules, sorted(m for m in sys.modules if m.startswith('dagster')); "
+            "d.defs; assert 'dagster' in sys.modules and 'dagster_k8s' not in sys.modules")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
