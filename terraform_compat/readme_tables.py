@@ -72,10 +72,15 @@ def _blocks(parsed: dict, kind: str) -> list[tuple[str, dict]]:
     return out
 
 
+ROOT_VARIABLES = Path(__file__).resolve().parent / "root_variables.tf"
+
+
 def module_variables(module_dir: Path) -> dict[str, Variable]:
-    """The module's variables in file order: name → type, description, default."""
+    """The module's variables in file order: name → type, description, default. ``module_dir`` may also be a
+    .tf file (:data:`ROOT_VARIABLES`: the exported variables no module uses, declared by a root configuration)."""
     out: dict[str, Variable] = {}
-    for name, body in _blocks(_load(Path(module_dir) / "variables.tf"), "variable"):
+    path = Path(module_dir) if str(module_dir).endswith(".tf") else Path(module_dir) / "variables.tf"
+    for name, body in _blocks(_load(path), "variable"):
         out[name] = Variable(
             name=name,
             type=_expression(body.get("type", "any")),

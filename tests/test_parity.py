@@ -29,8 +29,9 @@ import yaml
 
 from dativo_infra.components import COMPONENTS
 from dativo_infra.jobs import load_jobs
-from terraform_compat.readme_tables import IDENTITY_MODULE, MODULES_DIR, RUNTIME_MODULE, job_modules
+from terraform_compat.readme_tables import IDENTITY_MODULE, MODULES_DIR, RUNTIME_MODULE, STORAGE_MODULE, job_modules
 
+from . import tfmodules
 from .conftest import JOBS, ROOT
 from .plans import plan, variables_of
 
@@ -204,20 +205,12 @@ class TfResource:
 
 
 def terraform_resources(module: str) -> list[TfResource]:
+    """The module's resources and those of the storage submodule it calls (tests/tfmodules.py); data sources create nothing."""
     out = []
-    for path in sorted((MODULES_DIR / module).glob("*.tf")):
-        with path.open(encoding="utf-8") as handle:
-            parsed = hcl2.load(handle)
-        for block in parsed.get("resource", []):  # only resources: data sources create nothing
-            for rtype, named in block.items():
-                if rtype.startswith("__"):
-                    continue
-                for name, body in named.items():
-                    if name.startswith("__"):
-                        continue
-                    for_each = str(body.get("for_each", ""))
-                    conditional = "count" in body or bool(re.search(r"\b(var|local)\.", for_each))
-                    out.append(TfResource(rtype.strip('"'), name.strip('"'), conditional))
+    for rtype, name, body in tfmodules.resources(module):
+        for_each = str(body.get("for_each", ""))
+        conditional = "count" in body or bool(re.search(r"\b(var|local)\.", for_each))
+        out.append(TfResource(rtype, name, conditional))
     return out
 
 
@@ -381,7 +374,8 @@ def corresponds(pulumi_type: str, terraform_type: str) -> bool:
 
 def test_doc_modules_are_the_module_folders_and_the_runtimes(doc):
     sections, _ = doc
-    folders = sorted(p.name for p in MODULES_DIR.iterdir() if p.is_dir() and any(p.glob("*.tf")))
+    # the storage submodules are part of the modules that call them (their tables list their resources)
+    folders = sorted(p.name for p in MODULES_DIR.iterdir() if p.is_dir() and any(p.glob("*.tf")) and p.name not in STORAGE_MODULE.values())
     assert sorted(RUNTIME_MODULE) == sorted(COMPONENTS), (
         f"runtimes with a component {sorted(COMPONENTS)} differ from the runtimes mapped to modules {sorted(RUNTIME_MODULE)}")
     assert MODULES == folders, f"the modules of the runtimes in COMPONENTS {MODULES} differ from terraform_compat/modules {folders}"

@@ -2,8 +2,10 @@
 
 For every example job (and every upstream reference job), the exported variables are exactly what
 the job's modules declare together (one module per runtime; a Kubernetes job has two, kubernetes-job
-and the identity module of its cloud): every exported variable is declared by one of them, every
-variable either declares without a default is exported, and the types agree with each declaration.
+and the identity module of its cloud), with the root configuration's declarations of the exported
+variables no module uses (terraform_compat/root_variables.tf, "ROOT" below): every exported variable
+is declared by one of them, every variable either declares without a default is exported, and the
+types agree with each declaration.
 Both sides are parsed with python-hcl2; a failure names the variable and the module. Then Terraform
 itself reads each exported file (`terraform console -var-file` in a folder holding only one module's
 variables.tf and locals.tf, plus untyped declarations of what only its sibling module declares,
@@ -27,12 +29,25 @@ import pytest
 
 from dativo_infra.components import azure_roles, kubernetes_job
 from dativo_infra.jobs import Job, load_jobs
-from terraform_compat import hcl
+from terraform_compat import family, hcl
 from terraform_compat.exporter import render, terraform_variables
-from terraform_compat.readme_tables import EXAMPLES_DIR, MODULES_DIR, Variable, composition, example_calls, job_modules, module_variables
+from terraform_compat.readme_tables import (
+    EXAMPLES_DIR,
+    MODULES_DIR,
+    ROOT_VARIABLES,
+    STORAGE_MODULE,
+    Variable,
+    composition,
+    example_calls,
+    job_modules,
+    module_variables,
+)
 
+from . import value_parity as vp
 from .conftest import JOBS, REFERENCE_JOBS, TERRAFORM
 from .plans import resolved, variables_of
+
+ROOT = "ROOT"  # the root configuration's own declarations: the exported variables no module uses
 
 LOCAL_MODULE = re.compile(r"(?:^|/)terraform_compat/modules/([a-z0-9-]+)/?$")
 
@@ -167,7 +182,8 @@ def type_problems(value: Any, typ: Any, where: str) -> list[str]:
 def contract_problems(exported: dict[str, Any], declared: dict[str, dict[str, Variable]]) -> list[str]:
     """Every way the exported variables and the declarations of the job's modules (module → its variables)
     disagree, one line per variable and module."""
-    where = {module: f"terraform_compat/modules/{module}/variables.tf" for module in declared}
+    where = {module: "terraform_compat/root_variables.tf" if module == ROOT else f"terraform_compat/modules/{module}/variables.tf"
+             for module in declared}
     anywhere = {name for variables in declared.values() for name in variables}
     problems = [f"{name}: exported but not declared in {' or '.join(where.values())}" for name in sorted(set(exported) - anywhere)]
     for module, variables in declared.items():
@@ -182,8 +198,12 @@ def contract_problems(exported: dict[str, Any], declared: dict[str, dict[str, Va
 
 
 @cache
-def declarations(modules: tuple[str, ...]) -> dict[str, dict[str, Variable]]:
-    return {module: module_variables(MODULES_DIR / module) for module in modules}
+def declarations(modules: tuple[str, ...], root: bool = True) -> dict[str, dict[str, Variable]]:
+    """The job's modules → their variables, and (``root``) ROOT → what the root declares that none of them does."""
+    out = {module: module_variables(MODULES_DIR / module) for module in modules}
+    if root:
+        out[ROOT] = {name: var for name, var in module_variables(ROOT_VARIABLES).items() if not any(name in v for v in out.values())}
+    return out
 
 
 # --- the jobs --------------------------------------------------------------------------------------
@@ -246,7 +266,7 @@ def reference_cases() -> list[Case]:
 
 
 def test_every_module_is_exercised_by_an_example_job():
-    modules = sorted(p.name for p in MODULES_DIR.iterdir() if p.is_dir())
+    modules = sorted(p.name for p in MODULES_DIR.iterdir() if p.is_dir() and p.name not in STORAGE_MODULE.values())
     assert {m for j in EXAMPLES for m in modules_of(j)} == set(modules)
     # a Kubernetes example job on every cloud, each with the identity module of its cloud
     kubernetes = {j.infrastructure.provider: modules_of(j) for j in EXAMPLES if j.runtime == "kubernetes"}
@@ -264,7 +284,7 @@ def free_form_problems(job: Job) -> list[str]:
     modules = modules_of(job)
     problems = []
     for name, value in (job.infrastructure.terraform.variables if job.infrastructure.terraform else {}).items():
-        declared = [variables[name] for variables in declarations(modules).values() if name in variables]
+        declared = [variables[name] for variables in declarations(modules, root=False).values() if name in variables]
         if not declared:
             problems.append(f"{job.path}: terraform.variables.{name} is not declared by {' or '.join(modules)}")
         for var in declared:
@@ -352,30 +372,34 @@ ECHO = {
     "aws-ecs-job": "{name_prefix = var.name_prefix, tags = var.tags, cpu_units = var.cpu_units, "
                    "subnet_ids = var.subnet_ids, schedule_expression = var.schedule_expression, run_tags = local.run_tags}",
     "gcp-cloud-run-job": "{name_prefix = var.name_prefix, tags = var.tags, cpu_limit = var.cpu_limit, "
-                         "max_runtime_seconds = var.max_runtime_seconds, prefix_condition = local.prefix_condition}",
+                         "max_runtime_seconds = var.max_runtime_seconds, prefix_condition = local.storage_prefix_condition}",
     "azure-container-apps-job": "{name_prefix = var.name_prefix, tags = var.tags, cpu_cores = var.cpu_cores, "
-                                "memory = local.memory, abac_condition = local.abac_condition, role_assignment_name = local.role_assignment_name}",
+                                "memory = local.memory, abac_condition = local.storage_abac_condition, role_assignment_name = local.storage_role_assignment_name}",
     "kubernetes-job": "{name_prefix = var.name_prefix, labels = var.labels, dagster_k8s_config = local.dagster_k8s_config, "
                       "pod_selector = local.pod_selector}",
     "kubernetes-identity-aws": "{name_prefix = var.name_prefix, tags = var.tags, cloud_provider = var.cloud_provider, "
-                               "subject = local.subject, object_path = local.object_path}",
+                               "subject = local.subject, object_path = local.storage_object_path}",
     "kubernetes-identity-gcp": "{name_prefix = var.name_prefix, tags = var.tags, cloud_provider = var.cloud_provider, "
-                               "service_account_name = local.service_account_name, prefix_condition = local.gcs_prefix_condition}",
+                               "service_account_name = local.service_account_name, prefix_condition = local.storage_prefix_condition}",
     "kubernetes-identity-azure": "{name_prefix = var.name_prefix, tags = var.tags, cloud_provider = var.cloud_provider, "
-                                 "subject = local.subject, abac_condition = local.abac_condition, role_assignment_name = local.role_assignment_name}",
+                                 "subject = local.subject, abac_condition = local.storage_abac_condition, role_assignment_name = local.storage_role_assignment_name}",
 }
 UNDECLARED = re.compile(r'does not declare a variable named "([^"]+)"')
 
 
 def console_folder(modules: tuple[str, ...], module: str, workdir: Path) -> None:
-    """``module``'s variables.tf and locals.tf, and an untyped declaration of each variable that only the
-    other modules of the job declare: Terraform types and validates this module's variables, and a name
-    that none of the job's modules declares is still reported as undeclared."""
-    for name in ("variables.tf", "locals.tf"):
-        shutil.copy(MODULES_DIR / module / name, workdir / name)
+    """``module``'s variables.tf and its provider-free locals (its storage submodule's included, named
+    ``local.storage_<name>``: tests/value_parity.py), an untyped declaration of each variable that only the
+    other modules of the job declare, and the root's declarations (root_variables.tf) of those no module of
+    the job declares: Terraform types and validates this module's variables and the root's, and a name
+    that none declares is still reported as undeclared."""
+    shutil.copy(MODULES_DIR / module / "variables.tf", workdir / "variables.tf")
+    pure = vp.pure_locals(module)
+    (workdir / "locals.tf").write_text("locals {\n" + "".join(f"  {k} = {v}\n" for k, v in pure.items()) + "}\n", encoding="utf-8")
     own = module_variables(MODULES_DIR / module)
     siblings = sorted({name for other in modules if other != module for name in module_variables(MODULES_DIR / other)} - set(own))
-    (workdir / "siblings.tf").write_text("".join(f'variable "{name}" {{}}\n' for name in siblings), encoding="utf-8")
+    root = [family.declaration(block) for name, block in family.variable_blocks("ROOT").items() if name in declarations(modules)[ROOT]]
+    (workdir / "siblings.tf").write_text("".join(f'variable "{name}" {{}}\n' for name in siblings) + "\n".join(root), encoding="utf-8")
 
 
 def console(case: Case, module: str, workdir: Path, echo: str = "") -> dict:
@@ -525,14 +549,20 @@ def passed_through(example: Path) -> dict[str, set[str]]:
 @pytest.mark.parametrize("job", EXAMPLES, ids=_id)
 def test_the_example_root_takes_every_exported_variable_to_a_module_that_declares_it(job, tmp_path):
     """Every exported variable is declared by the job's example root configuration (Terraform reads the
-    exported file against that variables.tf alone) and is passed to one of its modules that declares it."""
+    exported file against that variables.tf alone) and is passed to one of its modules that declares it;
+    one that no module declares is declared at the root as root_variables.tf declares it, and passed nowhere."""
     case = example_case(job)
     example = example_of(case.modules)
     passed = passed_through(example)
+    at_root = module_variables(example)
     problems = []
     for name in sorted(case.variables):
         declaring = {m for m, variables in declarations(case.modules).items() if name in variables}
-        if not passed.get(name, set()) & declaring:
+        if declaring == {ROOT}:
+            root_only = declarations(case.modules)[ROOT][name]
+            if passed.get(name) or name not in at_root or (at_root[name].type, at_root[name].required) != (root_only.type, root_only.required):
+                problems.append(f"{name}: examples/{example.name} must declare it as terraform_compat/root_variables.tf does and pass it nowhere")
+        elif not passed.get(name, set()) & declaring:
             problems.append(f"{name}: examples/{example.name} passes it to {sorted(passed.get(name, []))}, declared by {sorted(declaring)}")
     assert not problems, "\n".join(problems)
     assert TERRAFORM, "terraform is not on PATH (docs/cloud-limits.md §5: /usr/local/bin/terraform)"
@@ -555,7 +585,6 @@ def test_the_example_root_takes_every_exported_variable_to_a_module_that_declare
     ("kubernetes-identity-aws", {"tags": {"aws:owner": "x"}}, "not starting with aws:"),
     ("kubernetes-identity-aws", {"cluster_name": ""}, "cluster_name must name the EKS cluster"),
     ("kubernetes-identity-gcp", {"storage_kms_key_id": "etl-key"}, "storage_kms_key_id must be projects/P/locations/L/keyRings/R/cryptoKeys/K"),
-    ("kubernetes-identity-gcp", {"cloud_provider": "aws"}, 'serves cloud_provider "gcp" only'),
     ("kubernetes-identity-azure", {"storage_bucket": "lake"}, "storage_bucket must be account/container"),
     ("kubernetes-identity-azure", {"resource_group": ""}, "resource_group must be set"),
 ])

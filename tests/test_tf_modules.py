@@ -30,11 +30,13 @@ import hcl2
 import pytest
 
 from terraform_compat import readme_tables
-from terraform_compat.readme_tables import EXAMPLES_DIR, MODULES_DIR, example_calls, module_outputs, module_variables
+from terraform_compat.readme_tables import EXAMPLES_DIR, MODULES_DIR, STORAGE_MODULE, example_calls, module_outputs, module_variables
 
+from . import tfmodules
 from .conftest import ROOT, TERRAFORM
 
 MODULES = sorted(p.name for p in MODULES_DIR.iterdir() if (p / "variables.tf").is_file())
+JOB_MODULES = sorted(set(MODULES) - set(STORAGE_MODULE.values()))  # what a root configuration calls
 EXAMPLES = sorted(p.name for p in EXAMPLES_DIR.iterdir() if (p / "main.tf").is_file())
 MAIN_RESOURCE = {
     "aws-ecs-job": "aws_ecs_task_definition",
@@ -44,6 +46,9 @@ MAIN_RESOURCE = {
     "kubernetes-identity-aws": "aws_iam_role",
     "kubernetes-identity-gcp": "google_service_account",
     "kubernetes-identity-azure": "azurerm_user_assigned_identity",
+    "aws-job-storage": "aws_s3_bucket",
+    "gcp-job-storage": "google_storage_bucket",
+    "azure-job-storage": "azurerm_storage_container",
 }
 # The providers each module names: its own cloud's only, so that a root configuration configures (and
 # logs in to) no other cloud. Every resource and data source type starts with one of their prefixes.
@@ -55,6 +60,9 @@ PROVIDERS = {
     "kubernetes-identity-aws": {"aws"},
     "kubernetes-identity-gcp": {"google"},
     "kubernetes-identity-azure": {"azurerm"},
+    "aws-job-storage": {"aws"},
+    "gcp-job-storage": {"google"},
+    "azure-job-storage": {"azurerm"},
 }
 STORAGE = {"aws_s3_bucket", "google_storage_bucket", "azurerm_storage_container"}
 NO_STORAGE = {"kubernetes-job"}  # the Kubernetes objects only: a Kubernetes job's storage is its identity module's
@@ -108,14 +116,9 @@ def body_of(block: dict) -> Iterator[tuple[str, dict]]:
 
 
 def resources(module: str, kind: str = "resource") -> list[tuple[str, str, dict]]:
-    """(type, name, body) of every resource (or ``kind="data"`` source) of the module, every .tf file."""
-    out = []
-    for path in sorted((MODULES_DIR / module).glob("*.tf")):
-        for block in load(path).get(kind, []):
-            for rtype, named in body_of(block):
-                for name, body in body_of(named):
-                    out.append((rtype, name, body))
-    return out
+    """(type, name, body) of every resource (or ``kind="data"`` source) of the module and of the storage submodule it
+    calls, in the module's terms (tests/tfmodules.py: the submodule's var.X is what the call passes)."""
+    return tfmodules.resources(module, kind, strip_quotes=True)
 
 
 def required_providers(module: str) -> set[str]:
@@ -161,7 +164,10 @@ def test_readme_check_reports_a_stale_table(tmp_path, capsys):
 def test_readme_has_purpose_usage_and_tables(module):
     text = (MODULES_DIR / module / "README.md").read_text()
     assert text.startswith(f"# {module}\n")
-    assert "dativo-infra terraform export --config" in text and "-var-file=" in text
+    if module in STORAGE_MODULE.values():  # called by modules, not by a root: its usage is the call
+        assert f'source = "../{module}"' in text
+    else:
+        assert "dativo-infra terraform export --config" in text and "-var-file=" in text
     for name in module_variables(MODULES_DIR / module):
         assert f"| `{name}` |" in text
     for name in module_outputs(MODULES_DIR / module):
@@ -369,7 +375,7 @@ def wired(example: str) -> dict[tuple[str, str], str]:
 
 
 def test_every_module_has_an_example():
-    assert {module for example in EXAMPLES for module in example_calls(EXAMPLES_DIR / example).values()} == set(MODULES)
+    assert {module for example in EXAMPLES for module in example_calls(EXAMPLES_DIR / example).values()} == set(JOB_MODULES)
     kubernetes = {example: sorted(example_calls(EXAMPLES_DIR / example).values()) for example in EXAMPLES if example.startswith("kubernetes-job")}
     assert kubernetes == {f"kubernetes-job-{cluster}": sorted(["kubernetes-job", f"kubernetes-identity-{cloud}"])
                           for cluster, cloud in (("eks", "aws"), ("gke", "gcp"), ("aks", "azure"))}
@@ -402,9 +408,14 @@ def test_example_passes_every_module_variable_through(example):
                 continue
             if root[name].type != var.type:
                 problems.append(f"examples/{example}: {name} is {root[name].type} at the root, {var.type} in {module}")
-    # a root variable is required exactly when a module it is passed to requires it
+    # a root variable is required exactly when a module it is passed to requires it, or (passed to none: an exported
+    # variable no module uses) when root_variables.tf requires it
+    root_only = module_variables(readme_tables.ROOT_VARIABLES)
     for name, var in root.items():
         requiring = [m for m, args in calls.values() if args.get(name) == f"${{var.{name}}}" and variables[m][name].required]
+        passed = any(args.get(name) == f"${{var.{name}}}" for _, args in calls.values())
+        if not passed and name in root_only:
+            requiring = ["root_variables.tf"] if root_only[name].required else []
         if var.required != bool(requiring):
             problems.append(f"examples/{example}: {name} is {'required' if var.required else 'optional'} at the root, "
                             f"required by {requiring or 'no module'}")
@@ -434,26 +445,66 @@ def test_example_has_providers_and_a_partial_backend(example):
 
 MOVED_FROM = re.compile(r"module\.job\.(?P<type>[a-z0-9_]+)\.(?P<name>[a-z0-9_]+)(?P<index>\[0\])?")
 MOVED_TO = re.compile(r"module\.identity\.(?P<type>[a-z0-9_]+)\.(?P<name>[a-z0-9_]+)(?P<index>\[0\])?")
+INTO_STORAGE = re.compile(r"module\.storage\.(?P<type>[a-z0-9_]+)\.(?P<name>[a-z0-9_]+)")
+
+
+def _address(value: Any) -> str:
+    return str(value).removeprefix("${").removesuffix("}")
+
+
+def own_resources(module: str) -> dict[tuple[str, str], bool]:
+    """(type, name) of the resources the module declares itself → whether it has a count."""
+    return {(t, n): "count" in body for t, n, body in tfmodules.resources(tfmodules.unquote(module), strip_quotes=True)
+            if (t, n) in {(tt, nn) for e in tfmodules.own_blocks(module, True).get("resource", []) for tt, named in body_of(e) for nn, _ in body_of(named)}}
+
+
+def module_moves(module: str) -> dict[tuple[str, str], tuple[str, str]]:
+    """The module's own moved blocks: (type, name) it once declared → (type, name) in its storage submodule."""
+    out = {}
+    for block in tfmodules.own_blocks(module, True).get("moved", []):
+        source, target = _address(block["from"]), INTO_STORAGE.fullmatch(_address(block["to"]))
+        assert target and re.fullmatch(r"[a-z0-9_]+\.[a-z0-9_]+", source), (module, block)
+        out[tuple(source.split("."))] = (target["type"], target["name"])
+    return out
+
+
+@pytest.mark.parametrize("module", [m for m in JOB_MODULES if tfmodules.calls(m)])
+def test_modules_move_the_state_of_what_went_to_their_storage_submodule(module):
+    """Every resource of the storage submodule has a moved block from the address the module gave it before 1.0.0
+    (same type, the same count), and no moved block leaves a resource behind or points at nothing."""
+    ((call, (storage, _)),) = tfmodules.calls(module).items()
+    assert call == "storage" and storage in STORAGE_MODULE.values()
+    moves = module_moves(module)
+    inner = own_resources(storage)
+    assert sorted(moves.values()) == sorted(inner), f"{module}: moved blocks {sorted(moves.values())}, {storage} declares {sorted(inner)}"
+    mine = own_resources(module)
+    for (rtype, name), target in moves.items():
+        assert rtype == target[0] and (rtype, name) not in mine, (module, rtype, name, target)
 
 
 @pytest.mark.parametrize("example", [e for e in EXAMPLES if e.startswith("kubernetes-job-")])
 def test_kubernetes_examples_move_the_former_identity_state(example):
-    """Every resource of the identity module has a moved block from module "job" (the single module that
-    created it with a count), to a resource the identity module declares, indexed exactly when it has a count."""
+    """Every resource of the identity module (its storage submodule's included) has a moved block from module "job"
+    (the single module that created it with a count): the example's block moves it to module "identity", and where
+    it now lives in module "identity"'s storage submodule, that module's own moved block takes it on (a chain of
+    moves). The from-address is indexed exactly when the resource no longer has a count."""
     identity = example_calls(EXAMPLES_DIR / example)["identity"]
-    declared = {(t, n): "count" in body for t, n, body in resources(identity)}
+    storage = tfmodules.calls(identity)["storage"][0]
+    declared = {("", t, n): c for (t, n), c in own_resources(identity).items()}
+    declared |= {("storage", t, n): c for (t, n), c in own_resources(storage).items()}
+    onward = module_moves(identity)
     job_module = {(t, n) for t, n, _ in resources("kubernetes-job")}
     moved = []
     for block in load(EXAMPLES_DIR / example / "moved.tf")["moved"]:
-        address = {side: str(block[side]).removeprefix("${").removesuffix("}") for side in ("from", "to")}
-        source, target = MOVED_FROM.fullmatch(address["from"]), MOVED_TO.fullmatch(address["to"])
+        source, target = MOVED_FROM.fullmatch(_address(block["from"])), MOVED_TO.fullmatch(_address(block["to"]))
         assert source and target, block
         assert (source["type"], source["name"]) == (target["type"], target["name"]), block
         key = (target["type"], target["name"])
-        assert key in declared and key not in job_module, block
+        final = ("storage", *onward[key]) if key in onward else ("", *key)
+        assert final in declared and key not in job_module, block
         # a resource that now has no count moves from instance [0]; one that still has a count moves whole
-        assert (source["index"], target["index"]) == ((None, None) if declared[key] else ("[0]", None)), block
-        moved.append(key)
+        assert (source["index"], target["index"]) == ((None, None) if declared[final] else ("[0]", None)), block
+        moved.append(final)
     assert sorted(moved) == sorted(declared)
 
 
@@ -484,9 +535,9 @@ def test_readme_sequence_exports_files_terraform_accepts(tmp_path, cli, monkeypa
 
 @pytest.mark.parametrize("module", ["azure-container-apps-job", "kubernetes-identity-azure"])
 def test_azure_role_assignments_are_named_as_pulumi_names_them(module):
-    """The GUID comes from local.role_assignment_name, which test_tf_contract.py evaluates against the component's."""
+    """The GUID comes from azure-job-storage's local.role_assignment_name, which test_tf_contract.py evaluates against the component's."""
     (assignment,) = [body for t, n, body in resources(module) if t == "azurerm_role_assignment"]
-    assert assignment["name"] == "${local.role_assignment_name}"
+    assert assignment["name"] == "${local.storage_role_assignment_name}"
 
 
 def _values_of(body: Any, key: str) -> list:
@@ -497,7 +548,7 @@ def _values_of(body: Any, key: str) -> list:
     return []
 
 
-@pytest.mark.parametrize("module, document", [("aws-ecs-job", "task"), ("kubernetes-identity-aws", "storage")])
+@pytest.mark.parametrize("module, document", [("aws-ecs-job", "this"), ("kubernetes-identity-aws", "this")])
 def test_aws_storage_policy_statements_are_the_pulumi_components(module, document):
     """Same statement ids on both sides, so the two tools' policies can be compared statement by statement."""
     from dativo_infra.components.aws_iam import storage_access

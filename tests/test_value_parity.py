@@ -91,9 +91,9 @@ ECS_VALUES = [
                     f"dagster = {vp.output_expr(m, 'dagster_retry_policy')}}}"),
     _tags_value("aws"),
     Value("IAM scope", "the task role's RolePolicy statements (sid, actions, resources, s3:prefix)",
-          'data "aws_iam_policy_document" "task", for the aws_iam_role_policy.task instances',
+          'aws-job-storage\'s data "aws_iam_policy_document" "this", for the aws_iam_role_policy.this instances',
           lambda s: vp.aws_statements(vp.storage_policy(s, "-storage")),
-          lambda m: f"flatten({vp.evaluable(m, vp.instances(m, 'aws_iam_role_policy', 'task', vp.aws_statements_expr(m, 'task')))})"),
+          lambda m: f"flatten({vp.evaluable(m, vp.instances(m, 'aws_iam_role_policy', 'this', vp.aws_statements_expr(m, 'this')))})"),
 ]
 
 
@@ -124,7 +124,7 @@ CLOUD_RUN_VALUES = [
     _tags_value("gcp"),
     Value("execution labels", "Job template.labels (the executions' labels)", "google_cloud_run_v2_job.this template.labels",
           lambda s: dig(_run_job(s), "template", "labels"), lambda m: vp.one_expr(m, *CR, "template", "labels")),
-    Value("IAM scope", "BucketIAMMember role, bucket, condition.expression", "google_storage_bucket_iam_member role, bucket, condition",
+    Value("IAM scope", "BucketIAMMember role, bucket, condition.expression", "gcp-job-storage's google_storage_bucket_iam_member role, bucket, condition",
           vp.gcs_members, lambda m: vp.gcs_members_expr(m, "objects"), normalize=lambda v: sorted(v, key=lambda x: x["role"])),
 ]
 
@@ -177,8 +177,8 @@ CONTAINER_APPS_VALUES = [
           lambda s: {"replica": _app_job(s)["configuration"]["replicaRetryLimit"], "dagster": _dagster_retry(s)},
           lambda m: f"{{replica = {vp.one_expr(m, *AZ, 'replica_retry_limit')}, dagster = {vp.output_expr(m, 'dagster_retry_policy')}}}"),
     _tags_value("azure-native"),
-    Value("IAM scope", "RoleAssignment name, role, condition (layout aside)", "azurerm_role_assignment.storage name, role, condition",
-          _role_assignment, lambda m: _role_assignment_tf(m, "storage"), normalize=_squeeze_assignment),
+    Value("IAM scope", "RoleAssignment name, role, condition (layout aside)", "azure-job-storage's azurerm_role_assignment.this name, role, condition",
+          _role_assignment, lambda m: _role_assignment_tf(m, "this"), normalize=_squeeze_assignment),
 ]
 
 
@@ -217,15 +217,15 @@ K8S_AWS_VALUES = [
     Value("region", "every `region` input of the job's AWS resources", "every resource block's `region`",
           lambda s: vp.regions_of(s, "aws"), lambda m: vp.terraform_regions_expr(m)),
     _tags_value("aws"),
-    Value("IAM scope", "the IRSA role's RolePolicy statements", 'data "aws_iam_policy_document" "storage", for aws_iam_role_policy.this',
+    Value("IAM scope", "the IRSA role's RolePolicy statements", 'aws-job-storage\'s data "aws_iam_policy_document" "this", for aws_iam_role_policy.this',
           lambda s: vp.aws_statements(vp.storage_policy(s, "-storage")),
-          lambda m: f"flatten({vp.evaluable(m, vp.instances(m, 'aws_iam_role_policy', 'this', vp.aws_statements_expr(m, 'storage')))})"),
+          lambda m: f"flatten({vp.evaluable(m, vp.instances(m, 'aws_iam_role_policy', 'this', vp.aws_statements_expr(m, 'this')))})"),
 ]
 K8S_GCP_VALUES = [
     Value("region", "every `location` of the job's GCP resources (case-blind)", "every resource block's location",
           lambda s: vp.regions_of(s, "gcp"), lambda m: vp.terraform_regions_expr(m), normalize=lambda v: sorted({r.lower() for r in v})),
     _tags_value("gcp"),
-    Value("IAM scope", "BucketIAMMember role, bucket, condition.expression", "google_storage_bucket_iam_member role, bucket, condition",
+    Value("IAM scope", "BucketIAMMember role, bucket, condition.expression", "gcp-job-storage's google_storage_bucket_iam_member role, bucket, condition",
           vp.gcs_members, lambda m: vp.gcs_members_expr(m, "objects"), normalize=lambda v: sorted(v, key=lambda x: x["role"])),
 ]
 K8S_AZURE_VALUES = [
@@ -233,7 +233,7 @@ K8S_AZURE_VALUES = [
           lambda s: s.one("azure-native:managedidentity:UserAssignedIdentity").inputs["location"],
           lambda m: vp.one_expr(m, "azurerm_user_assigned_identity", "this", "location")),
     _tags_value("azure-native"),
-    Value("IAM scope", "RoleAssignment name, role, condition (layout aside)", "azurerm_role_assignment.this name, role, condition",
+    Value("IAM scope", "RoleAssignment name, role, condition (layout aside)", "azure-job-storage's azurerm_role_assignment.this name, role, condition",
           _role_assignment, lambda m: _role_assignment_tf(m, "this"), normalize=_squeeze_assignment),
 ]
 
@@ -534,7 +534,7 @@ def test_every_value_of_the_issue_is_compared_for_every_runtime_module():
 
 def test_an_expression_that_needs_a_provider_is_refused():
     with pytest.raises(vp.NotEvaluable, match="needs a provider"):
-        vp.resource_expr(CONTAINER_APPS, "azurerm_role_assignment", "storage", "scope")
+        vp.resource_expr(CONTAINER_APPS, "azurerm_role_assignment", "this", "scope")
 
 
 # --- docs/parity.md ------------------------------------------------------------------------------------

@@ -24,10 +24,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Optional
 
-import hcl2
-
+from terraform_compat import family
 from terraform_compat.readme_tables import MODULES_DIR, module_variables
 
+from . import tfmodules
 from .conftest import TERRAFORM
 from .tfconsole import ENV
 
@@ -38,14 +38,9 @@ class NotEvaluable(AssertionError):
     """An expression that needs a provider (a resource attribute or a data source without a stand-in)."""
 
 
-@cache
 def parsed(module: str) -> dict[str, Any]:
-    out: dict[str, list] = {}
-    for name in ("main.tf", "outputs.tf", "locals.tf"):
-        with (MODULES_DIR / module / name).open(encoding="utf-8") as handle:
-            for key, value in hcl2.load(handle).items():
-                out.setdefault(key, []).extend(value)
-    return out
+    """The module's blocks, with those of its storage submodule inlined in the module's terms (tests/tfmodules.py)."""
+    return tfmodules.blocks(module)
 
 
 def _unquote(key: str) -> str:
@@ -110,7 +105,8 @@ STAND_INS: dict[str, list[tuple[str, str, str]]] = {
     "aws-ecs-job": [
         (r"\baws_cloudwatch_log_group\.this\.name\b", "var.log_group_name", "the log group's name is var.log_group_name"),
         (r"\blocal\.region\b", "var.region", "data.aws_region.current asked for var.region returns it (AWS jobs always have one)"),
-        (r"\blocal\.partition\b", '"aws"', 'the partition: the Pulumi components write "arn:aws:" (docs/parity.md)'),
+        (r"\blocal\.(storage_)?partition\b", '"aws"', 'the partition: the Pulumi components write "arn:aws:" (docs/parity.md)'),
+        (r"\baws_iam_role\.task\[0\]\.name\b", '"${var.name_prefix}-task"', "the task role's name, as configured (name = NAME_PREFIX-task)"),
     ],
     "gcp-cloud-run-job": [
         (r"\bgoogle_cloud_run_v2_job\.this\.location\b", "var.region", "the Cloud Run job's location is var.region"),
@@ -120,13 +116,14 @@ STAND_INS: dict[str, list[tuple[str, str, str]]] = {
          "data.azurerm_container_app_environment: the environment's location, known only to Azure"),
     ],
     "kubernetes-identity-aws": [
-        (r"\blocal\.aws_partition\b", '"aws"', 'the partition: the Pulumi components write "arn:aws:" (docs/parity.md)'),
+        (r"\blocal\.(aws|storage)_partition\b", '"aws"', 'the partition: the Pulumi components write "arn:aws:" (docs/parity.md)'),
+        (r"\baws_iam_role\.this\.name\b", '"${var.name_prefix}-k8s"', "the role's name, as configured (name = NAME_PREFIX-k8s)"),
     ],
     "kubernetes-identity-azure": [
         (r"\bdata\.azurerm_kubernetes_cluster\.this\.location\b", '"mock-location"', "the AKS cluster's location (the plan's mock)"),
     ],
 }
-_PROVIDER_REF = re.compile(r"\bdata\.[a-z0-9_]+\.|\b(?:aws|google|azurerm|kubernetes)_[a-z0-9_]+\.[a-z_]+|\bdata\.")
+_PROVIDER_REF = re.compile(r"\bdata\.[a-z0-9_]+\.|\b(?:aws|google|azurerm|kubernetes)_[a-z0-9_]+\.[a-z_]+|\bdata\.|\bmodule\.")
 _LOCAL_REF = re.compile(r"\blocal\.([a-z0-9_]+)")
 
 
@@ -217,7 +214,10 @@ def console_folder(modules: tuple[str, ...], module: str, workdir: Path) -> None
     (workdir / "locals.tf").write_text("locals {\n" + "".join(f"  {k} = {v}\n" for k, v in pure.items()) + "}\n", encoding="utf-8")
     own = module_variables(MODULES_DIR / module)
     siblings = sorted({n for other in modules if other != module for n in module_variables(MODULES_DIR / other)} - set(own))
-    (workdir / "siblings.tf").write_text("".join(f'variable "{n}" {{}}\n' for n in siblings), encoding="utf-8")
+    # the exported variables no module of the job declares: the root's (terraform_compat/root_variables.tf)
+    declared = set(own) | set(siblings)
+    root = [family.declaration(b) for n, b in family.variable_blocks("ROOT").items() if n not in declared]
+    (workdir / "siblings.tf").write_text("".join(f'variable "{n}" {{}}\n' for n in siblings) + "\n".join(root), encoding="utf-8")
 
 
 def evaluate(modules: tuple[str, ...], module: str, tfvars_json: str, expressions: dict[str, str], workdir: Path) -> dict[str, Any]:
@@ -375,6 +375,6 @@ def gcs_members_expr(module: str, bucket_name: str) -> str:
         conditions = dynamic(body, "condition")
         condition = dynamic_expr(module, conditions[0], "expression", "condition") if conditions else "null"
         # the created bucket's name is var.storage_bucket (name = var.storage_bucket), the given one is var.storage_bucket
-        bucket = re.sub(r"\blocal\.(bucket_name|gcs_bucket)\b", "var.storage_bucket", to_expr(body["bucket"]))
+        bucket = re.sub(r"\blocal\.[a-z_]*bucket_name\b", "var.storage_bucket", to_expr(body["bucket"]))
         parts.append(evaluable(module, instances(module, typ, name, f"{{role = {to_expr(body['role'])}, bucket = {bucket}, condition = {condition}}}")))
     return f"concat({', '.join(parts)})"

@@ -32,17 +32,14 @@ module "job" {
   source = "../../modules/aws-ecs-job"
 
   assign_public_ip          = var.assign_public_ip
-  cloud_provider            = var.cloud_provider
   cluster_name              = var.cluster_name
   command                   = var.command
-  compute_cpu               = var.compute_cpu
   compute_memory            = var.compute_memory
   container_name            = var.container_name
   cpu_units                 = var.cpu_units
   create_cluster            = var.create_cluster
   enable_container_insights = var.enable_container_insights
   environment               = var.environment
-  finops_estimate           = var.finops_estimate
   cpu_architecture          = var.cpu_architecture
   ephemeral_storage_gib     = var.ephemeral_storage_gib
   image                     = var.image
@@ -54,7 +51,6 @@ module "job" {
   name_prefix               = var.name_prefix
   region                    = var.region
   retry_delay_seconds       = var.retry_delay_seconds
-  runtime_type              = var.runtime_type
   schedule_cron             = var.schedule_cron
   schedule_expression       = var.schedule_expression
   schedule_timezone         = var.schedule_timezone

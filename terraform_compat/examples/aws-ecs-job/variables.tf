@@ -9,9 +9,9 @@ variable "assign_public_ip" {
 }
 
 variable "cloud_provider" {
-  description = "Cloud of the job (the job file's infrastructure.provider); this module serves aws."
+  description = "Cloud of the job (the job file's infrastructure.provider; for a Kubernetes job the cloud behind the cluster): it picks the modules of the root, which checks it."
   type        = string
-  default     = "aws"
+  nullable    = false
 }
 
 variable "cluster_name" {
@@ -25,8 +25,9 @@ variable "command" {
 }
 
 variable "compute_cpu" {
-  description = "vCPUs the job asked for (informational; the task size is cpu_units)."
+  description = "vCPUs the job asked for, as written in the job file; each runtime's own spelling (cpu_units, cpu_limit, cpu_cores, request_cpu) is what its module uses."
   type        = number
+  nullable    = false
 }
 
 variable "compute_memory" {
@@ -74,14 +75,15 @@ variable "ephemeral_storage_gib" {
 }
 
 variable "finops_estimate" {
-  description = "Cost-estimate inputs of dativo-infra cost (docs/cost.md); no resource uses them."
+  description = "Cost-estimate inputs of `dativo-infra cost` (docs/cost.md), exported with the job so an estimate from tfvars equals one from the job file; no resource uses them."
   type = object({
     expected_log_gb_per_run     = optional(number)
     expected_runtime_seconds    = optional(number)
     expected_storage_gb_per_run = optional(number)
     monthly_budget              = optional(number)
   })
-  default = {}
+  default  = {}
+  nullable = false
 }
 
 variable "image" {
@@ -140,8 +142,9 @@ variable "retry_delay_seconds" {
 }
 
 variable "runtime_type" {
-  description = "Effective runtime of the job; this module serves ecs (also dagster/airflow on AWS)."
+  description = "Runtime of the job (ecs, cloud_run, container_apps, kubernetes): it picks the module of the root."
   type        = string
+  nullable    = false
 }
 
 variable "schedule_cron" {

@@ -13,7 +13,7 @@ terraform {
   required_providers {
     azurerm = {
       source  = "hashicorp/azurerm"
-      version = ">= 4.9, < 5.0"
+      version = ">= 4.65, < 6.0"
     }
   }
 
@@ -31,15 +31,11 @@ provider "azurerm" {
 module "job" {
   source = "../../modules/azure-container-apps-job"
 
-  cloud_provider         = var.cloud_provider
   command                = var.command
-  compute_cpu            = var.compute_cpu
-  compute_memory         = var.compute_memory
   container_name         = var.container_name
   cpu_cores              = var.cpu_cores
   environment            = var.environment
   environment_name       = var.environment_name
-  finops_estimate        = var.finops_estimate
   image                  = var.image
   job_name               = var.job_name
   max_retries            = var.max_retries
@@ -49,15 +45,11 @@ module "job" {
   region                 = var.region
   resource_group         = var.resource_group
   retry_delay_seconds    = var.retry_delay_seconds
-  runtime_type           = var.runtime_type
   schedule_cron          = var.schedule_cron
-  schedule_timezone      = var.schedule_timezone
   service_account        = var.service_account
   storage_account        = var.storage_account
-  storage_bucket         = var.storage_bucket
   storage_container      = var.storage_container
   storage_create_bucket  = var.storage_create_bucket
-  storage_kms_key_id     = var.storage_kms_key_id
   storage_prefix         = var.storage_prefix
   storage_resource_group = var.storage_resource_group
   tags                   = var.tags

@@ -3,9 +3,9 @@
 # tests/test_tf_modules.py keeps this list equal to the module's.
 
 variable "cloud_provider" {
-  description = "Cloud of the job (the job file's infrastructure.provider); this module serves azure."
+  description = "Cloud of the job (the job file's infrastructure.provider; for a Kubernetes job the cloud behind the cluster): it picks the modules of the root, which checks it."
   type        = string
-  default     = "azure"
+  nullable    = false
 }
 
 variable "command" {
@@ -14,13 +14,15 @@ variable "command" {
 }
 
 variable "compute_cpu" {
-  description = "vCPUs the job asked for (informational; the container size is cpu_cores/memory_size)."
+  description = "vCPUs the job asked for, as written in the job file; each runtime's own spelling (cpu_units, cpu_limit, cpu_cores, request_cpu) is what its module uses."
   type        = number
+  nullable    = false
 }
 
 variable "compute_memory" {
-  description = "Memory in MiB the job asked for (informational; the container size is cpu_cores/memory_size)."
+  description = "Memory in MiB the job asked for; each runtime's own spelling (memory_limit, memory_size, request_memory) is what its module uses (aws-ecs-job uses this one)."
   type        = number
+  nullable    = false
 }
 
 variable "container_name" {
@@ -44,14 +46,15 @@ variable "environment_name" {
 }
 
 variable "finops_estimate" {
-  description = "Cost-estimate inputs of dativo-infra cost (docs/cost.md); no resource uses them."
+  description = "Cost-estimate inputs of `dativo-infra cost` (docs/cost.md), exported with the job so an estimate from tfvars equals one from the job file; no resource uses them."
   type = object({
     expected_log_gb_per_run     = optional(number)
     expected_runtime_seconds    = optional(number)
     expected_storage_gb_per_run = optional(number)
     monthly_budget              = optional(number)
   })
-  default = {}
+  default  = {}
+  nullable = false
 }
 
 variable "image" {
@@ -109,8 +112,9 @@ variable "retry_delay_seconds" {
 }
 
 variable "runtime_type" {
-  description = "Effective runtime of the job; this module serves container_apps (also dagster/airflow on Azure)."
+  description = "Runtime of the job (ecs, cloud_run, container_apps, kubernetes): it picks the module of the root."
   type        = string
+  nullable    = false
 }
 
 variable "schedule_cron" {
@@ -120,9 +124,10 @@ variable "schedule_cron" {
 }
 
 variable "schedule_timezone" {
-  description = "Time zone of the schedule: Container Apps evaluates cron in UTC only."
+  description = "Time zone of the job's schedule; Container Apps jobs evaluate cron in UTC only, so azure-container-apps-job does not take it."
   type        = string
   default     = "UTC"
+  nullable    = false
 }
 
 variable "service_account" {
@@ -138,9 +143,10 @@ variable "storage_account" {
 }
 
 variable "storage_bucket" {
-  description = "account/container as written in the job (informational; storage_account and storage_container are used)."
+  description = "The job's storage as written (account/container on Azure); azure-container-apps-job takes it split as storage_account and storage_container."
   type        = string
   default     = ""
+  nullable    = false
 }
 
 variable "storage_container" {
@@ -156,9 +162,10 @@ variable "storage_create_bucket" {
 }
 
 variable "storage_kms_key_id" {
-  description = "Not used on Azure: customer-managed keys are a property of the storage account, not of a job."
+  description = "The job's storage key; Azure storage is encrypted by its account's settings, so the Azure modules do not take it."
   type        = string
   default     = ""
+  nullable    = false
 }
 
 variable "storage_prefix" {

@@ -13,7 +13,7 @@ terraform {
   required_providers {
     google = {
       source  = "hashicorp/google"
-      version = ">= 6.0, < 8.0"
+      version = ">= 6.0, < 9.0"
     }
   }
 
@@ -31,14 +31,10 @@ provider "google" {
 module "job" {
   source = "../../modules/gcp-cloud-run-job"
 
-  cloud_provider        = var.cloud_provider
   command               = var.command
-  compute_cpu           = var.compute_cpu
-  compute_memory        = var.compute_memory
   container_name        = var.container_name
   cpu_limit             = var.cpu_limit
   environment           = var.environment
-  finops_estimate       = var.finops_estimate
   image                 = var.image
   job_name              = var.job_name
   max_retries           = var.max_retries
@@ -48,7 +44,6 @@ module "job" {
   network               = var.network
   region                = var.region
   retry_delay_seconds   = var.retry_delay_seconds
-  runtime_type          = var.runtime_type
   schedule_cron         = var.schedule_cron
   schedule_timezone     = var.schedule_timezone
   service_account       = var.service_account

@@ -3,9 +3,9 @@
 # tests/test_tf_modules.py keeps this list equal to the module's.
 
 variable "cloud_provider" {
-  description = "Cloud of the job (the job file's infrastructure.provider); this module serves gcp."
+  description = "Cloud of the job (the job file's infrastructure.provider; for a Kubernetes job the cloud behind the cluster): it picks the modules of the root, which checks it."
   type        = string
-  default     = "gcp"
+  nullable    = false
 }
 
 variable "command" {
@@ -14,13 +14,15 @@ variable "command" {
 }
 
 variable "compute_cpu" {
-  description = "vCPUs the job asked for (informational; the container limit is cpu_limit)."
+  description = "vCPUs the job asked for, as written in the job file; each runtime's own spelling (cpu_units, cpu_limit, cpu_cores, request_cpu) is what its module uses."
   type        = number
+  nullable    = false
 }
 
 variable "compute_memory" {
-  description = "Memory in MiB the job asked for (informational; the container limit is memory_limit)."
+  description = "Memory in MiB the job asked for; each runtime's own spelling (memory_limit, memory_size, request_memory) is what its module uses (aws-ecs-job uses this one)."
   type        = number
+  nullable    = false
 }
 
 variable "container_name" {
@@ -39,14 +41,15 @@ variable "environment" {
 }
 
 variable "finops_estimate" {
-  description = "Cost-estimate inputs of dativo-infra cost (docs/cost.md); no resource uses them."
+  description = "Cost-estimate inputs of `dativo-infra cost` (docs/cost.md), exported with the job so an estimate from tfvars equals one from the job file; no resource uses them."
   type = object({
     expected_log_gb_per_run     = optional(number)
     expected_runtime_seconds    = optional(number)
     expected_storage_gb_per_run = optional(number)
     monthly_budget              = optional(number)
   })
-  default = {}
+  default  = {}
+  nullable = false
 }
 
 variable "image" {
@@ -110,8 +113,9 @@ variable "retry_delay_seconds" {
 }
 
 variable "runtime_type" {
-  description = "Effective runtime of the job; this module serves cloud_run (also dagster/airflow on GCP)."
+  description = "Runtime of the job (ecs, cloud_run, container_apps, kubernetes): it picks the module of the root."
   type        = string
+  nullable    = false
 }
 
 variable "schedule_cron" {

@@ -15,11 +15,11 @@ terraform {
   required_providers {
     kubernetes = {
       source  = "hashicorp/kubernetes"
-      version = ">= 2.30, < 3.0"
+      version = ">= 2.30, < 4.0"
     }
     azurerm = {
       source  = "hashicorp/azurerm"
-      version = ">= 4.9, < 5.0"
+      version = ">= 4.65, < 6.0"
     }
   }
 
@@ -43,7 +43,6 @@ provider "azurerm" {
 module "identity" {
   source = "../../modules/kubernetes-identity-azure"
 
-  cloud_provider         = var.cloud_provider
   cluster_name           = var.cluster_name
   environment            = var.environment
   job_name               = var.job_name
@@ -54,7 +53,6 @@ module "identity" {
   service_account        = var.service_account
   storage_bucket         = var.storage_bucket
   storage_create_bucket  = var.storage_create_bucket
-  storage_kms_key_id     = var.storage_kms_key_id
   storage_prefix         = var.storage_prefix
   storage_resource_group = var.storage_resource_group
   tags                   = var.tags
@@ -68,11 +66,8 @@ module "job" {
 
   cluster_name                = var.cluster_name
   command                     = var.command
-  compute_cpu                 = var.compute_cpu
-  compute_memory              = var.compute_memory
   container_name              = var.container_name
   create_namespace            = var.create_namespace
-  finops_estimate             = var.finops_estimate
   image                       = var.image
   labels                      = var.labels
   limit_cpu                   = var.limit_cpu
@@ -85,7 +80,6 @@ module "job" {
   request_cpu                 = var.request_cpu
   request_memory              = var.request_memory
   retry_delay_seconds         = var.retry_delay_seconds
-  runtime_type                = var.runtime_type
   schedule_cron               = var.schedule_cron
   schedule_timezone           = var.schedule_timezone
   service_account             = var.service_account

@@ -3,9 +3,9 @@
 # variables do not carry. tests/test_tf_modules.py keeps this list equal to the modules'.
 
 variable "cloud_provider" {
-  description = "Cloud behind the cluster (the job file's infrastructure.provider): azure for this configuration."
+  description = "Cloud of the job (the job file's infrastructure.provider; for a Kubernetes job the cloud behind the cluster): it picks the modules of the root, which checks it."
   type        = string
-  default     = "azure"
+  nullable    = false
 }
 
 variable "cluster_name" {
@@ -19,13 +19,15 @@ variable "command" {
 }
 
 variable "compute_cpu" {
-  description = "vCPUs the job asked for (informational; the pod uses request_cpu/limit_cpu)."
+  description = "vCPUs the job asked for, as written in the job file; each runtime's own spelling (cpu_units, cpu_limit, cpu_cores, request_cpu) is what its module uses."
   type        = number
+  nullable    = false
 }
 
 variable "compute_memory" {
-  description = "Memory in MiB the job asked for (informational; the pod uses request_memory/limit_memory)."
+  description = "Memory in MiB the job asked for; each runtime's own spelling (memory_limit, memory_size, request_memory) is what its module uses (aws-ecs-job uses this one)."
   type        = number
+  nullable    = false
 }
 
 variable "container_name" {
@@ -45,14 +47,15 @@ variable "environment" {
 }
 
 variable "finops_estimate" {
-  description = "Cost-estimate inputs of dativo-infra cost (docs/cost.md); no resource uses them."
+  description = "Cost-estimate inputs of `dativo-infra cost` (docs/cost.md), exported with the job so an estimate from tfvars equals one from the job file; no resource uses them."
   type = object({
     expected_log_gb_per_run     = optional(number)
     expected_runtime_seconds    = optional(number)
     expected_storage_gb_per_run = optional(number)
     monthly_budget              = optional(number)
   })
-  default = {}
+  default  = {}
+  nullable = false
 }
 
 variable "image" {
@@ -155,8 +158,9 @@ variable "retry_delay_seconds" {
 }
 
 variable "runtime_type" {
-  description = "Effective runtime of the job; this module serves kubernetes."
+  description = "Runtime of the job (ecs, cloud_run, container_apps, kubernetes): it picks the module of the root."
   type        = string
+  nullable    = false
 }
 
 variable "schedule_cron" {
@@ -190,9 +194,10 @@ variable "storage_create_bucket" {
 }
 
 variable "storage_kms_key_id" {
-  description = "Not used on Azure: customer-managed keys are a property of the storage account, not of a job."
+  description = "The job's storage key; Azure storage is encrypted by its account's settings, so the Azure modules do not take it."
   type        = string
   default     = ""
+  nullable    = false
 }
 
 variable "storage_prefix" {

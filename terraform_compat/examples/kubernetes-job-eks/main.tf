@@ -15,7 +15,7 @@ terraform {
   required_providers {
     kubernetes = {
       source  = "hashicorp/kubernetes"
-      version = ">= 2.30, < 3.0"
+      version = ">= 2.30, < 4.0"
     }
     aws = {
       source  = "hashicorp/aws"
@@ -43,14 +43,12 @@ provider "aws" {
 module "identity" {
   source = "../../modules/kubernetes-identity-aws"
 
-  cloud_provider        = var.cloud_provider
   cluster_name          = var.cluster_name
   environment           = var.environment
   job_name              = var.job_name
   name_prefix           = var.name_prefix
   namespace             = var.namespace
   region                = var.region
-  resource_group        = var.resource_group
   service_account       = var.service_account
   storage_bucket        = var.storage_bucket
   storage_create_bucket = var.storage_create_bucket
@@ -67,11 +65,8 @@ module "job" {
 
   cluster_name                = var.cluster_name
   command                     = var.command
-  compute_cpu                 = var.compute_cpu
-  compute_memory              = var.compute_memory
   container_name              = var.container_name
   create_namespace            = var.create_namespace
-  finops_estimate             = var.finops_estimate
   image                       = var.image
   labels                      = var.labels
   limit_cpu                   = var.limit_cpu
@@ -84,7 +79,6 @@ module "job" {
   request_cpu                 = var.request_cpu
   request_memory              = var.request_memory
   retry_delay_seconds         = var.retry_delay_seconds
-  runtime_type                = var.runtime_type
   schedule_cron               = var.schedule_cron
   schedule_timezone           = var.schedule_timezone
   service_account             = var.service_account

@@ -15,11 +15,11 @@ terraform {
   required_providers {
     kubernetes = {
       source  = "hashicorp/kubernetes"
-      version = ">= 2.30, < 3.0"
+      version = ">= 2.30, < 4.0"
     }
     google = {
       source  = "hashicorp/google"
-      version = ">= 6.0, < 8.0"
+      version = ">= 6.0, < 9.0"
     }
   }
 
@@ -42,13 +42,11 @@ provider "google" {
 module "identity" {
   source = "../../modules/kubernetes-identity-gcp"
 
-  cloud_provider        = var.cloud_provider
   environment           = var.environment
   job_name              = var.job_name
   name_prefix           = var.name_prefix
   namespace             = var.namespace
   region                = var.region
-  resource_group        = var.resource_group
   service_account       = var.service_account
   storage_bucket        = var.storage_bucket
   storage_create_bucket = var.storage_create_bucket
@@ -65,11 +63,8 @@ module "job" {
 
   cluster_name                = var.cluster_name
   command                     = var.command
-  compute_cpu                 = var.compute_cpu
-  compute_memory              = var.compute_memory
   container_name              = var.container_name
   create_namespace            = var.create_namespace
-  finops_estimate             = var.finops_estimate
   image                       = var.image
   labels                      = var.labels
   limit_cpu                   = var.limit_cpu
@@ -82,7 +77,6 @@ module "job" {
   request_cpu                 = var.request_cpu
   request_memory              = var.request_memory
   retry_delay_seconds         = var.retry_delay_seconds
-  runtime_type                = var.runtime_type
   schedule_cron               = var.schedule_cron
   schedule_timezone           = var.schedule_timezone
   service_account             = var.service_account

@@ -2,11 +2,7 @@
 # tests/test_tf_contract.py can evaluate them with `terraform console`.
 
 locals {
-  scheduled      = var.schedule_expression != ""
-  storage_prefix = trim(var.storage_prefix, "/")
-
-  # Objects the job may touch, relative to the bucket: everything under its prefix.
-  object_path = local.storage_prefix == "" ? "*" : "${local.storage_prefix}/*"
+  scheduled = var.schedule_expression != ""
 
   # Dagster's EcsRunLauncher reads ecs/cpu and ecs/memory; dagster/max_runtime is run monitoring's limit
   # (Fargate has no task timeout).

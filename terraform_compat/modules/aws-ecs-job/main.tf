@@ -1,5 +1,6 @@
 # One Dativo job on ECS Fargate: log group, execution and task roles, a security group without
-# ingress, the task definition and, when asked for, the cluster, the bucket and a schedule.
+# ingress, the task definition and, when asked for, the cluster, the bucket (with the task role's
+# storage policy, through aws-job-storage) and a schedule.
 # The same resources as the Pulumi component dativo:aws:EcsJob (docs/parity.md).
 
 data "aws_caller_identity" "current" {}
@@ -25,7 +26,6 @@ locals {
 
   cluster_name       = var.create_cluster ? aws_ecs_cluster.this[0].name : var.cluster_name
   cluster_arn        = var.create_cluster ? aws_ecs_cluster.this[0].arn : "arn:${local.partition}:ecs:${local.region}:${local.account_id}:cluster/${var.cluster_name}"
-  bucket_name        = var.storage_create_bucket ? aws_s3_bucket.this[0].id : var.storage_bucket
   security_group_ids = concat([aws_security_group.this.id], var.security_group_ids)
 }
 
@@ -81,50 +81,18 @@ resource "aws_iam_role" "task" {
   tags               = var.tags
 }
 
-data "aws_iam_policy_document" "task" {
-  dynamic "statement" {
-    for_each = var.storage_bucket == "" ? [] : [1]
-    content {
-      sid       = "ObjectsUnderPrefix"
-      actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
-      resources = ["arn:${local.partition}:s3:::${var.storage_bucket}/${local.object_path}"]
-    }
-  }
+# the task role's storage policy, and the bucket when the job creates it
+module "storage" {
+  source = "../aws-job-storage"
 
-  dynamic "statement" {
-    for_each = var.storage_bucket == "" ? [] : [1]
-    content {
-      sid       = "ListPrefixOnly"
-      actions   = ["s3:ListBucket"]
-      resources = ["arn:${local.partition}:s3:::${var.storage_bucket}"]
-
-      dynamic "condition" {
-        for_each = local.storage_prefix == "" ? [] : [1]
-        content {
-          test     = "StringLike"
-          variable = "s3:prefix"
-          values   = ["${local.storage_prefix}/", "${local.storage_prefix}/*"] # never the bare prefix: "acme" would list "acme-eu/..."
-        }
-      }
-    }
-  }
-
-  dynamic "statement" {
-    for_each = var.storage_kms_key_id == "" ? [] : [1]
-    content {
-      sid       = "UseJobKey"
-      actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext"]
-      resources = [var.storage_kms_key_id]
-    }
-  }
-}
-
-resource "aws_iam_role_policy" "task" {
-  count = local.create_task_role && var.storage_bucket != "" ? 1 : 0
-
-  name   = "${var.name_prefix}-storage"
-  role   = aws_iam_role.task[0].id
-  policy = data.aws_iam_policy_document.task.json
+  name_prefix           = var.name_prefix
+  region                = var.region
+  role_name             = local.create_task_role ? aws_iam_role.task[0].name : null # a role given by name or ARN keeps its own policies
+  storage_bucket        = var.storage_bucket
+  storage_create_bucket = var.storage_create_bucket
+  storage_kms_key_id    = var.storage_kms_key_id
+  storage_prefix        = var.storage_prefix
+  tags                  = var.tags
 }
 
 # --- network -----------------------------------------------------------------------------------
@@ -225,64 +193,6 @@ resource "aws_ecs_cluster" "this" {
     name  = "containerInsights"
     value = var.enable_container_insights ? "enabled" : "disabled"
   }
-}
-
-# --- storage (only when this stack owns the bucket) ----------------------------------------------
-
-resource "aws_s3_bucket" "this" {
-  # checkov:skip=CKV_AWS_18: access logs go to an organisation-wide log bucket, configured outside a job
-  # checkov:skip=CKV_AWS_144: cross-region replication is an organisation-level DR decision, not a job's
-  # checkov:skip=CKV2_AWS_62: no consumer of bucket event notifications; Iceberg commits go through the catalog
-  # checkov:skip=CKV2_AWS_61: no lifecycle rule: table files are expired by Iceberg snapshot expiry, a rule would corrupt tables
-  # checkov:skip=CKV_AWS_145: SSE-KMS whenever the job names a key (storage_kms_key_id); SSE-S3 otherwise
-  # checkov:skip=CKV_AWS_19: always encrypted by aws_s3_bucket_server_side_encryption_configuration.this; checkov cannot resolve its conditional algorithm
-  count = var.storage_create_bucket ? 1 : 0
-
-  bucket        = var.storage_bucket
-  force_destroy = false
-  region        = local.region_override
-  tags          = var.tags
-
-  lifecycle {
-    prevent_destroy = true
-  }
-}
-
-resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
-  count = var.storage_create_bucket ? 1 : 0
-
-  bucket = aws_s3_bucket.this[0].id
-  region = local.region_override
-
-  rule {
-    apply_server_side_encryption_by_default {
-      sse_algorithm     = var.storage_kms_key_id == "" ? "AES256" : "aws:kms"
-      kms_master_key_id = var.storage_kms_key_id == "" ? null : var.storage_kms_key_id
-    }
-    bucket_key_enabled = var.storage_kms_key_id != ""
-  }
-}
-
-resource "aws_s3_bucket_versioning" "this" {
-  count = var.storage_create_bucket ? 1 : 0
-
-  bucket = aws_s3_bucket.this[0].id
-  region = local.region_override
-
-  versioning_configuration {
-    status = "Enabled"
-  }
-}
-
-resource "aws_s3_bucket_public_access_block" "this" {
-  count = var.storage_create_bucket ? 1 : 0
-
-  bucket                  = aws_s3_bucket.this[0].id
-  region                  = local.region_override
-  block_public_acls       = true
-  block_public_policy     = true
-  ignore_public_acls      = true
-  restrict_public_buckets = true
 }
 
 # --- schedule (only when the job has one) --------------------------------------------------------

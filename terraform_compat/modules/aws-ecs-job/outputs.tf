@@ -5,7 +5,7 @@ output "assign_public_ip" {
 
 output "bucket_name" {
   description = "Bucket the job writes to (created here when storage_create_bucket)."
-  value       = local.bucket_name
+  value       = module.storage.bucket_name
 }
 
 output "cluster_arn" {

@@ -1,24 +1,13 @@
-# Variables exported by `dativo-infra terraform export` for an ECS job (dativo_infra/variables.py:
-# COMMON_VARIABLES + RUNTIME_VARIABLES["ecs"]), in alphabetical order, plus optional settings of
-# this module. tests/test_tf_contract.py keeps both sides equal.
+# The variables exported by `dativo-infra terraform export` for an ECS job (dativo_infra/variables.py:
+# COMMON_VARIABLES + RUNTIME_VARIABLES["ecs"]) that this module uses, in alphabetical order, plus optional
+# settings of this module. The exported ones no module uses are declared by the root configuration
+# (terraform_compat/root_variables.tf); tests/test_tf_contract.py keeps the three sides equal.
 
 variable "assign_public_ip" {
   description = "Give the task a public IP (true only when the job does not ask for private networking)."
   type        = bool
   default     = false
   nullable    = false
-}
-
-variable "cloud_provider" {
-  description = "Cloud of the job (the job file's infrastructure.provider); this module serves aws."
-  type        = string
-  default     = "aws"
-  nullable    = false
-
-  validation {
-    condition     = var.cloud_provider == "aws"
-    error_message = "The aws-ecs-job module serves cloud_provider \"aws\" only."
-  }
 }
 
 variable "cluster_name" {
@@ -41,12 +30,6 @@ variable "command" {
     condition     = length(var.command) > 0
     error_message = "command must name at least the program to run."
   }
-}
-
-variable "compute_cpu" {
-  description = "vCPUs the job asked for (informational; the task size is cpu_units)."
-  type        = number
-  nullable    = false
 }
 
 variable "compute_memory" {
@@ -133,18 +116,6 @@ variable "ephemeral_storage_gib" {
     condition     = var.ephemeral_storage_gib == null ? true : (var.ephemeral_storage_gib >= 21 && var.ephemeral_storage_gib <= 200 && floor(var.ephemeral_storage_gib) == var.ephemeral_storage_gib)
     error_message = "ephemeral_storage_gib must be a whole number from 21 to 200, or null."
   }
-}
-
-variable "finops_estimate" {
-  description = "Cost-estimate inputs of `dativo-infra cost` (docs/cost.md), exported with the job so an estimate from tfvars equals one from the job file; no resource uses them."
-  type = object({
-    expected_log_gb_per_run     = optional(number)
-    expected_runtime_seconds    = optional(number)
-    expected_storage_gb_per_run = optional(number)
-    monthly_budget              = optional(number)
-  })
-  default  = {}
-  nullable = false
 }
 
 variable "image" {
@@ -244,17 +215,6 @@ variable "retry_delay_seconds" {
   type        = number
   default     = 0
   nullable    = false
-}
-
-variable "runtime_type" {
-  description = "Effective runtime of the job; this module serves ecs (also dagster/airflow on AWS)."
-  type        = string
-  nullable    = false
-
-  validation {
-    condition     = var.runtime_type == "ecs"
-    error_message = "The aws-ecs-job module serves runtime_type \"ecs\" only."
-  }
 }
 
 variable "schedule_cron" {

@@ -1,18 +1,12 @@
 # One Dativo job on Azure Container Apps jobs: a user-assigned identity allowed onto its blob
 # prefix only (Storage Blob Data Contributor on the container, with an ABAC condition), the
-# Container Apps job in an existing managed environment and, when asked for, the blob container.
+# Container Apps job in an existing managed environment and, when asked for, the blob container
+# (the storage side through azure-job-storage).
 # The same resources as the Pulumi component dativo:azure:ContainerAppsJob (docs/parity.md).
 
 data "azurerm_container_app_environment" "this" {
   name                = var.environment_name
   resource_group_name = var.resource_group
-}
-
-data "azurerm_storage_account" "this" {
-  count = var.storage_account == "" ? 0 : 1
-
-  name                = var.storage_account
-  resource_group_name = local.storage_resource_group
 }
 
 # an identity named by service_account: /subscriptions/S/resourceGroups/RG/providers/.../userAssignedIdentities/NAME
@@ -29,7 +23,6 @@ locals {
   identity_principal_id = local.create_identity ? azurerm_user_assigned_identity.this[0].principal_id : data.azurerm_user_assigned_identity.given[0].principal_id
   identity_client_id    = local.create_identity ? azurerm_user_assigned_identity.this[0].client_id : data.azurerm_user_assigned_identity.given[0].client_id
   location              = data.azurerm_container_app_environment.this.location
-  container_scope       = var.storage_account == "" ? null : "${data.azurerm_storage_account.this[0].id}/blobServices/default/containers/${var.storage_container}"
 }
 
 # --- identity and storage access -----------------------------------------------------------------
@@ -43,19 +36,20 @@ resource "azurerm_user_assigned_identity" "this" {
   tags                = var.tags
 }
 
-resource "azurerm_role_assignment" "storage" {
-  count = var.storage_account == "" ? 0 : 1
+# the identity's access to its blob prefix, and the container when the job creates it
+module "storage" {
+  source = "../azure-job-storage"
 
-  scope                = local.container_scope
-  name                 = local.role_assignment_name
-  role_definition_name = "Storage Blob Data Contributor"
-  principal_id         = local.identity_principal_id
-  principal_type       = "ServicePrincipal"
-  description          = "Dativo job ${var.job_name} (${var.tenant_id}/${var.environment}): blobs under its prefix only"
-  condition            = local.abac_condition
-  condition_version    = local.abac_condition == null ? null : "2.0"
-
-  depends_on = [azurerm_storage_container.this]
+  environment            = var.environment
+  job_name               = var.job_name
+  name_prefix            = var.name_prefix
+  principal_id           = local.identity_principal_id
+  storage_account        = var.storage_account
+  storage_container      = var.storage_container
+  storage_create_bucket  = var.storage_create_bucket
+  storage_prefix         = var.storage_prefix
+  storage_resource_group = local.storage_resource_group
+  tenant_id              = var.tenant_id
 }
 
 # --- the job ---------------------------------------------------------------------------------------
@@ -108,20 +102,5 @@ resource "azurerm_container_app_job" "this" {
   }
 
   # the first execution must find its access in place
-  depends_on = [azurerm_role_assignment.storage]
-}
-
-# --- storage (only when this stack owns the container) -------------------------------------------
-
-resource "azurerm_storage_container" "this" {
-  # checkov:skip=CKV2_AZURE_21: blob read logging is a diagnostic setting of the storage account, which the job does not own
-  count = var.storage_create_bucket ? 1 : 0
-
-  name                  = var.storage_container
-  storage_account_id    = data.azurerm_storage_account.this[0].id
-  container_access_type = "private"
-
-  lifecycle {
-    prevent_destroy = true
-  }
+  depends_on = [module.storage]
 }

@@ -1,18 +1,7 @@
-# Variables exported by `dativo-infra terraform export` for a Container Apps job (dativo_infra/variables.py:
-# COMMON_VARIABLES + RUNTIME_VARIABLES["container_apps"]), in alphabetical order, plus optional settings
-# of this module. tests/test_tf_contract.py keeps both sides equal.
-
-variable "cloud_provider" {
-  description = "Cloud of the job (the job file's infrastructure.provider); this module serves azure."
-  type        = string
-  default     = "azure"
-  nullable    = false
-
-  validation {
-    condition     = var.cloud_provider == "azure"
-    error_message = "The azure-container-apps-job module serves cloud_provider \"azure\" only."
-  }
-}
+# The variables exported by `dativo-infra terraform export` for a Container Apps job (dativo_infra/variables.py:
+# COMMON_VARIABLES + RUNTIME_VARIABLES["container_apps"]) that this module uses, in alphabetical order, plus optional
+# settings of this module. The exported ones no module uses are declared by the root configuration
+# (terraform_compat/root_variables.tf); tests/test_tf_contract.py keeps the three sides equal.
 
 variable "command" {
   description = "Container command: the Dativo runner with this job's file."
@@ -23,18 +12,6 @@ variable "command" {
     condition     = length(var.command) > 0
     error_message = "command must name at least the program to run."
   }
-}
-
-variable "compute_cpu" {
-  description = "vCPUs the job asked for (informational; the container size is cpu_cores/memory_size)."
-  type        = number
-  nullable    = false
-}
-
-variable "compute_memory" {
-  description = "Memory in MiB the job asked for (informational; the container size is cpu_cores/memory_size)."
-  type        = number
-  nullable    = false
 }
 
 variable "container_name" {
@@ -74,18 +51,6 @@ variable "environment_name" {
     condition     = var.environment_name != ""
     error_message = "environment_name must name the Container Apps managed environment."
   }
-}
-
-variable "finops_estimate" {
-  description = "Cost-estimate inputs of `dativo-infra cost` (docs/cost.md), exported with the job so an estimate from tfvars equals one from the job file; no resource uses them."
-  type = object({
-    expected_log_gb_per_run     = optional(number)
-    expected_runtime_seconds    = optional(number)
-    expected_storage_gb_per_run = optional(number)
-    monthly_budget              = optional(number)
-  })
-  default  = {}
-  nullable = false
 }
 
 variable "image" {
@@ -184,17 +149,6 @@ variable "retry_delay_seconds" {
   nullable    = false
 }
 
-variable "runtime_type" {
-  description = "Effective runtime of the job; this module serves container_apps (also dagster/airflow on Azure)."
-  type        = string
-  nullable    = false
-
-  validation {
-    condition     = var.runtime_type == "container_apps"
-    error_message = "The azure-container-apps-job module serves runtime_type \"container_apps\" only."
-  }
-}
-
 variable "schedule_cron" {
   description = "5-field cron in UTC (minute hour day-of-month month day-of-week); empty means a manual trigger."
   type        = string
@@ -204,18 +158,6 @@ variable "schedule_cron" {
   validation {
     condition     = var.schedule_cron == "" || can(regex("^\\S+( +\\S+){4}$", trimspace(var.schedule_cron)))
     error_message = "schedule_cron must have 5 fields (minute hour day-of-month month day-of-week), or be empty."
-  }
-}
-
-variable "schedule_timezone" {
-  description = "Time zone of the schedule: Container Apps evaluates cron in UTC only."
-  type        = string
-  default     = "UTC"
-  nullable    = false
-
-  validation {
-    condition     = var.schedule_cron == "" || var.schedule_timezone == "UTC"
-    error_message = "Container Apps evaluates schedules in UTC only: write the cron in UTC and set schedule_timezone to UTC."
   }
 }
 
@@ -241,13 +183,6 @@ variable "storage_account" {
     condition     = var.storage_account == "" || can(regex("^[a-z0-9]{3,24}$", var.storage_account))
     error_message = "storage_account must be 3-24 lowercase letters and digits, or empty."
   }
-}
-
-variable "storage_bucket" {
-  description = "account/container as written in the job (informational; storage_account and storage_container are used)."
-  type        = string
-  default     = ""
-  nullable    = false
 }
 
 variable "storage_container" {
@@ -277,13 +212,6 @@ variable "storage_create_bucket" {
     condition     = !var.storage_create_bucket || var.storage_container != ""
     error_message = "storage_create_bucket needs storage_account/storage_container."
   }
-}
-
-variable "storage_kms_key_id" {
-  description = "Not used on Azure: customer-managed keys are a property of the storage account, not of a job."
-  type        = string
-  default     = ""
-  nullable    = false
 }
 
 variable "storage_prefix" {

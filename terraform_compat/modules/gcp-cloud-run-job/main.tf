@@ -1,12 +1,11 @@
 # One Dativo job on Cloud Run jobs: a runner service account with access to its storage prefix
-# (and KMS key) only, the Cloud Run v2 job and, when asked for, the bucket and a Cloud Scheduler
-# job with its own invoker. The same resources as the Pulumi component dativo:gcp:CloudRunJob.
+# (and KMS key) only, the Cloud Run v2 job and, when asked for, the bucket (both through
+# gcp-job-storage) and a Cloud Scheduler job with its own invoker. The same resources as the
+# Pulumi component dativo:gcp:CloudRunJob.
 
 locals {
   create_runner         = var.service_account == ""
   service_account_email = local.create_runner ? google_service_account.runner[0].email : var.service_account
-  runner_member         = "serviceAccount:${local.service_account_email}"
-  bucket_name           = var.storage_create_bucket ? google_storage_bucket.this[0].name : var.storage_bucket
 }
 
 # --- identity and storage access -----------------------------------------------------------------
@@ -19,37 +18,17 @@ resource "google_service_account" "runner" {
   description  = "Runs Cloud Run job ${var.name_prefix}; storage access limited to its prefix"
 }
 
-resource "google_storage_bucket_iam_member" "objects" {
-  count = var.storage_bucket == "" ? 0 : 1
+# the runner's access to its prefix and key, and the bucket when the job creates it
+module "storage" {
+  source = "../gcp-job-storage"
 
-  bucket = local.bucket_name
-  role   = "roles/storage.objectAdmin"
-  member = local.runner_member
-
-  dynamic "condition" {
-    for_each = local.prefix_condition == null ? [] : [local.prefix_condition]
-    content {
-      title       = condition.value.title
-      description = condition.value.description
-      expression  = condition.value.expression
-    }
-  }
-}
-
-resource "google_storage_bucket_iam_member" "list" {
-  count = var.storage_bucket == "" ? 0 : 1
-
-  bucket = local.bucket_name
-  role   = "roles/storage.legacyBucketReader"
-  member = local.runner_member
-}
-
-resource "google_kms_crypto_key_iam_member" "runner" {
-  count = var.storage_kms_key_id == "" ? 0 : 1
-
-  crypto_key_id = var.storage_kms_key_id
-  role          = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
-  member        = local.runner_member
+  member                = "serviceAccount:${local.service_account_email}"
+  region                = var.region
+  storage_bucket        = var.storage_bucket
+  storage_create_bucket = var.storage_create_bucket
+  storage_kms_key_id    = var.storage_kms_key_id
+  storage_prefix        = var.storage_prefix
+  tags                  = var.tags
 }
 
 # --- the job ---------------------------------------------------------------------------------------
@@ -99,55 +78,7 @@ resource "google_cloud_run_v2_job" "this" {
   }
 
   # the first execution must find its access in place
-  depends_on = [
-    google_storage_bucket_iam_member.objects,
-    google_storage_bucket_iam_member.list,
-    google_kms_crypto_key_iam_member.runner,
-  ]
-}
-
-# --- storage (only when this stack owns the bucket) ------------------------------------------------
-
-data "google_storage_project_service_account" "this" {
-  count = var.storage_create_bucket && var.storage_kms_key_id != "" ? 1 : 0
-}
-
-# Cloud Storage encrypts with the key through its own service agent, which needs the key first.
-resource "google_kms_crypto_key_iam_member" "storage_agent" {
-  count = var.storage_create_bucket && var.storage_kms_key_id != "" ? 1 : 0
-
-  crypto_key_id = var.storage_kms_key_id
-  role          = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
-  member        = "serviceAccount:${data.google_storage_project_service_account.this[0].email_address}"
-}
-
-resource "google_storage_bucket" "this" {
-  # checkov:skip=CKV_GCP_62: access logs are an organisation-level sink (Cloud Audit Logs), not configured per job
-  count = var.storage_create_bucket ? 1 : 0
-
-  name                        = var.storage_bucket
-  location                    = upper(var.region)
-  labels                      = var.tags
-  uniform_bucket_level_access = true
-  public_access_prevention    = "enforced"
-  force_destroy               = false
-
-  versioning {
-    enabled = true
-  }
-
-  dynamic "encryption" {
-    for_each = var.storage_kms_key_id == "" ? [] : [1]
-    content {
-      default_kms_key_name = var.storage_kms_key_id
-    }
-  }
-
-  lifecycle {
-    prevent_destroy = true
-  }
-
-  depends_on = [google_kms_crypto_key_iam_member.storage_agent]
+  depends_on = [module.storage]
 }
 
 # --- schedule (only when the job has one) ------------------------------------------------------------

@@ -1,6 +1,6 @@
 output "bucket_name" {
   description = "Bucket the job writes to (created here when storage_create_bucket)."
-  value       = local.bucket_name
+  value       = module.storage.bucket_name
 }
 
 output "dagster_retry_policy" {

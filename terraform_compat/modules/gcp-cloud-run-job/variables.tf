@@ -1,18 +1,7 @@
-# Variables exported by `dativo-infra terraform export` for a Cloud Run job (dativo_infra/variables.py:
-# COMMON_VARIABLES + RUNTIME_VARIABLES["cloud_run"]), in alphabetical order, plus optional settings of
-# this module. tests/test_tf_contract.py keeps both sides equal.
-
-variable "cloud_provider" {
-  description = "Cloud of the job (the job file's infrastructure.provider); this module serves gcp."
-  type        = string
-  default     = "gcp"
-  nullable    = false
-
-  validation {
-    condition     = var.cloud_provider == "gcp"
-    error_message = "The gcp-cloud-run-job module serves cloud_provider \"gcp\" only."
-  }
-}
+# The variables exported by `dativo-infra terraform export` for a Cloud Run job (dativo_infra/variables.py:
+# COMMON_VARIABLES + RUNTIME_VARIABLES["cloud_run"]) that this module uses, in alphabetical order, plus optional
+# settings of this module. The exported ones no module uses are declared by the root configuration
+# (terraform_compat/root_variables.tf); tests/test_tf_contract.py keeps the three sides equal.
 
 variable "command" {
   description = "Container command (entrypoint): the Dativo runner with this job's file."
@@ -23,18 +12,6 @@ variable "command" {
     condition     = length(var.command) > 0
     error_message = "command must name at least the program to run."
   }
-}
-
-variable "compute_cpu" {
-  description = "vCPUs the job asked for (informational; the container limit is cpu_limit)."
-  type        = number
-  nullable    = false
-}
-
-variable "compute_memory" {
-  description = "Memory in MiB the job asked for (informational; the container limit is memory_limit)."
-  type        = number
-  nullable    = false
 }
 
 variable "container_name" {
@@ -63,18 +40,6 @@ variable "environment" {
   description = "Environment of the job (prod, staging, ...)."
   type        = string
   nullable    = false
-}
-
-variable "finops_estimate" {
-  description = "Cost-estimate inputs of `dativo-infra cost` (docs/cost.md), exported with the job so an estimate from tfvars equals one from the job file; no resource uses them."
-  type = object({
-    expected_log_gb_per_run     = optional(number)
-    expected_runtime_seconds    = optional(number)
-    expected_storage_gb_per_run = optional(number)
-    monthly_budget              = optional(number)
-  })
-  default  = {}
-  nullable = false
 }
 
 variable "image" {
@@ -182,17 +147,6 @@ variable "retry_delay_seconds" {
   type        = number
   default     = 0
   nullable    = false
-}
-
-variable "runtime_type" {
-  description = "Effective runtime of the job; this module serves cloud_run (also dagster/airflow on GCP)."
-  type        = string
-  nullable    = false
-
-  validation {
-    condition     = var.runtime_type == "cloud_run"
-    error_message = "The gcp-cloud-run-job module serves runtime_type \"cloud_run\" only."
-  }
 }
 
 variable "schedule_cron" {

@@ -6,8 +6,5 @@ locals {
   service_account_name = var.service_account != "" ? var.service_account : var.name_prefix
   subject              = "system:serviceaccount:${var.namespace}:${local.service_account_name}"
 
-  create_bucket  = var.storage_create_bucket && var.storage_bucket != ""
-  storage_prefix = trim(var.storage_prefix, "/")
-  # objects the job may touch, relative to the bucket (as in aws-ecs-job)
-  object_path = local.storage_prefix == "" ? "*" : "${local.storage_prefix}/*"
+  create_bucket = var.storage_create_bucket && var.storage_bucket != ""
 }

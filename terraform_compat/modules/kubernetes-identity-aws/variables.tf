@@ -3,18 +3,6 @@
 # alphabetical order. The Kubernetes objects take the others (kubernetes-job); tests/test_tf_contract.py
 # checks that both modules together declare the exported set.
 
-variable "cloud_provider" {
-  description = "Cloud behind the cluster (the job file's infrastructure.provider); this module serves aws (EKS)."
-  type        = string
-  default     = "aws"
-  nullable    = false
-
-  validation {
-    condition     = var.cloud_provider == "aws"
-    error_message = "The kubernetes-identity-aws module serves cloud_provider \"aws\" only."
-  }
-}
-
 variable "cluster_name" {
   description = "EKS cluster the job runs on: the role trusts its OIDC issuer."
   type        = string
@@ -71,13 +59,6 @@ variable "required_tag_keys" {
   description = "Keys (AWS format) that tags must contain: the tag policy's required keys for this job (docs/policy.md), written by dativo-infra terraform export. Empty: no check."
   type        = list(string)
   default     = []
-  nullable    = false
-}
-
-variable "resource_group" {
-  description = "Not used on AWS (exported for every Kubernetes job: the resource group of an AKS cluster)."
-  type        = string
-  default     = ""
   nullable    = false
 }
 

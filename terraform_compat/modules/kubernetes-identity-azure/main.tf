@@ -1,7 +1,7 @@
 # The Azure side of a Dativo job on AKS (Workload Identity): a user-assigned identity federated with the
 # AKS cluster's OIDC issuer for the job's Kubernetes service account only, its storage access limited
-# to the job's prefix (the role assignment and ABAC condition of azure-container-apps-job), and the
-# blob container when the job creates it. Its outputs bind the service account and the pods of
+# to the job's prefix and the blob container when the job creates it (both through azure-job-storage,
+# as in azure-container-apps-job). Its outputs bind the service account and the pods of
 # kubernetes-job to the identity. With kubernetes-job, the same resources as the Pulumi component
 # dativo:kubernetes:Job on azure (docs/parity.md).
 
@@ -18,47 +18,25 @@ resource "azurerm_user_assigned_identity" "this" {
 }
 
 resource "azurerm_federated_identity_credential" "this" {
-  name                = "${var.name_prefix}-k8s"
-  resource_group_name = var.resource_group
-  parent_id           = azurerm_user_assigned_identity.this.id
-  audience            = ["api://AzureADTokenExchange"]
-  issuer              = data.azurerm_kubernetes_cluster.this.oidc_issuer_url
-  subject             = local.subject
+  name                      = "${var.name_prefix}-k8s"
+  user_assigned_identity_id = azurerm_user_assigned_identity.this.id # 4.65: was parent_id, removed in 5.0
+  audience                  = ["api://AzureADTokenExchange"]
+  issuer                    = data.azurerm_kubernetes_cluster.this.oidc_issuer_url
+  subject                   = local.subject
 }
 
-data "azurerm_storage_account" "this" {
-  count = local.storage_account != "" ? 1 : 0
+# the identity's access to its blob prefix, and the container when the job creates it
+module "storage" {
+  source = "../azure-job-storage"
 
-  name                = local.storage_account
-  resource_group_name = var.storage_resource_group == "" ? var.resource_group : var.storage_resource_group
-}
-
-resource "azurerm_role_assignment" "this" {
-  count = local.storage_account != "" ? 1 : 0
-
-  scope                = "${data.azurerm_storage_account.this[0].id}/blobServices/default/containers/${local.storage_container}"
-  name                 = local.role_assignment_name
-  role_definition_name = "Storage Blob Data Contributor"
-  principal_id         = azurerm_user_assigned_identity.this.principal_id
-  principal_type       = "ServicePrincipal"
-  description          = "Dativo job ${var.job_name} (${var.tenant_id}/${var.environment}): blobs under its prefix only"
-  condition            = local.abac_condition
-  condition_version    = local.abac_condition == null ? null : "2.0"
-
-  depends_on = [azurerm_storage_container.this]
-}
-
-# --- the blob container, when this job owns it (azure-container-apps-job's settings) ------------------
-
-resource "azurerm_storage_container" "this" {
-  # checkov:skip=CKV2_AZURE_21: blob read logging is a diagnostic setting of the storage account, which the job does not own
-  count = local.create_bucket ? 1 : 0
-
-  name                  = local.storage_container
-  storage_account_id    = data.azurerm_storage_account.this[0].id
-  container_access_type = "private"
-
-  lifecycle {
-    prevent_destroy = true
-  }
+  environment            = var.environment
+  job_name               = var.job_name
+  name_prefix            = var.name_prefix
+  principal_id           = azurerm_user_assigned_identity.this.principal_id
+  storage_account        = local.storage_account
+  storage_container      = local.storage_container
+  storage_create_bucket  = local.create_bucket
+  storage_prefix         = var.storage_prefix
+  storage_resource_group = var.storage_resource_group == "" ? var.resource_group : var.storage_resource_group
+  tenant_id              = var.tenant_id
 }

@@ -4,18 +4,6 @@
 # take the others (kubernetes-job); tests/test_tf_contract.py checks that both modules together
 # declare the exported set.
 
-variable "cloud_provider" {
-  description = "Cloud behind the cluster (the job file's infrastructure.provider); this module serves azure (AKS)."
-  type        = string
-  default     = "azure"
-  nullable    = false
-
-  validation {
-    condition     = var.cloud_provider == "azure"
-    error_message = "The kubernetes-identity-azure module serves cloud_provider \"azure\" only."
-  }
-}
-
 variable "cluster_name" {
   description = "AKS cluster the job runs on, in resource_group: the identity's federated credential trusts its OIDC issuer."
   type        = string
@@ -120,13 +108,6 @@ variable "storage_create_bucket" {
     condition     = !var.storage_create_bucket || var.storage_bucket != ""
     error_message = "storage_create_bucket needs storage_bucket."
   }
-}
-
-variable "storage_kms_key_id" {
-  description = "Not used on Azure: customer-managed keys are a property of the storage account, not of a job."
-  type        = string
-  default     = ""
-  nullable    = false
 }
 
 variable "storage_prefix" {

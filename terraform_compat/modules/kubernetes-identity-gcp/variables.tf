@@ -3,18 +3,6 @@
 # created bucket), in alphabetical order. The Kubernetes objects take the others (kubernetes-job);
 # tests/test_tf_contract.py checks that both modules together declare the exported set.
 
-variable "cloud_provider" {
-  description = "Cloud behind the cluster (the job file's infrastructure.provider); this module serves gcp (GKE)."
-  type        = string
-  default     = "gcp"
-  nullable    = false
-
-  validation {
-    condition     = var.cloud_provider == "gcp"
-    error_message = "The kubernetes-identity-gcp module serves cloud_provider \"gcp\" only."
-  }
-}
-
 variable "environment" {
   description = "Environment of the job (prod, staging, ...)."
   type        = string
@@ -60,13 +48,6 @@ variable "required_tag_keys" {
   description = "Keys (GCP label format) that tags must contain: the tag policy's required keys for this job (docs/policy.md), written by dativo-infra terraform export. Empty: no check."
   type        = list(string)
   default     = []
-  nullable    = false
-}
-
-variable "resource_group" {
-  description = "Not used on GCP (exported for every Kubernetes job: the resource group of an AKS cluster)."
-  type        = string
-  default     = ""
   nullable    = false
 }
 

@@ -22,18 +22,6 @@ variable "command" {
   }
 }
 
-variable "compute_cpu" {
-  description = "vCPUs the job asked for (informational; the pod uses request_cpu/limit_cpu)."
-  type        = number
-  nullable    = false
-}
-
-variable "compute_memory" {
-  description = "Memory in MiB the job asked for (informational; the pod uses request_memory/limit_memory)."
-  type        = number
-  nullable    = false
-}
-
 variable "container_name" {
   description = "Name of the runner container."
   type        = string
@@ -50,18 +38,6 @@ variable "create_namespace" {
   type        = bool
   default     = false
   nullable    = false
-}
-
-variable "finops_estimate" {
-  description = "Cost-estimate inputs of `dativo-infra cost` (docs/cost.md), exported with the job so an estimate from tfvars equals one from the job file; no resource uses them."
-  type = object({
-    expected_log_gb_per_run     = optional(number)
-    expected_runtime_seconds    = optional(number)
-    expected_storage_gb_per_run = optional(number)
-    monthly_budget              = optional(number)
-  })
-  default  = {}
-  nullable = false
 }
 
 variable "image" {
@@ -222,17 +198,6 @@ variable "retry_delay_seconds" {
   type        = number
   default     = 0
   nullable    = false
-}
-
-variable "runtime_type" {
-  description = "Effective runtime of the job; this module serves kubernetes."
-  type        = string
-  nullable    = false
-
-  validation {
-    condition     = var.runtime_type == "kubernetes"
-    error_message = "The kubernetes-job module serves runtime_type \"kubernetes\" only."
-  }
 }
 
 variable "schedule_cron" {
