@@ -2,6 +2,9 @@
 # tenant acme, environment prod, job salesforce-accounts-gke
 # module_source: ./terraform_compat/modules/kubernetes-job
 # workspace: acme-prod
+# modules (dativo module family 1.0.0; dativo-infra terraform scaffold writes a root calling them):
+#   kubernetes-job: git::https://github.com/dativo-io/dativo-infra.git//terraform_compat/modules/kubernetes-job?ref=v1.0.0
+#   kubernetes-identity-gcp: git::https://github.com/dativo-io/dativo-infra.git//terraform_compat/modules/kubernetes-identity-gcp?ref=v1.0.0
 cloud_provider = "gcp"
 cluster_name   = "dativo-prod-gke"
 command = [

@@ -2,6 +2,8 @@
 # tenant acme, environment prod, job stripe-customers-gcp
 # module_source: ./terraform_compat/modules/gcp-cloud-run-job
 # workspace: acme-prod
+# modules (dativo module family 1.0.0; dativo-infra terraform scaffold writes a root calling them):
+#   gcp-cloud-run-job: git::https://github.com/dativo-io/dativo-infra.git//terraform_compat/modules/gcp-cloud-run-job?ref=v1.0.0
 cloud_provider = "gcp"
 command = [
   "dativo",

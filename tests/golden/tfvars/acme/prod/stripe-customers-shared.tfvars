@@ -2,6 +2,8 @@
 # tenant acme, environment prod, job stripe-customers-shared
 # module_source: ./terraform_compat/modules/aws-ecs-job
 # workspace: shared-prod
+# modules (dativo module family 1.0.0; dativo-infra terraform scaffold writes a root calling them):
+#   aws-ecs-job: git::https://github.com/dativo-io/dativo-infra.git//terraform_compat/modules/aws-ecs-job?ref=v1.0.0
 assign_public_ip = false
 cloud_provider   = "aws"
 cluster_name     = "dativo-shared-prod-cluster"

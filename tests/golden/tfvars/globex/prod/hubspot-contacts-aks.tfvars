@@ -2,6 +2,9 @@
 # tenant globex, environment prod, job hubspot-contacts-aks
 # module_source: ./terraform_compat/modules/kubernetes-job
 # workspace: globex-prod
+# modules (dativo module family 1.0.0; dativo-infra terraform scaffold writes a root calling them):
+#   kubernetes-job: git::https://github.com/dativo-io/dativo-infra.git//terraform_compat/modules/kubernetes-job?ref=v1.0.0
+#   kubernetes-identity-azure: git::https://github.com/dativo-io/dativo-infra.git//terraform_compat/modules/kubernetes-identity-azure?ref=v1.0.0
 cloud_provider = "azure"
 cluster_name   = "aks-globex-prod"
 command = [

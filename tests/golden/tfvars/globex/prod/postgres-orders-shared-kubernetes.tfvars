@@ -2,6 +2,9 @@
 # tenant globex, environment prod, job postgres-orders-shared-kubernetes
 # module_source: ./terraform_compat/modules/kubernetes-job
 # workspace: shared-prod
+# modules (dativo module family 1.0.0; dativo-infra terraform scaffold writes a root calling them):
+#   kubernetes-job: git::https://github.com/dativo-io/dativo-infra.git//terraform_compat/modules/kubernetes-job?ref=v1.0.0
+#   kubernetes-identity-aws: git::https://github.com/dativo-io/dativo-infra.git//terraform_compat/modules/kubernetes-identity-aws?ref=v1.0.0
 cloud_provider = "aws"
 cluster_name   = "dativo-shared-prod-eks"
 command = [

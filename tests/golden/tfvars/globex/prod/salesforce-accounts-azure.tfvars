@@ -2,6 +2,8 @@
 # tenant globex, environment prod, job salesforce-accounts-azure
 # module_source: ./terraform_compat/modules/azure-container-apps-job
 # workspace: globex-prod
+# modules (dativo module family 1.0.0; dativo-infra terraform scaffold writes a root calling them):
+#   azure-container-apps-job: git::https://github.com/dativo-io/dativo-infra.git//terraform_compat/modules/azure-container-apps-job?ref=v1.0.0
 cloud_provider = "azure"
 command = [
   "dativo",
