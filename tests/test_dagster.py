@@ -230,3 +230,18 @@ def test_only_the_definitions_import_dagster():
             "d.defs; assert 'dagster' in sys.modules and 'dagster_k8s' not in sys.modules")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_broken_stack_file_fails_its_stack_alone(tmp_path):
+    """`plan --all` stops at a stack file it cannot read; the partitions keep every stack, and only that one fails."""
+    root = copy_project(tmp_path)
+    (root / "Pulumi.globex-prod.yaml").write_text("config: [unclosed\n")
+    found = find_stacks(settings_for(root))
+    assert found.keys == EXAMPLE_STACKS and [p.file for p in found.problems] == [str(root / "Pulumi.globex-prod.yaml")]
+    resources = {"dativo": DativoFleet.from_settings(settings_for(root))}
+    instance = instance_with(EXAMPLE_STACKS)
+    outcome = {key: dg.materialize([stack_asset], instance=instance, resources=resources, partition_key=key, raise_on_error=False)
+               for key in ("globex-prod", "globex-staging")}
+    assert {key: result.success for key, result in outcome.items()} == {"globex-prod": False, "globex-staging": True}
+    [failure] = [e for e in outcome["globex-prod"].all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
+    assert "Pulumi.globex-prod.yaml:2:1: not valid YAML" in failure.step_failure_data.user_failure_data.description
