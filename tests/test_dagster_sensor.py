@@ -109,6 +109,17 @@ def test_the_cursor_survives_a_restart(fleet):
     assert requests == [] and "baseline" in skip
 
 
+def test_no_baseline_before_the_jobs_folder_is_there(tmp_path):
+    root = copy_project(tmp_path)
+    (root / "jobs").rename(root / "later")
+    fleet = Fleet(root)
+    requests, skip = fleet.tick()
+    assert requests == [] and "no stack found" in skip and fleet.cursor is None
+    (root / "later").rename(root / "jobs")  # the sync arrives: its files are the baseline, not a fleet-wide change
+    requests, skip = fleet.tick()
+    assert requests == [] and "baseline of 3 stacks recorded" in skip
+
+
 def test_a_stack_with_an_unfinished_run_waits(fleet):
     from dagster._core.test_utils import create_run_for_test
 

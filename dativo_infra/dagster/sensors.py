@@ -72,6 +72,8 @@ def auto_apply_sensor(context: dg.SensorEvaluationContext, dativo: DativoFleet) 
     project = settings.project()
     digests = stack_digests(found, project, settings.assets_dir)
     cursor = Cursor.loads(context.cursor)
+    if cursor is None and not digests:  # a folder not there yet (a sync to come): a baseline of nothing would run everything later
+        return dg.SkipReason(f"no stack found in {settings.jobs_folder()}: no baseline recorded yet")
     if cursor is None:
         baseline = Cursor(0, digests)
         return dg.SensorResult(skip_reason=f"baseline of {len(digests)} stacks recorded; later changes run {settings.mode}",
