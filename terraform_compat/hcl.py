@@ -112,6 +112,11 @@ def _aligned(pairs: list[tuple[str, str]], pad: str) -> list[str]:
     return lines
 
 
+def is_identifier(name: str) -> bool:
+    """Whether ``name`` can be written bare as an argument name (a variable, a backend setting)."""
+    return bool(_IDENTIFIER.match(name))
+
+
 def dumps(variables: dict[str, Any], header: str = "") -> str:
     """Render top-level variables as a tfvars document."""
     for name in variables:

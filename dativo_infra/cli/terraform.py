@@ -1,4 +1,4 @@
-"""``dativo-infra terraform export``"""
+"""``dativo-infra terraform export`` and ``dativo-infra terraform scaffold``"""
 from __future__ import annotations
 
 import os
@@ -110,5 +110,82 @@ def export(config, output, tree, output_dir, fmt, backend_config, tenant, parall
             click.echo(line, err=True)
         click.echo(f"{len(exported)} exported, {len(skipped)} skipped, {len({p.file for p in problems})} files with errors"
                    + (f", {len(removed)} stale files removed" if clean else ""), err=True)
+    if problems:
+        sys.exit(EXIT_INVALID)
+
+
+SOURCE_BASE_HELP = ("Where the modules come from: a git URL (git::https://host/repo.git; sources pinned with ?ref=vVERSION), a registry "
+                    "address HOST/NAMESPACE/NAME/PROVIDER of the family's package (version = VERSION), or a local folder ./ ../ /. "
+                    "Default: terraform_compat/versions.json's module_source_base.")
+
+
+@terraform.command("scaffold")
+@click.option("--config", "config", type=click.Path(), default=None, help="One job file.")
+@click.option("--all", "tree", type=click.Path(), default=None, help="Every job under this folder.")
+@click.option("--output-dir", required=True, type=click.Path(file_okay=False), help="One root configuration per job under <dir>/<tenant>/<environment>/<job>/.")
+@click.option("--module-source-base", "source_base", default=None, help=SOURCE_BASE_HELP)
+@click.option("--force", is_flag=True, help="Replace files edited since dativo-infra wrote them (they are kept, and named, without it).")
+@click.option("--tenant", default=None, help="Tenant for shared ${TENANT_ID} job files.")
+@click.option("--json", "as_json", is_flag=True, help="Report what was written as JSON.")
+@job_options
+def scaffold(config, tree, output_dir, source_base, force, tenant, as_json, project_dir, policy, image, assets_dir, variables):
+    """Write a ready root configuration per job: main.tf (its modules at a pinned source), providers.tf, backend.tf, variables.tf, terraform.tfvars."""
+    import re
+
+    from terraform_compat.scaffold import Root, ScaffoldResult, build_root, write_root
+
+    from ..jobs.parallel import load_and_apply
+    from ..resolve import Resolver
+
+    if bool(config) == bool(tree):
+        raise click.UsageError("give either --config JOB or --all DIR (and --output-dir DIR)")
+    if source_base is not None and not re.fullmatch(r"[^\s\"\\$%{}]+", source_base):
+        raise click.UsageError("--module-source-base takes an address without spaces, quotes, backslashes, $, % or braces")
+    values = parse_vars(variables)
+    resolver = Resolver(make_project(project_dir, image=image, assets_dir=assets_dir, variables=variables, policy=policy))
+
+    def prepare(job):
+        if job.infrastructure is None:
+            return {"path": job.path, "reason": "no infrastructure block"}
+        try:
+            resolved = resolver(job)
+            print_warnings(resolved.warnings)
+            return build_root(resolved, source_base)
+        except DativoError as exc:
+            return exc.problems
+
+    def apply(outcome):
+        if not isinstance(outcome, Root):
+            return outcome
+        try:
+            return write_root(outcome, output_dir, force)
+        except DativoError as exc:
+            return exc.problems
+
+    paths = [config or tree]
+    loaded, outcomes, _ = load_and_apply(paths, prepare, apply, workers=1, tenant=tenant, variables=values, assets_dir=assets_dir,
+                                         scope=resolver.scope(paths))
+    problems = list(loaded.problems)
+    results = [o for o in outcomes if isinstance(o, ScaffoldResult)]
+    skipped = [o for o in outcomes if isinstance(o, dict)]
+    problems += [p for o in outcomes if isinstance(o, list) for p in o]
+    if not loaded.files:
+        problems.append(Problem(config or tree, "no job files found (looked for *.yaml and *.yml)"))
+    if config and skipped:
+        problems.append(Problem(config, "job has no infrastructure block: there is nothing to scaffold"))
+    if as_json:
+        emit_json({"ok": not problems, "roots": [r.as_dict() for r in results], "skipped": skipped, "errors": [p.as_dict() for p in problems]})
+    else:
+        for r in results:
+            changed = f"wrote {', '.join(r.written)}" if r.written else "unchanged"
+            click.echo(f"{r.directory}: {changed} ({' + '.join(r.modules)})")
+            for name in r.kept:
+                click.echo(f"kept {r.directory}/{name}: edited since dativo-infra wrote it (--force replaces it)", err=True)
+            for line in r.warnings:
+                click.echo(f"warning: {r.directory}: {line}", err=True)
+        for s in skipped if tree else []:
+            click.echo(f"skipped {s['path']}: {s['reason']}", err=True)
+        for line in dict.fromkeys(p.render() for p in problems):
+            click.echo(line, err=True)
     if problems:
         sys.exit(EXIT_INVALID)
