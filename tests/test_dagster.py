@@ -245,3 +245,10 @@ def test_a_broken_stack_file_fails_its_stack_alone(tmp_path):
     assert {key: result.success for key, result in outcome.items()} == {"globex-prod": False, "globex-staging": True}
     [failure] = [e for e in outcome["globex-prod"].all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
     assert "Pulumi.globex-prod.yaml:2:1: not valid YAML" in failure.step_failure_data.user_failure_data.description
+
+
+def test_a_mode_given_in_run_config_is_checked_before_anything_runs():
+    result = dg.materialize([stack_asset], instance=instance_with(["acme-prod"]), partition_key="acme-prod", raise_on_error=False,
+                            resources={"dativo": DativoFleet(mode="destroy")})
+    [failure] = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
+    assert "DATIVO_FLEET_MODE: 'destroy' is not a fleet mode" in failure.step_failure_data.user_failure_data.description

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Optional, Union
 
 import dagster as dg
 
+from ..errors import ConfigError
 from ..fleet import StackRef
 from .runner import StackRun, StackRunFailed, find_stack, run_stack
 from .settings import MODES, OPERATIONS, FleetSettings
@@ -64,8 +65,11 @@ def _tag_run(context: Union[dg.AssetExecutionContext, dg.OpExecutionContext], ta
 
 def execute(context: Union[dg.AssetExecutionContext, dg.OpExecutionContext], fleet: DativoFleet, operation: str) -> StackRun:
     """Run ``operation`` on the partition's stack; Pulumi's output goes to the step's captured stdout."""
-    settings = fleet.settings()
     key = context.partition_key
+    try:
+        settings = fleet.settings()  # a mode given in a run's config is checked here
+    except ConfigError as exc:
+        raise dg.Failure(description=str(exc), metadata={"errors": [p.as_dict() for p in exc.problems]}, allow_retries=False) from None
     try:
         ref: StackRef = find_stack(settings, key, operation)
         _tag_run(context, run_tags(ref, operation, settings.project()))
