@@ -26,14 +26,31 @@ def test_plan_json_without_cost_keeps_its_shape(cli):
     assert code == 0 and "cost" not in json.loads(out)
 
 
-def test_plan_table_shows_each_jobs_estimate_and_why_one_is_missing(cli):
+def test_plan_table_shows_each_jobs_estimate(cli):
     code, out, err = cli("plan", *STACK)
     assert code == 0, err
+    _, estimated, _ = cli("cost", *STACK, "--json")
+    costs = {j["job"]: j for j in json.loads(estimated)["jobs"]}
     blocks = out.split("\njob ")[1:]
-    assert len(blocks) == 6 and all("  estimated cost: " in b for b in blocks)
-    aws = next(b for b in blocks if b.startswith("stripe-customers-aws:"))
-    assert "  estimated cost: 3.00 USD a month (30.35 runs of 3600 s, an upper bound: max_runtime_seconds)" in aws
-    kubernetes = next(b for b in blocks if b.startswith("hubspot-contacts-kubernetes:"))
+    assert len(blocks) == len(costs) and all("  estimated cost: " in b for b in blocks)
+    for block in blocks:
+        job = costs[block.split(":", 1)[0]]
+        bound = ", an upper bound: max_runtime_seconds" if job["duration_is_upper_bound"] else ""
+        runs = job["runs_per_month"] if isinstance(job["runs_per_month"], int) else f"{job['runs_per_month']:.2f}"
+        assert f"  estimated cost: {job['monthly_cost']:.2f} USD a month ({runs} runs of {job['seconds_per_run']} s{bound})" in block
+    assert f"estimated cost: {json.loads(estimated)['total']:.2f} USD a month for {len(costs)} jobs" in out
+
+
+def test_a_job_without_a_price_is_shown_as_such_and_the_plan_still_succeeds(cli, tmp_path):
+    import shutil
+
+    shutil.copytree(ROOT / "jobs", tmp_path / "jobs")
+    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    stack = (ROOT / "Pulumi.acme-prod.yaml").read_text()
+    (tmp_path / "Pulumi.acme-prod.yaml").write_text("".join(line for line in stack.splitlines(keepends=True) if "nodePrices" not in line))
+    code, out, err = cli("plan", "--tenant", "acme", "--environment", "prod", "--project-dir", tmp_path)
+    assert code == 0, err
+    kubernetes = next(b for b in out.split("\njob ")[1:] if b.startswith("hubspot-contacts-kubernetes:"))
     assert "estimated cost: not available (see below)" in kubernetes
     assert "hubspot_contacts_kubernetes.yaml: infrastructure.region: no price for kubernetes.vcpu_hour" in out and "  not estimated: " in out
 
