@@ -271,3 +271,24 @@ def test_checkov_finds_nothing_in_the_scaffolded_roots(roots, tmp_path):
     report = json.loads(proc.stdout)
     summary = report["summary"] if isinstance(report, dict) else report[0]["summary"]
     assert summary["failed"] == 0 and summary["passed"] > 0, proc.stdout[-3000:]
+
+
+def test_the_readme_walk_through_runs_as_written(cli, tmp_path, monkeypatch):
+    """terraform_compat/README.md's scaffold command, in a folder standing for the repository root, writes the
+    folder its `cd` names, with a backend block and the tfvars that `terraform init` and `apply` read there."""
+    text = (ROOT / "terraform_compat" / "README.md").read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if line.startswith("dativo-infra terraform scaffold")]
+    cd = [line for line in text.splitlines() if line.startswith("cd roots/")]
+    assert lines and cd
+    (tmp_path / "jobs").symlink_to(JOBS)
+    for stack_file in ROOT.glob("Pulumi*.yaml"):
+        shutil.copy(stack_file, tmp_path)
+    monkeypatch.chdir(tmp_path)
+    import shlex
+
+    for line in lines:
+        code, out, err = cli(*shlex.split(line)[1:])
+        assert code == 0, out + err
+    directory = tmp_path / cd[0].split()[1]
+    assert {p.name for p in directory.iterdir()} >= {"main.tf", "providers.tf", "variables.tf", "backend.tf", "terraform.tfvars"}
+    assert 'backend "s3"' in (directory / "backend.tf").read_text(encoding="utf-8")
