@@ -200,8 +200,14 @@ def test_the_cost_is_the_estimate_of_dativo_infra_cost(tmp_path, cli):
     import json
 
     root = copy_project(tmp_path)
-    stack_file = root / "Pulumi.acme-prod.yaml"
-    stack_file.write_text(stack_file.read_text() + '  dativo-infra:nodePrices: {vcpuHour: "0.0445", gibHour: "0.0049"}\n')
+
+    def node_prices(stack: str, value: str = "") -> None:  # whatever the example stack files say about them
+        path = root / f"Pulumi.{stack}.yaml"
+        lines = [line for line in path.read_text().splitlines(keepends=True) if "dativo-infra:nodePrices" not in line]
+        path.write_text("".join(lines) + (f"  dativo-infra:nodePrices: {value}\n" if value else ""))
+
+    node_prices("acme-prod", '{vcpuHour: "0.0445", gibHour: "0.0049"}')
+    node_prices("globex-prod")
     code, out, _ = cli("cost", root / "jobs", "--tenant", "acme", "--environment", "prod", "--project-dir", root,
                        "--assets-dir", root / "jobs" / "assets", "--json")
     assert code == 0, out
@@ -213,7 +219,7 @@ def test_the_cost_is_the_estimate_of_dativo_infra_cost(tmp_path, cli):
     assert meta["cost_by_job"] == {j["job"]: f"{j['monthly_cost']:.2f}" for j in expected["jobs"]}
     assert meta["monthly_cost"] == pytest.approx(float(expected["total"])) and meta["cost_currency"] == expected["currency"] == "USD"
     assert "cost_problems" not in meta
-    # a job the tables cannot price (globex-prod's AKS nodes have no price) is named; the plan still succeeds, with no total
+    # a job the tables cannot price (globex-prod's AKS nodes, without node prices) is named; the plan still succeeds, with no total
     result = dg.materialize([stack_asset], instance=instance, resources=resources, partition_key="globex-prod")
     meta = {k: v.value for k, v in result.asset_materializations_for_node("dativo__stack")[0].metadata.items()}
     assert result.success and "monthly_cost" not in meta
