@@ -224,3 +224,17 @@ def test_deploy_all_summary_says_when_the_diff_is_not_available():
         return subprocess.CompletedProcess(args, 70, "", "dativo-infra: internal error: boom\n")
 
     assert module.cost_diff("HEAD", ".", "jobs", None, run=broken)["errors"][0]["message"] == "dativo-infra: internal error: boom"
+
+
+@pytest.mark.parametrize("with_jobs_folder", [True, False])
+def test_against_a_base_without_jobs_every_job_is_added(repo, tmp_path, with_jobs_folder):
+    old = tmp_path / "old"
+    old.mkdir()
+    shutil.copy(ROOT / "Pulumi.yaml", old / "Pulumi.yaml")
+    if with_jobs_folder:
+        (old / "jobs").mkdir()
+    code, out, err = run("--all", "--project-dir", repo / "project", "--prices", NODE_PRICES, "--compare-to", old, "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert {j["status"] for j in data["jobs"]} == {"added"} and data["total"]["before"] == 0
+    assert data["total"]["change"] == data["total"]["after"] > 0

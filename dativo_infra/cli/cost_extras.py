@@ -16,9 +16,11 @@ from typing import Any, Optional
 import click
 
 from ..errors import DativoError, Problem
-from .common import EXIT_FAILED, EXIT_INVALID, emit_json, fail, make_project, parse_vars
+from .common import EXIT_FAILED, EXIT_INVALID, emit_json, fail, make_project
+from .cost import estimate_roots, parse_month, report, stack_settings
 
 REFRESH_CLOUDS = ("aws", "gcp", "azure")
+NO_JOB_FILES = "no job files found"  # cost-core's estimate_roots: a folder without job files
 
 
 @click.command("prices")
@@ -158,21 +160,6 @@ def _output(as_json: bool, as_csv: bool, fmt: Optional[str]) -> str:
     return "json" if as_json or fmt == "json" else "csv" if as_csv or fmt == "csv" else "table"
 
 
-def _stack_settings(project: Any) -> Any:
-    """(tenant, environment) → the stack's cost settings (node prices, budget), read once each."""
-    from ..cost import StackCost
-
-    cache: dict[tuple[str, str], Any] = {}
-
-    def stack_of(tenant: str, environment: str) -> Any:
-        if (tenant, environment) not in cache:
-            context = project.context(tenant, environment)
-            cache[(tenant, environment)] = StackCost.from_config(context.config, context.source)
-        return cache[(tenant, environment)]
-
-    return stack_of
-
-
 def tfvars_estimates(tfvars_dir: str, book: Any, month: Optional[tuple[int, int]], stack_of: Any) -> tuple[list[Any], list[Problem], list[dict]]:
     """(estimates, problems, skipped files) of every exported file under ``tfvars_dir``: estimate_job on the variables read back."""
     from ..cost import estimate_job
@@ -189,40 +176,6 @@ def tfvars_estimates(tfvars_dir: str, book: Any, month: Optional[tuple[int, int]
     return sorted(estimates, key=lambda e: (e.tenant, e.environment, e.job, e.file)), problems, tree.skipped
 
 
-def report(estimates: list[Any], book: Any, stack_of: Any, *, by: Optional[str], output: str, month: Optional[tuple[int, int]],
-           skipped: list[str]) -> int:
-    """Print estimates as ``cost`` prints them (the same JSON keys, CSV and table); the exit code (2 when a budget is an error).
-
-    This is the tail of cost-core's ``cost`` command, which does not expose it yet (docs/cost-refresh.md): one renderer
-    is the aim, so this goes once ``cost`` offers the same as a function.
-    """
-    from ..cost import check_budgets, check_by, focus_csv, free_grant_lines, json_number, rollup, total
-    from .cost import _render_table
-
-    try:
-        grouping = check_by(by or "tenant", estimates)
-        findings = check_budgets(estimates, stack_of)
-        grants = free_grant_lines(estimates, book)
-    except DativoError as exc:
-        fail(exc.problems, output == "json")
-    groups = rollup(estimates, grouping)
-    errors = [Problem(f.file, f.message, field="budget") for f in findings if f.severity == "error"]
-    grand_total = total(estimates)
-    if output == "json":
-        emit_json({"ok": not errors, "currency": book.currency, "month": f"{month[0]:04d}-{month[1]:02d}" if month else None,
-                   "jobs": [e.as_dict() for e in estimates], "groups": [g.as_dict() for g in groups], "total": json_number(grand_total),
-                   "free_grants": [g.as_dict() for g in grants], "budgets": [f.as_dict() for f in findings],
-                   "errors": [p.as_dict() for p in errors], "price_files": book.files, "skipped": skipped})
-    elif output == "csv":
-        click.echo(focus_csv(estimates), nl=False)
-    else:
-        _render_table(estimates, groups, grants, grand_total, book.currency, month)
-    if output != "json":
-        for finding in findings:
-            click.echo(f"{'error' if finding.severity == 'error' else 'warning'}: {finding.render()}", err=True)
-    return EXIT_INVALID if errors else 0
-
-
 def run_tfvars(tfvars_dir: str, *, paths: tuple[str, ...], tenant: Optional[str], environment: Optional[str], all_stacks: bool,
                month: Optional[str], by: Optional[str], prices: Optional[str], as_json: bool, as_csv: bool, fmt: Optional[str],
                parallel: Optional[int], project_dir: str, policy: Optional[str], image: Optional[str], assets_dir: Optional[str],
@@ -232,7 +185,6 @@ def run_tfvars(tfvars_dir: str, *, paths: tuple[str, ...], tenant: Optional[str]
     if paths or tenant or environment or all_stacks:
         raise click.UsageError("--tfvars DIR estimates the exported files under DIR: give no PATH, --tenant, --environment or --all with it")
     from ..cost import load_prices
-    from .cost import parse_month
 
     try:
         selected_month = parse_month(month)
@@ -240,7 +192,7 @@ def run_tfvars(tfvars_dir: str, *, paths: tuple[str, ...], tenant: Optional[str]
     except DativoError as exc:
         fail(exc.problems, output == "json")
     project = make_project(project_dir, image=image, assets_dir=assets_dir, variables=variables, policy=policy)
-    stack_of = _stack_settings(project)
+    stack_of = stack_settings(project)
     estimates, problems, skipped = tfvars_estimates(tfvars_dir, book, selected_month, stack_of)
     if not estimates and not problems:
         problems.append(Problem(tfvars_dir, "no exported variables found (looked for *.tfvars and *.tfvars.json written by terraform export)"))
@@ -253,24 +205,9 @@ def run_tfvars(tfvars_dir: str, *, paths: tuple[str, ...], tenant: Optional[str]
         sys.exit(code)
 
 
-def estimate_roots(project: Any, roots: list[str], book: Any, month: Optional[tuple[int, int]], *, tenant: Optional[str],
-                   environment: Optional[str], variables: tuple[str, ...], assets_dir: Optional[str],
-                   parallel: Optional[int]) -> tuple[list[Any], list[Problem]]:
-    """(estimates, problems) of the job files under ``roots``, with cost-core's own estimator (as ``cost`` runs it)."""
-    from ..jobs.parallel import WorkerError, load_and_apply
-    from ..resolve import Resolver
-    from .cost import estimator
-
-    resolver = Resolver(project)
-    try:
-        result, outcomes, _ = load_and_apply(roots, estimator(resolver, book, month), lambda e: e, workers=parallel, tenant=tenant,
-                                             environment=environment, variables=parse_vars(variables), assets_dir=assets_dir,
-                                             scope=resolver.scope(roots))
-    except WorkerError as exc:
-        return [], [Problem(", ".join(roots), str(exc))]
-    problems = [p for f in result.files for p in f.problems] + [p for o in outcomes if isinstance(o, list) for p in o]
-    estimates = [o for o in outcomes if o is not None and not isinstance(o, list)]
-    return sorted(estimates, key=lambda e: (e.tenant, e.environment, e.job, e.file)), problems
+def _exit_code(problems: list[Problem]) -> int:
+    """As ``cost``: a worker process that failed is exit 1; bad input is exit 2."""
+    return EXIT_FAILED if any(p.field == "worker" for p in problems) else EXIT_INVALID
 
 
 def _inside(path: Optional[str], project_dir: str, other_root: str) -> Optional[str]:
@@ -309,7 +246,6 @@ def run_compare(ref: str, *, paths: tuple[str, ...], tenant: Optional[str], envi
         raise click.UsageError("give job files or folders (PATH...), a stack (--tenant T --environment E), or --all, to compare")
     from ..cost import load_prices
     from ..cost.compare import before_tree, compare, relative_inside
-    from .cost import parse_month
 
     as_json = output == "json"
     try:
@@ -325,19 +261,20 @@ def run_compare(ref: str, *, paths: tuple[str, ...], tenant: Optional[str], envi
         with before_tree(project_dir, ref) as old_root:  # REF first: a bad revision is reported before any estimate runs
             after, problems = estimate_roots(project, roots, book, selected_month, assets_dir=assets_dir, **options)
             if problems:
-                fail(list(dict.fromkeys(problems)), as_json)
+                fail(list(dict.fromkeys(problems)), as_json, _exit_code(problems))
             old_assets = _inside(assets_dir, project_dir, old_root)
             old_project = make_project(old_root, image=image, assets_dir=old_assets, variables=variables, policy=_inside(policy, project_dir, old_root))
             old_roots = [os.path.join(old_root, r) for r in relative if os.path.exists(os.path.join(old_root, r))]
             before, problems = (estimate_roots(old_project, old_roots, book, selected_month, assets_dir=old_assets, **options)
                                 if old_roots else ([], []))
+            problems = [p for p in problems if not p.message.startswith(NO_JOB_FILES)]  # an empty base: every job is new
             before = [dataclasses.replace(e, file=_shown(e.file, old_root, ref)) for e in before]
             problems = [dataclasses.replace(p, file=_shown(p.file, old_root, ref)) for p in problems]
     except DativoError as exc:
         fail(exc.problems, as_json)
     if problems:
         fail([*dict.fromkeys(problems), Problem("--compare-to", f"the jobs at {ref} cannot be estimated (above): nothing to compare with")],
-             as_json)
+             as_json, _exit_code(problems))
     diff = compare(before, after, ref)
     month_text = f"{selected_month[0]:04d}-{selected_month[1]:02d}" if selected_month else None
     if as_json:

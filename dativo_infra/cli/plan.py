@@ -85,7 +85,7 @@ def estimate_stack(project, tenant: str, environment: str, prices, variables, as
     listed with the estimate, never a failed plan (the plan does not depend on prices)."""
     from ..cost import load_prices
     from ..errors import DativoError
-    from .cost_extras import estimate_roots
+    from .cost import estimate_roots
 
     try:
         book = load_prices(prices)
