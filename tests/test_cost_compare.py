@@ -7,12 +7,10 @@ import subprocess
 from decimal import Decimal
 from pathlib import Path
 
-import click
 import pytest
 from click.testing import CliRunner
 
-from dativo_infra.cli.cost import cost
-from dativo_infra.cli.cost_extras import with_extras
+from dativo_infra.cli import cli as group
 from dativo_infra.cost import estimate_job, load_prices
 from dativo_infra.cost.compare import before_tree, compare
 from dativo_infra.cost.tfvars import read_tfvars
@@ -24,8 +22,7 @@ GOLDEN = ROOT / "tests" / "golden" / "tfvars"
 
 
 def run(*args: str):
-    """``dativo-infra cost ...`` as the CLI registers it (cost-core's command with this helper's extras)."""
-    group = click.Group("dativo-infra", commands={"cost": with_extras(cost)})
+    """``dativo-infra cost ...`` in process (cost-core's command with --tfvars, --compare-to and cost prices: with_extras)."""
     result = CliRunner().invoke(group, ["cost", *map(str, args)], catch_exceptions=False)
     return result.exit_code, result.stdout, result.stderr
 

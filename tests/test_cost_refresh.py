@@ -336,14 +336,11 @@ def test_cli_shows_each_refreshed_price_beside_the_one_in_use(tmp_path, monkeypa
 
 
 def test_cost_prices_is_reached_through_cost_and_cost_help_names_the_extras():
-    import click
     from click.testing import CliRunner
 
-    from dativo_infra.cli.cost import cost
-    from dativo_infra.cli.cost_extras import with_extras
+    from dativo_infra.cli import cli as group
 
-    group = click.Group("dativo-infra", commands={"cost": with_extras(cost)})
-    result = CliRunner().invoke(group, ["cost", "prices", "--help"])
+    result = CliRunner().invoke(group, ["cost", "prices", "--help"], prog_name="dativo-infra")
     assert result.exit_code == 0 and "Usage: dativo-infra cost prices [OPTIONS]" in result.output and "--refresh" in result.output
     result = CliRunner().invoke(group, ["cost", "--help"])
     assert result.exit_code == 0 and "--tfvars DIR" in result.output and "--compare-to REF" in result.output

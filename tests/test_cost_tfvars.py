@@ -101,13 +101,10 @@ def test_a_named_pipe_or_huge_file_is_refused_not_read_forever(tmp_path):
 
 
 def run(*args: str):
-    import click
     from click.testing import CliRunner
 
-    from dativo_infra.cli.cost import cost
-    from dativo_infra.cli.cost_extras import with_extras
+    from dativo_infra.cli import cli as group
 
-    group = click.Group("dativo-infra", commands={"cost": with_extras(cost)})
     result = CliRunner().invoke(group, ["cost", *map(str, args)], catch_exceptions=False)
     return result.exit_code, result.stdout, result.stderr
 
