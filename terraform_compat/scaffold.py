@@ -277,7 +277,10 @@ def write_root(root: Root, output_dir: str, force: bool = False) -> ScaffoldResu
     try:
         for name, text in root.files.items():
             path = os.path.join(directory, name)
-            current = _read(path) if os.path.lexists(path) else None
+            if os.path.islink(path) and not force:  # never read or write through a link someone put there
+                result.kept.append(name)
+                continue
+            current = _read(path) if os.path.lexists(path) and not os.path.islink(path) else None
             if current == text:
                 result.unchanged.append(name)
             elif current is not None and not force and written.get(name) != _digest(current):

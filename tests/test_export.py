@@ -417,3 +417,20 @@ def test_clean_removes_what_this_export_did_not_write(project_dir, cli, write, t
     assert left == ["acme/prod/orders.tfvars", "notes.txt"]
     code, _, err = cli("terraform", "export", "--config", "tree/acme/orders.yaml", "--output", "x.tfvars", "--clean")
     assert code == 2 and "--clean go with --all" in err
+
+
+@pytest.mark.parametrize("job, modules", [
+    ("acme/stripe_customers_aws.yaml", ["aws-ecs-job"]),
+    ("acme/salesforce_accounts_gke.yaml", ["kubernetes-job", "kubernetes-identity-gcp"]),
+    ("globex/hubspot_contacts_aks.yaml", ["kubernetes-job", "kubernetes-identity-azure"]),
+])
+def test_the_header_names_every_module_the_job_needs_at_its_pinned_source(cli, job, modules):
+    """A Kubernetes job needs kubernetes-job and its cluster's cloud identity module: the header names both."""
+    from terraform_compat.pins import family_version
+
+    code, out, err = cli("terraform", "export", "--config", str(JOBS / job), "--output", "-")
+    assert code == 0, err
+    header = [line for line in out.splitlines() if line.startswith("#")]
+    named = [line.split(":")[0].strip("# ").strip() for line in header if "//terraform_compat/modules/" in line]
+    assert named == modules
+    assert all(f"?ref=v{family_version()}" in line for line in header if "//terraform_compat/modules/" in line)

@@ -292,3 +292,16 @@ def test_the_readme_walk_through_runs_as_written(cli, tmp_path, monkeypatch):
     directory = tmp_path / cd[0].split()[1]
     assert {p.name for p in directory.iterdir()} >= {"main.tf", "providers.tf", "variables.tf", "backend.tf", "terraform.tfvars"}
     assert 'backend "s3"' in (directory / "backend.tf").read_text(encoding="utf-8")
+
+
+def test_a_link_in_the_root_is_neither_read_nor_written_through(cli, tmp_path):
+    directory = tmp_path / "out" / "acme" / "prod" / "stripe-customers-aws"
+    directory.mkdir(parents=True)
+    target = tmp_path / "elsewhere.tf"
+    target.write_text("# not the scaffold's\n", encoding="utf-8")
+    (directory / "main.tf").symlink_to(target)
+    report = scaffold(cli, "--config", str(JOBS / "acme" / "stripe_customers_aws.yaml"), "--output-dir", str(tmp_path / "out"))["roots"][0]
+    assert "main.tf" in report["kept"] and target.read_text(encoding="utf-8") == "# not the scaffold's\n"
+    forced = scaffold(cli, "--config", str(JOBS / "acme" / "stripe_customers_aws.yaml"), "--output-dir", str(tmp_path / "out"), "--force")["roots"][0]
+    assert "main.tf" in forced["written"] and not (directory / "main.tf").is_symlink()
+    assert target.read_text(encoding="utf-8") == "# not the scaffold's\n"  # the link was replaced, its target untouched
