@@ -345,3 +345,49 @@ def test_cost_prices_is_reached_through_cost_and_cost_help_names_the_extras():
     result = CliRunner().invoke(group, ["cost", "--help"])
     assert result.exit_code == 0 and "--tfvars DIR" in result.output and "--compare-to REF" in result.output
     assert "cost prices --refresh" in result.output
+
+
+class _Server:
+    """A local HTTP server in a thread answering every GET with (status, body)."""
+
+    def __init__(self, status: int, body: bytes):
+        import http.server
+
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 (the stdlib's name)
+                outer.paths.append(self.path)
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.paths: list[str] = []
+        self.httpd = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_the_real_fetch_reads_a_whole_response_and_reports_http_errors():
+    body = (RESPONSES / "azure-container-apps-page1.json").read_bytes()
+    with _Server(200, body) as server:
+        assert http_fetch(server.url + "/api/retail/prices?x=1", timeout=5) == body
+        assert server.paths == ["/api/retail/prices?x=1"]
+        with pytest.raises(RefreshError, match="larger than 1,000 bytes"):
+            http_fetch(server.url + "/big", timeout=5, max_bytes=1000)
+    with _Server(403, b'{"error": "API key not valid"}') as server:
+        with pytest.raises(RefreshError) as caught:
+            http_fetch(server.url + "/v1/services/x/skus?key=SECRET", timeout=5)
+    message = caught.value.problems[0].render()
+    assert "HTTP 403" in message and "needs a valid API key" in message and "SECRET" not in message

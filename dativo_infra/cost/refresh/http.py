@@ -59,7 +59,7 @@ def _read(url: str, timeout: float, max_bytes: int, total: float) -> bytes:
                     return b"".join(chunks)
                 size += len(chunk)
                 if size > max_bytes:
-                    raise fail(url, f"response larger than {max_bytes >> 20} MiB: not a price list this refresher reads")
+                    raise fail(url, f"response larger than {max_bytes:,} bytes: not a price list this refresher reads")
                 chunks.append(chunk)
     except urllib.error.HTTPError as exc:
         raise fail(url, f"HTTP {exc.code} {exc.reason}" + _hint(exc.code)) from None
