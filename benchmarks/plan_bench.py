@@ -118,8 +118,64 @@ def bench_fleet(runs: int, work: Path) -> list[Line]:
         # second worker can shorten; the later stacks are the part that runs in parallel
         ordered = sorted(records, key=lambda r: r["started_at"])
         first, later = ordered[0]["seconds"], statistics.median(r["seconds"] for r in ordered[1:])
-        lines.append(Line(f"plan --all, 50 tenants × {jobs_per_tenant} jobs: --parallel 2 vs 1", two, one, "s", "≥ 1.6× faster",
-                          speedup >= 1.6, f"speed-up {speedup:.2f}×; a worker's first stack {first:.2f} s, later ones {later * 1000:.0f} ms"))
+        lines.append(Line(f"plan --all, 50 tenants × {jobs_per_tenant} jobs: --parallel 2 vs 1", two, one, "s", "≥ 1.8× faster",
+                          speedup >= 1.8, f"speed-up {speedup:.2f}×; a worker's first stack {first:.2f} s, later ones {later * 1000:.0f} ms"))
+    return lines
+
+
+LARGE_TENANT_JOBS = (50, 200, 500)
+
+# one tenant's plan in a fresh process, as `dativo-infra plan` runs it (default GC): the plan alone is timed (the
+# imports are not: a fleet worker has them already); VmHWM, not ru_maxrss (see benchmarks.run.bench_memory)
+_LARGE_TENANT = """
+import json, sys, time
+sys.path.insert(0, {root!r})
+from dativo_infra.components import COMPONENTS, preload
+from dativo_infra.plan import plan_stack
+from dativo_infra.program import StackSettings
+preload(COMPONENTS)
+
+def hwm():
+    return int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1])
+
+loaded = hwm()
+start, cpu = time.perf_counter(), time.process_time()
+plan = plan_stack(StackSettings("tenant000", "prod", jobs_dir={jobs!r}, regions={{"aws": "us-east-1"}}))
+seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+size = len(json.dumps(plan.as_dict()))  # the inputs a checkpoint would hold (it adds outputs): what Pulumi rewrites per step
+print(json.dumps({{"seconds": seconds, "cpu": cpu, "resources": sum(1 for r in plan.resources if r.custom), "peak_kib": hwm(),
+                  "loaded_kib": loaded, "plan_bytes": size}}))
+"""
+
+
+def bench_large_tenant(runs: int, work: Path) -> list[Line]:
+    """One tenant with 50, 200 and 500 jobs: plan time and peak memory, and how both grow (10× the jobs)."""
+    from benchmarks.run import ROOT
+
+    lines, figures = [], {}
+    for jobs in LARGE_TENANT_JOBS:
+        root = work / f"tenant-{jobs}"
+        generate(str(root), 1, jobs)
+        results = []
+        for _ in range(max(1, runs // 2) if jobs < 500 else 1):  # the 500-job plan takes tens of seconds
+            code = _LARGE_TENANT.format(root=str(ROOT), jobs=str(root))
+            out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=str(ROOT)).stdout
+            results.append(json.loads(out.splitlines()[-1]))
+        result = sorted(results, key=lambda r: r["seconds"])[len(results) // 2]
+        figures[jobs] = result
+        lines.append(Line(f"offline plan, 1 tenant × {jobs} jobs ({result['resources']:,} resources)", result["seconds"], None, "s",
+                          "reported", None, f"{result['seconds'] / result['resources'] * 1000:.2f} ms/resource (CPU {result['cpu']:.2f} s); peak memory "
+                          f"{result['peak_kib'] / 1024:.0f} MiB ({result['loaded_kib'] / 1024:.0f} MiB once the SDKs are loaded); "
+                          f"plan JSON {result['plan_bytes'] / 2**20:.1f} MiB"))
+    small, large = figures[LARGE_TENANT_JOBS[0]], figures[LARGE_TENANT_JOBS[-1]]
+    scale = LARGE_TENANT_JOBS[-1] / LARGE_TENANT_JOBS[0]
+    growth = large["seconds"] / small["seconds"]
+    plan_memory = (large["peak_kib"] - large["loaded_kib"]) / max(1, small["peak_kib"] - small["loaded_kib"])
+    lines.append(Line(f"growth 1 tenant × {LARGE_TENANT_JOBS[0]} → {LARGE_TENANT_JOBS[-1]} jobs", growth, None, "×",
+                      f"≤ {scale * 1.2:g}× (linear)", growth <= scale * 1.2,
+                      f"time per resource {large['seconds'] / large['resources'] * 1000:.1f} vs "
+                      f"{small['seconds'] / small['resources'] * 1000:.1f} ms; CPU time {large['cpu'] / small['cpu']:.1f}×; "
+                      f"the plan's own memory {plan_memory:.1f}×"))
     return lines
 
 
@@ -132,4 +188,4 @@ def _fleet_available() -> bool:
     return "--all" in result.output
 
 
-BENCHES = [bench_plan] + ([bench_fleet] if _fleet_available() else [])
+BENCHES = [bench_plan] + ([bench_fleet] if _fleet_available() else []) + [bench_large_tenant]
