@@ -61,11 +61,20 @@ def test_table_and_csv(cli):
     assert abs(sum(Decimal(r["BilledCost"]) for r in rows) - Decimal(str(data["total"]))) < Decimal("0.01") * len(data["jobs"])
 
 
-def test_examples_need_node_prices(cli):
-    code, data, _ = run_json(cli, "--all")
+def test_kubernetes_needs_node_prices(cli, write, tmp_path):
+    write("Pulumi.yaml", "name: dativo-infra\nruntime: python\nconfig:\n  aws:region:\n    value: us-east-1\n")
+    path = write("jobs/acme/hubspot.yaml", (ROOT / "jobs" / "acme" / "hubspot_contacts_kubernetes.yaml").read_text())
+    code, out, _ = cli("cost", path, "--project-dir", tmp_path, "--assets-dir", ROOT / "jobs" / "assets", "--json")
+    data = json.loads(out)
     assert code == 2 and data["ok"] is False
     messages = [e["message"] for e in data["errors"]]
     assert any("kubernetes.vcpu_hour" in m and "--prices" in m and "nodePrices" in m for m in messages)
+    # the stack's node prices: the same job is estimated
+    write("Pulumi.yaml", "name: dativo-infra\nruntime: python\nconfig:\n  aws:region:\n    value: us-east-1\n"
+                         "  dativo-infra:nodePrices:\n    value: {vcpuHour: \"0.04\", gibHour: \"0.005\"}\n")
+    code, out, _ = cli("cost", path, "--project-dir", tmp_path, "--assets-dir", ROOT / "jobs" / "assets", "--json", "--month", "2026-03")
+    record = json.loads(out)["jobs"][0]
+    assert code == 0 and record["lines"][0]["unit_price"] == 0.04 and record["lines"][0]["price_quality"] == "configured"
 
 
 @pytest.mark.parametrize("args, text", [
