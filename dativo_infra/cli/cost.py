@@ -59,14 +59,14 @@ def _render_table(estimates, groups, grants, total, currency: str, month) -> Non
     for row in rows:
         click.echo("  ".join(c.rjust(w) if i >= 5 else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))).rstrip())
     click.echo(f"\ntotal: {total:.2f} {currency} a month ({'month ' + f'{month[0]:04d}-{month[1]:02d}' if month else 'an average month'}, "
-               f"{len(estimates)} jobs)")
+               f"{len(estimates)} job{'s' if len(estimates) != 1 else ''})")
     if any(e.duration_is_upper_bound for e in estimates):
         click.echo("≤: the duration is the job's max_runtime_seconds, so its cost is an upper bound")
     if groups:
         click.echo(f"\nby {groups[0].key}:")
         width = max(len(str(g.value)) for g in groups)
         for g in groups:
-            click.echo(f"  {str(g.value if g.value is not None else '(not set)').ljust(width)}  {g.monthly_cost:>12.2f} {currency}  ({g.jobs} jobs)")
+            click.echo(f"  {str(g.value if g.value is not None else '(not set)').ljust(width)}  {g.monthly_cost:>12.2f} {currency}  ({g.jobs} job{'s' if g.jobs != 1 else ''})")
     if grants:
         click.echo("\nfree grants (never subtracted above; each applies once per billing account or subscription):")
     for grant in grants:
