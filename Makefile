@@ -81,6 +81,7 @@ test: unit lint typecheck
 schema: install
 	$(BIN)/python -m dativo_infra.schema > schemas/job-config.schema.json
 	$(BIN)/python -m dativo_infra.policy.schema > schemas/policy.schema.json
+	$(BIN)/python -m dativo_infra.cost.schema > schemas/prices.schema.json
 
 golden: install
 	$(BIN)/python -m tests.golden

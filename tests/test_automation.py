@@ -189,7 +189,8 @@ def test_up_selects_the_tenant_stack_in_its_own_workspace_with_the_inline_progra
                             "dativo-infra:jobsDir": str(JOBS.resolve()), "aws:region": "eu-west-1",
                             "dativo-infra:image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/dativo-ingest:1.4.0",
                             "dativo-infra:sharedJobs": "all", "dativo-infra:tenantPrefix": "{tenant}/",
-                            "gcp:project": "acme-project", "gcp:region": "us-central1"}
+                            "gcp:project": "acme-project", "gcp:region": "us-central1", "dativo-infra:budgetSeverity": "warn",
+                            "dativo-infra:nodePrices": '{"vcpuHour": "0.0445", "gibHour": "0.0049225"}'}
     (name, kwargs), = stack.calls
     assert name == "up" and kwargs["parallel"] == 4
     assert outputs == ["up line from pulumi\n"] and len(events) == 1 and isinstance(events[0], auto.EngineEvent)
