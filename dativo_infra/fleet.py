@@ -552,6 +552,9 @@ class _Template:
     """The parent's end of the template process (:func:`_template_main`)."""
 
     def __init__(self, operation: str) -> None:
+        # what the discovery here needs anyway (the job models, pydantic): imported once, before the fork, not twice
+        from .jobs import loader  # noqa: F401
+
         context = multiprocessing.get_context("fork")
         self.conn, child = context.Pipe()
         # forked now, while this process has no worker pipes open that it could inherit
