@@ -59,7 +59,15 @@ def find_stack(settings: FleetSettings, key: str, operation: str) -> StackRef:
 
 @contextmanager
 def _event_loop() -> Iterator[None]:
-    """A fresh event loop for the plan's mock runtime, closed after it: a step may plan after another in one process."""
+    """A fresh event loop for the plan's mock runtime, closed after it; the thread's own loop is put back.
+
+    A step may plan after another in one process (the in-process executor, tests), and code
+    that runs after it in the thread may still ask asyncio for the current loop.
+    """
+    try:
+        previous: Optional[asyncio.AbstractEventLoop] = asyncio.get_event_loop_policy().get_event_loop()
+    except RuntimeError:  # none in this thread
+        previous = None
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
@@ -71,7 +79,7 @@ def _event_loop() -> Iterator[None]:
         if pending:
             loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         loop.close()
-        asyncio.set_event_loop(None)
+        asyncio.set_event_loop(previous)
 
 
 def stack_tags(outputs: Mapping[str, Any]) -> dict[str, str]:
