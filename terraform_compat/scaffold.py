@@ -204,11 +204,13 @@ def _providers(module: str) -> list[str]:
     return module_providers(MODULES_DIR / module)
 
 
-def _providers_tf(resolved: ResolvedJob, modules: tuple[str, ...]) -> str:
+def _providers_tf(resolved: ResolvedJob, modules: tuple[str, ...], exported: dict) -> str:
     names = sorted({p for m in modules for p in _providers(m)}, key=lambda p: p != "kubernetes")
     parts = [header(resolved, modules, "The provider settings of the job's cloud.")]
     parts += [PROVIDER_BLOCKS[name][0] for name in names]
-    parts += [PROVIDER_BLOCKS[name][1] for name in names if PROVIDER_BLOCKS[name][1]]
+    # a setting the job exports itself (terraform.variables.project, say) is declared once, in variables.tf
+    settings = [b for name in names for b in PROVIDER_BLOCKS[name][1].split("\n\n") if b]
+    parts += [b.rstrip("\n") + "\n" for b in settings if b.split('"')[1] not in exported]
     return "\n".join(parts)
 
 
@@ -241,7 +243,7 @@ def build_root(resolved: ResolvedJob, source_base: Optional[str] = None) -> Root
         warnings.insert(0, f"terraform.module_source {named} is not a module of this family: the root calls {' + '.join(modules)}")
     files = {
         "main.tf": _main_tf(resolved, variables, modules, source_base),
-        "providers.tf": _providers_tf(resolved, modules),
+        "providers.tf": _providers_tf(resolved, modules, variables),
         "variables.tf": header(resolved, modules, "Every exported variable, declared as the module that uses it declares it.")
         + "\n" + "\n".join(declarations),
         "terraform.tfvars": render(resolved, "hcl", source_base),

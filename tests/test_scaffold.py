@@ -305,3 +305,19 @@ def test_a_link_in_the_root_is_neither_read_nor_written_through(cli, tmp_path):
     forced = scaffold(cli, "--config", str(JOBS / "acme" / "stripe_customers_aws.yaml"), "--output-dir", str(tmp_path / "out"), "--force")["roots"][0]
     assert "main.tf" in forced["written"] and not (directory / "main.tf").is_symlink()
     assert target.read_text(encoding="utf-8") == "# not the scaffold's\n"  # the link was replaced, its target untouched
+
+
+def test_a_job_setting_a_provider_setting_itself_declares_it_once(cli, tmp_path):
+    """terraform.variables.project (a provider setting of the GCP root) is declared in variables.tf only, and loads."""
+    text = (JOBS / "acme" / "stripe_customers_gcp.yaml").read_text(encoding="utf-8")
+    marker = "    workspace: acme-prod\n"
+    assert marker in text
+    job = tmp_path / "jobs" / "acme" / "stripe_customers_gcp.yaml"
+    job.parent.mkdir(parents=True)
+    job.write_text(text.replace(marker, marker + "    variables:\n      project: acme-project\n", 1), encoding="utf-8")
+    report = scaffold(cli, "--config", str(job), "--output-dir", str(tmp_path / "out"), "--assets-dir", str(JOBS / "assets"))
+    root = Path(report["roots"][0]["directory"])
+    assert 'variable "project"' not in (root / "providers.tf").read_text(encoding="utf-8")
+    assert 'variable "project"' in (root / "variables.tf").read_text(encoding="utf-8")
+    assert root_values(root)["project"] == "acme-project"
+    assert any("terraform.variables.project" in w for w in report["roots"][0]["warnings"])
