@@ -21,9 +21,9 @@ environment      = "prod"
 environment_name = "cae-globex-prod"
 finops_estimate = {
   "expected_log_gb_per_run"     = null
-  "expected_runtime_seconds"    = null
+  "expected_runtime_seconds"    = 1800
   "expected_storage_gb_per_run" = null
-  "monthly_budget"              = null
+  "monthly_budget"              = 2
 }
 image                 = "globexacr.azurecr.io/dativo-ingest:1.4.0"
 job_name              = "salesforce-accounts-azure"
