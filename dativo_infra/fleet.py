@@ -49,6 +49,9 @@ __all__ = ["OPERATIONS", "Discovery", "FleetResult", "StackRecord", "StackRef", 
 
 OPERATIONS = ("plan", "preview", "up", "refresh", "destroy")
 
+# seconds the template may take to load Pulumi and the SDKs (about 2 on an idle machine) before workers are spawned instead
+TEMPLATE_TIMEOUT = 120.0
+
 
 @dataclass(frozen=True, order=True)
 class StackRef:
@@ -581,6 +584,8 @@ class _Template:
 
         self.preload(None)
         self.conn.send(("fork", None))
+        if not self.conn.poll(TEMPLATE_TIMEOUT):  # its imports hang: never let the fleet hang with them
+            raise OSError(f"the template process did not answer within {TEMPLATE_TIMEOUT} s")
         kind, value = self.conn.recv()
         if kind != "forked":
             raise OSError(value)
@@ -591,12 +596,13 @@ class _Template:
             conn.close()
             raise
 
-    def close(self) -> None:
+    def close(self, wait: float = 5.0) -> None:
+        """Ask it to end (it does once its imports are done), waiting at most ``wait`` seconds before killing it."""
         try:
             self.conn.send(None)
         except (OSError, ValueError):
             pass
-        self.process.join(5)
+        self.process.join(wait)
         if self.process.is_alive():
             self.process.kill()
             self.process.join()
@@ -654,8 +660,8 @@ class Workers:
         if self.template is not None:
             try:
                 return self.template.fork()
-            except (OSError, EOFError):  # the template died or cannot fork: spawn from now on
-                self.template.close()
+            except (OSError, EOFError):  # the template died, hangs or cannot fork: spawn from now on
+                self.template.close(wait=0)
                 self.template, self.start_method = None, "spawn"
         return _Worker(self.context, self.operation)
 

@@ -31,6 +31,9 @@ RUN = textwrap.dedent("""
         if action == "kill-worker" and stack == victim:
             os.kill(pid, signal.SIGKILL)  # as the OOM killer would
 
+    if action == "impatient":  # the template is still importing when the first worker is wanted
+        import dativo_infra.fleet
+        dativo_infra.fleet.TEMPLATE_TIMEOUT = 0.0
     with Workers(parallel, "plan") as workers:
         if action == "kill-template":
             workers.template.process.kill()  # before it has forked any worker
@@ -88,6 +91,13 @@ def test_a_dead_template_falls_back_to_spawned_workers(tmp_path):
     jobs = make_tree(tmp_path, tenants=("globex", "hooli"))
     result = run(jobs, 2, "kill-template")
     assert result["start_method"] == "spawn"
+    assert all(r["ok"] and r["resources"] for r in result["stacks"])
+
+
+def test_a_template_that_does_not_answer_in_time_is_ended_and_workers_are_spawned(tmp_path):
+    jobs = make_tree(tmp_path, tenants=("globex", "hooli"))
+    result = run(jobs, 2, "impatient")
+    assert result["start_method"] == "spawn" and not result["template_left"]
     assert all(r["ok"] and r["resources"] for r in result["stacks"])
 
 
