@@ -134,9 +134,10 @@ class Prepared:
     backend_text: Optional[str] = None
 
 
-def prepare_export(resolved: ResolvedJob, output: str, fmt: str = "hcl", backend_config: Optional[str] = None) -> Prepared:
+def prepare_export(resolved: ResolvedJob, output: str, fmt: str = "hcl", backend_config: Optional[str] = None,
+                   source_base: Optional[str] = None) -> Prepared:
     job = resolved.job
-    text = render(resolved, fmt)
+    text = render(resolved, fmt, source_base)
     backend_text = render_backend(job) if backend_config else None
     if backend_config and backend_text is None:
         raise ExportError([Problem(job.path, "--backend-config was given but the job has no terraform.backend_config", field="infrastructure.terraform.backend_config")])
@@ -158,6 +159,7 @@ def write_export(prepared: Prepared) -> ExportResult:
     return result
 
 
-def export_job(resolved: ResolvedJob, output: str, fmt: str = "hcl", backend_config: Optional[str] = None) -> ExportResult:
-    """Write one job's variables (and optionally its backend file)."""
-    return write_export(prepare_export(resolved, output, fmt, backend_config))
+def export_job(resolved: ResolvedJob, output: str, fmt: str = "hcl", backend_config: Optional[str] = None,
+               source_base: Optional[str] = None) -> ExportResult:
+    """Write one job's variables (and optionally its backend file); the header names its modules at ``source_base``."""
+    return write_export(prepare_export(resolved, output, fmt, backend_config, source_base))

@@ -77,6 +77,7 @@ def export_tree(
     variables: Optional[Mapping[str, str]] = None,
     assets_dir: Optional[str] = None,
     parallel: Optional[int] = None,
+    source_base: Optional[str] = None,
 ) -> TreeExport:
     """Validate every job file under ``paths`` and write each valid job's variables under ``output_dir``.
 
@@ -94,7 +95,7 @@ def export_tree(
         tf = job.infrastructure.terraform
         backend = backend_output_path(target, fmt) if tf and tf.backend_config else None
         try:
-            return prepare_export(resolver(job), target, fmt, backend)
+            return prepare_export(resolver(job), target, fmt, backend, source_base)
         except DativoError as exc:
             return exc.problems
 

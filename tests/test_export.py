@@ -434,3 +434,17 @@ def test_the_header_names_every_module_the_job_needs_at_its_pinned_source(cli, j
     named = [line.split(":")[0].strip("# ").strip() for line in header if "//terraform_compat/modules/" in line]
     assert named == modules
     assert all(f"?ref=v{family_version()}" in line for line in header if "//terraform_compat/modules/" in line)
+
+
+def test_the_header_follows_module_source_base(cli, tmp_path):
+    """With a registry configured, the header names the registry address and version, for one job and for a tree."""
+    base = "app.terraform.io/acme/jobs/dativo"
+    code, out, err = cli("terraform", "export", "--config", str(JOBS / "acme" / "stripe_customers_aws.yaml"), "--output", "-",
+                         "--module-source-base", base)
+    assert code == 0 and f"#   aws-ecs-job: {base}//modules/aws-ecs-job version " in out, err
+    code, _, err = cli("terraform", "export", "--all", str(JOBS), "--output-dir", str(tmp_path), "--module-source-base", base)
+    assert code == 0, err
+    assert f"{base}//modules/kubernetes-identity-azure" in (tmp_path / "globex" / "prod" / "hubspot-contacts-aks.tfvars").read_text(encoding="utf-8")
+    code, out, err = cli("terraform", "export", "--config", str(JOBS / "acme" / "stripe_customers_aws.yaml"), "--output", "-",
+                         "--module-source-base", 'x"y')
+    assert code == 2 and "--module-source-base takes an address" in out + err

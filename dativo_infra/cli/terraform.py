@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
+from typing import Optional
 
 import click
 
@@ -27,9 +29,11 @@ def terraform():
               help="With --all: processes to use (default: from 200 files on, one per 100 files, at most one per CPU; 1 = this process only).")
 @click.option("--clean", is_flag=True, help="With --all: delete the exported files under --output-dir that this export did not write "
                                              "(jobs removed, renamed or now invalid).")
+@click.option("--module-source-base", "source_base", default=None, help="Where the header says the modules come from (as for scaffold).")
 @click.option("--json", "as_json", is_flag=True, help="Report what was written as JSON.")
 @job_options
-def export(config, output, tree, output_dir, fmt, backend_config, tenant, parallel, clean, as_json, project_dir, policy, image, assets_dir, variables):
+def export(config, output, tree, output_dir, fmt, backend_config, tenant, parallel, clean, source_base, as_json, project_dir, policy, image, assets_dir,
+           variables):
     """Write .tfvars / .tfvars.json for one job (--config) or a whole tree (--all), each in its stack's settings."""
     from terraform_compat import export_job, export_tree, remove_stale
     from terraform_compat.exporter import prepare_export, regular_file
@@ -42,6 +46,7 @@ def export(config, output, tree, output_dir, fmt, backend_config, tenant, parall
     resolver = Resolver(make_project(project_dir, image=image, assets_dir=assets_dir, variables=variables, policy=policy))
     if bool(config) == bool(tree):
         raise click.UsageError("give either --config JOB --output FILE, or --all DIR --output-dir DIR")
+    check_source_base(source_base)
     if config:
         if not output:
             raise click.UsageError("--config needs --output FILE (or - for standard output)")
@@ -59,12 +64,12 @@ def export(config, output, tree, output_dir, fmt, backend_config, tenant, parall
             resolved = resolver(job)
             print_warnings(resolved.warnings)
             if output == "-":
-                click.echo(prepare_export(resolved, output, fmt, None).text, nl=False)  # checked and rendered as for a file
+                click.echo(prepare_export(resolved, output, fmt, None, source_base).text, nl=False)  # checked and rendered as for a file
                 return
             target, backend_target = regular_file(output), backend_config and regular_file(backend_config)
             if backend_target and backend_target == target:
                 raise DativoError([Problem(backend_config, "is the --output file too: one would overwrite the other")])
-            result = export_job(resolved, target, fmt, backend_target)
+            result = export_job(resolved, target, fmt, backend_target, source_base)
             result.output, result.backend = output, backend_config  # report the paths as given, not where links lead
         except DativoError as exc:
             fail(exc.problems, as_json)
@@ -81,7 +86,8 @@ def export(config, output, tree, output_dir, fmt, backend_config, tenant, parall
         raise click.UsageError("--backend-config goes with --config; with --all every job's backend file is written next to its variables")
     fmt = fmt or "hcl"
     try:
-        done = export_tree([tree], output_dir, fmt, resolver=resolver, tenant=tenant, variables=values, assets_dir=assets_dir, parallel=parallel)
+        done = export_tree([tree], output_dir, fmt, resolver=resolver, tenant=tenant, variables=values, assets_dir=assets_dir, parallel=parallel,
+                           source_base=source_base)
     except WorkerError as exc:
         fail([Problem(tree, str(exc))], as_json, code=EXIT_FAILED)
         return
@@ -114,6 +120,12 @@ def export(config, output, tree, output_dir, fmt, backend_config, tenant, parall
         sys.exit(EXIT_INVALID)
 
 
+def check_source_base(source_base: Optional[str]) -> None:
+    """A module source is written into HCL: no spaces, quotes, backslashes, template characters or braces."""
+    if source_base is not None and not re.fullmatch(r"[^\s\"\\$%{}]+", source_base):
+        raise click.UsageError("--module-source-base takes an address without spaces, quotes, backslashes, $, % or braces")
+
+
 SOURCE_BASE_HELP = ("Where the modules come from: a git URL (git::https://host/repo.git; sources pinned with ?ref=vVERSION), a registry "
                     "address HOST/NAMESPACE/NAME/PROVIDER of the family's package (version = VERSION), or a local folder ./ ../ /. "
                     "Default: terraform_compat/versions.json's module_source_base.")
@@ -130,8 +142,6 @@ SOURCE_BASE_HELP = ("Where the modules come from: a git URL (git::https://host/r
 @job_options
 def scaffold(config, tree, output_dir, source_base, force, tenant, as_json, project_dir, policy, image, assets_dir, variables):
     """Write a ready root configuration per job: main.tf (its modules at a pinned source), providers.tf, backend.tf, variables.tf, terraform.tfvars."""
-    import re
-
     from terraform_compat.scaffold import Root, ScaffoldResult, build_root, write_root
 
     from ..jobs.parallel import load_and_apply
@@ -139,8 +149,7 @@ def scaffold(config, tree, output_dir, source_base, force, tenant, as_json, proj
 
     if bool(config) == bool(tree):
         raise click.UsageError("give either --config JOB or --all DIR (and --output-dir DIR)")
-    if source_base is not None and not re.fullmatch(r"[^\s\"\\$%{}]+", source_base):
-        raise click.UsageError("--module-source-base takes an address without spaces, quotes, backslashes, $, % or braces")
+    check_source_base(source_base)
     values = parse_vars(variables)
     resolver = Resolver(make_project(project_dir, image=image, assets_dir=assets_dir, variables=variables, policy=policy))
 
