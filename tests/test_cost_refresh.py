@@ -102,7 +102,7 @@ def test_gcp_region_filter_and_missing_region_note():
     fetch = recorded({gcp.skus_url("K"): "gcp-cloud-run-skus-page1.json", gcp.skus_url("K", "TEST_PAGE_2"): "gcp-cloud-run-skus-page2.json"})
     result = refresh_prices("gcp", regions=["us-central1", "asia-east9"], fetch=fetch, api_key="K", read_on=DAY)
     assert {r for _, r in rates(result)} == {"us-central1"}
-    assert result.notes == ["asia-east9: no 'Jobs CPU/Memory in asia-east9' SKU in the catalog"]
+    assert result.notes == ["asia-east9: no 'Jobs CPU in asia-east9' or 'Jobs Memory in asia-east9' SKU in the catalog"]
 
 
 def test_gcp_needs_an_api_key_from_the_named_variable():
@@ -391,3 +391,19 @@ def test_the_real_fetch_reads_a_whole_response_and_reports_http_errors():
             http_fetch(server.url + "/v1/services/x/skus?key=SECRET", timeout=5)
     message = caught.value.problems[0].render()
     assert "HTTP 403" in message and "needs a valid API key" in message and "SECRET" not in message
+
+
+def test_azure_default_regions_are_those_the_shipped_table_prices_and_a_different_price_shows_as_changed():
+    from dativo_infra.cost import load_prices
+
+    fetch = recorded({azure.prices_url(["eastus", "westeurope"]): "azure-container-apps-page1.json",
+                      "https://prices.azure.com:443/": "azure-container-apps-page2.json"})
+    result = refresh_prices("azure", fetch=fetch, read_on=DAY)
+    assert fetch.asked[0] == azure.prices_url(["eastus", "westeurope"])
+    assert rates(result)[("container_apps.vcpu_second", "westeurope")] == "0.000034"
+    assert result.notes == ["westeurope: no 'Standard Memory Active Usage' meter in the response"]  # said, and not guessed
+    assert ("container_apps.gib_second", "westeurope") not in rates(result)
+    changes = {(c["item"], c["region"]): c for c in result.changes(load_prices())}
+    assert changes[("container_apps.vcpu_second", "westeurope")]["status"] == "changed"
+    assert changes[("container_apps.vcpu_second", "westeurope")]["current"] == "0.000024"
+    assert changes[("container_apps.vcpu_second", "eastus")]["status"] == "same"

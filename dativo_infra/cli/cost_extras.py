@@ -29,7 +29,7 @@ NO_JOB_FILES = "no job files found"  # cost-core's estimate_roots: a folder with
               help="aws: AWS Price List Bulk API (Fargate); gcp: Cloud Billing Catalog API (Cloud Run jobs; needs an API key); "
                    "azure: Azure Retail Prices API (Container Apps).")
 @click.option("--region", "regions", multiple=True, metavar="REGION",
-              help="Provider region id, repeatable (default: us-east-1 for aws, every region for gcp, eastus for azure).")
+              help="Provider region id, repeatable (default: us-east-1 for aws, every region for gcp, eastus and westeurope for azure: what the shipped tables price).")
 @click.option("--output", default=None, type=click.Path(dir_okay=False, allow_dash=True),
               help="The price file to write (for cost --prices FILE); - for standard output. An existing file is replaced only "
                    "if an earlier refresh wrote it.")

@@ -49,7 +49,8 @@ def refresh_prices(cloud: str, *, regions: Iterable[str] = (), fetch: Fetch = ht
     """Fetch and parse one cloud's current prices. Raises :class:`RefreshError` (offline, HTTP error, unexpected response).
 
     ``regions``: provider region ids (aws ``us-east-1``, gcp ``us-central1``, azure ``eastus``); the default is
-    us-east-1 for AWS, every region in the catalog for GCP, eastus for Azure. ``read_on`` (ISO date) defaults to today (UTC).
+    us-east-1 for AWS, every region in the catalog for GCP, eastus and westeurope for Azure (the regions the shipped tables
+    price). ``read_on`` (ISO date) defaults to today (UTC).
     """
     day = read_on or datetime.now(timezone.utc).date().isoformat()
     if cloud == "aws":

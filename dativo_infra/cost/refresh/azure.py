@@ -23,7 +23,7 @@ __all__ = ["METERS", "PRICES_URL", "parse_items", "prices_url", "refresh"]
 
 PRICES_URL = "https://prices.azure.com/api/retail/prices"
 SERVICE = "Azure Container Apps"
-DEFAULT_REGIONS = ("eastus",)
+DEFAULT_REGIONS = ("eastus", "westeurope")  # the regions the shipped table prices
 MAX_PAGES = 50  # 100 items a page; Container Apps in a handful of regions is a few pages
 
 # meterName -> (item, unit written, {unitOfMeasure: seconds in one unit})
@@ -90,8 +90,10 @@ def parse_items(items: Iterable[Any], url: str, read_on: str, regions: Iterable[
         if start > 0:  # one allowance per subscription, valued at the first region read (regions sorted)
             grant = key.replace("container_apps.", "container_apps.free.")
             grants.setdefault(grant, RefreshedGrant(grant, SERVICE, start, GRANT_UNITS[key], key, region, "per subscription", source, read_on))
-    for region in sorted(wanted - {r for _, r in tiers}):
-        notes.append(f"{region}: no Container Apps consumption meters in the response")
+    for region in sorted(wanted):
+        missing = [meter for meter, (key, _, _) in METERS.items() if (key, region) not in tiers]
+        if missing:
+            notes.append(f"{region}: no {' or '.join(repr(m) for m in missing)} meter in the response")
     return PriceFile("azure", prices, list(grants.values()), notes)
 
 

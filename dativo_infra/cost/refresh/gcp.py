@@ -97,8 +97,10 @@ def parse_skus(skus: Iterable[Any], url: str, read_on: str, regions: Iterable[st
         item = KINDS[kind][0]
         grants.append(RefreshedGrant(item.replace("cloud_run.", "cloud_run.free."), SERVICE, by_region[region], GRANT_UNITS[kind], item, region,
                                      "per billing account", source, read_on))
-    for region in sorted(wanted - {r for _, r in prices}):
-        notes.append(f"{region}: no 'Jobs CPU/Memory in {region}' SKU in the catalog")
+    for region in sorted(wanted | {r for _, r in prices}):
+        missing = [f"'Jobs {kind} in {region}'" for kind, (item, _, _) in KINDS.items() if (item, region) not in prices]
+        if missing:
+            notes.append(f"{region}: no {' or '.join(missing)} SKU in the catalog")
     return PriceFile("gcp", list(prices.values()), grants, notes)
 
 
