@@ -9,6 +9,7 @@
 """
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 from typing import Any, Optional
@@ -115,8 +116,10 @@ def _list_prices(book: Any, as_json: bool) -> None:
 
 # --tfvars and --compare-to: options added to `cost`, and `cost prices` dispatched to the command above
 
-EXTRA_HELP = ("\b\nAlso: cost --tfvars DIR (from exported variables), cost --compare-to REF (the change against a git revision or a folder),\n"
-              "cost prices --refresh --cloud CLOUD --output FILE (current prices from the public price APIs; cost prices --help).")
+EXTRA_HELP = ("\b\nAlso:\n"
+              "  cost --tfvars DIR          the estimate from exported variables (terraform export)\n"
+              "  cost ... --compare-to REF  the change against a git revision or another folder\n"
+              "  cost prices [--refresh]    the prices in use; current ones from the public price APIs")
 
 
 class _CostCommand(click.Command):
@@ -150,7 +153,7 @@ def with_extras(command: click.Command) -> click.Command:
             return run_compare(compare_to, **given)
         return base(**given)
 
-    return _CostCommand(name=command.name, params=[*command.params, *options], callback=callback, help=f"{command.help}\n\n{EXTRA_HELP}",
+    return _CostCommand(name=command.name, params=[*command.params, *options], callback=callback, help=f"{inspect.cleandoc(command.help or '')}\n\n{EXTRA_HELP}",
                         short_help=command.short_help, context_settings=command.context_settings)
 
 
