@@ -112,6 +112,25 @@ def _aligned(pairs: list[tuple[str, str]], pad: str) -> list[str]:
     return lines
 
 
+def type_of(value: Any) -> str:
+    """The narrowest Terraform type constraint that takes ``value`` unchanged (``any`` when mixed)."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, (list, tuple, dict)):
+        items = list(value.values()) if isinstance(value, dict) else list(value)
+        inner = {type_of(v) for v in items} or {"string"}
+        kind = "map" if isinstance(value, dict) else "list"
+        if len(inner) != 1:
+            return "any"  # mixed element types: a tuple or object, taken as written
+        (element,) = inner
+        return "any" if "any" in element else f"{kind}({element})"
+    return "any"
+
+
 def is_identifier(name: str) -> bool:
     """Whether ``name`` can be written bare as an argument name (a variable, a backend setting)."""
     return bool(_IDENTIFIER.match(name))

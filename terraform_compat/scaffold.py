@@ -139,22 +139,12 @@ def _declarations(variables: dict, modules: tuple[str, ...], cloud: str, runtime
                                       f'exported variables of such a job."\n  }}\n}}\n')
             blocks.append(block)
         else:
-            typ = _type_of(value)
+            typ = hcl.type_of(value)
             warnings.append(f"terraform.variables.{name} is declared by no module of the family: the root declares it "
                             f"({typ}) so the exported file loads, and passes it nowhere")
             blocks.append(f'variable "{name}" {{\n  description = "The job\'s own terraform.variables.{name}: no module of the family '
                           f'declares it."\n  type        = {typ}\n}}\n')
     return blocks, warnings
-
-
-def _type_of(value: object) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "any"
 
 
 def _main_tf(resolved: ResolvedJob, variables: dict, modules: tuple[str, ...], source_base: Optional[str]) -> str:

@@ -22,6 +22,8 @@ import warnings
 from pathlib import Path
 from typing import Any, Optional
 
+from terraform_compat import hcl
+
 from .conftest import TERRAFORM
 
 ENV = {**os.environ, "CHECKPOINT_DISABLE": "1", "TF_IN_AUTOMATION": "1", "TF_INPUT": "0"}
@@ -40,23 +42,7 @@ def terraform_missing(what: str) -> bool:
     return True
 
 
-def type_of(value: Any) -> str:
-    """The narrowest Terraform type constraint that takes ``value`` unchanged (``any`` when mixed)."""
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, (list, tuple, dict)):
-        items = list(value.values()) if isinstance(value, dict) else list(value)
-        inner = {type_of(v) for v in items} or {"string"}
-        kind = "map" if isinstance(value, dict) else "list"
-        if len(inner) != 1:
-            return "any"  # mixed element types: a tuple or object, taken as written
-        (element,) = inner
-        return "any" if "any" in element else f"{kind}({element})"
-    return "any"
+type_of = hcl.type_of  # the narrowest Terraform type constraint that takes a value unchanged
 
 
 def declarations(values: dict[str, Any], types: Optional[dict[str, str]] = None) -> str:

@@ -29,20 +29,22 @@ def unquote(text: str) -> str:
     return text[1:-1] if len(text) >= 2 and text[0] == text[-1] == '"' else text
 
 
-def _expression(value: Any) -> str:
-    """A call argument as python-hcl2 parsed it (raw) → expression text."""
-    if isinstance(value, str):
-        return f"({value[2:-1]})" if value.startswith("${") and value.endswith("}") else value
+def to_expr(value: Any) -> str:
+    """A value as python-hcl2 parsed it (raw) → Terraform expression text."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
         return "null"
     if isinstance(value, (int, float)):
         return repr(value)
+    if isinstance(value, str):
+        if value.startswith("${") and value.endswith("}"):
+            return f"({value[2:-1]})"
+        return value  # a quoted string (template): as written
     if isinstance(value, list):
-        return "[" + ", ".join(_expression(v) for v in value) + "]"
+        return "[" + ", ".join(to_expr(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f'"{unquote(k)}" = {_expression(v)}' for k, v in value.items() if not k.startswith("__")) + "}"
+        return "{" + ", ".join(f'"{unquote(k)}" = {to_expr(v)}' for k, v in value.items() if not k.startswith("__")) + "}"
     raise TypeError(value)
 
 
@@ -97,9 +99,9 @@ def _substitution(module: str, call: str, sub: str, args: dict):
         if kind == "local":
             return f"local.{call}_{name}"
         if name in args:
-            return _expression(args[name])
+            return to_expr(args[name])
         assert name in defaults, f"{module}: module {call} ({sub}) needs {name}, which the call does not pass"
-        return _expression(defaults[name])
+        return to_expr(defaults[name])
 
     return replace
 

@@ -43,28 +43,8 @@ def parsed(module: str) -> dict[str, Any]:
     return tfmodules.blocks(module)
 
 
-def _unquote(key: str) -> str:
-    return key[1:-1] if len(key) >= 2 and key[0] == key[-1] == '"' else key
-
-
-def to_expr(value: Any) -> str:
-    """A value as python-hcl2 parsed it → Terraform expression text."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        if value.startswith("${") and value.endswith("}"):
-            return f"({value[2:-1]})"
-        return value  # a quoted string (template): as written
-    if isinstance(value, list):
-        return "[" + ", ".join(to_expr(v) for v in value) + "]"
-    if isinstance(value, dict):
-        items = [(k, v) for k, v in value.items() if not k.startswith("__")]
-        return "{" + ", ".join(f'"{_unquote(k)}" = {to_expr(v)}' for k, v in items) + "}"
-    raise TypeError(value)
+_unquote = tfmodules.unquote
+to_expr = tfmodules.to_expr  # a value as python-hcl2 parsed it → Terraform expression text
 
 
 def block(module: str, kind: str, typ: str, name: str) -> dict:
