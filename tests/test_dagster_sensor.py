@@ -68,6 +68,7 @@ def test_exactly_the_changed_stacks_run(fleet):
     [request] = fleet.tick()[0]
     digest = json.loads(fleet.cursor)["stacks"]["acme-prod"]
     assert request.partition_key == "acme-prod" and request.run_key == f"acme-prod:{digest}:1"
+    assert "dativo/git-revision" not in request.tags  # not a repository (tmp_path)
     assert request.tags == {"dativo/stack": "acme-prod", "dativo/tenant": "acme", "dativo/environment": "prod", "dativo/operation": "up",
                             "dativo/gcp-project": "acme-project", "dativo/files": digest}
     assert fleet.launched() == []  # launched once, not on every tick
@@ -89,6 +90,24 @@ def test_exactly_the_changed_stacks_run(fleet):
     requests = fleet.tick()[0]
     assert [r.partition_key for r in requests] == ["acme-prod", "globex-prod"]
     assert {r.run_key.rsplit(":", 1)[1] for r in requests} == {"6"}  # the sixth tick that ran something
+
+
+def test_a_jobs_folder_in_git_labels_the_runs_with_its_commit(fleet):
+    import subprocess
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", "-C", str(fleet.root), "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+                              capture_output=True, text=True, check=True)
+        return done.stdout.strip()
+
+    git("init", "-q")
+    git("add", "-A")
+    git("commit", "-q", "-m", "jobs")
+    assert fleet.launched() == []  # a checkout that leaves the files as they were is no change
+    fleet.edit("jobs/globex/postgres_orders_aws.yaml")
+    git("commit", "-q", "-am", "edit")
+    [request] = fleet.tick()[0]
+    assert request.partition_key == "globex-staging" and request.tags["dativo/git-revision"] == git("rev-parse", "HEAD")
 
 
 def test_the_cursor_survives_a_restart(fleet):

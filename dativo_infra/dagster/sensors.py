@@ -20,7 +20,7 @@ import dagster as dg
 
 from .assets import FLEET_JOB_NAME, OPERATION_JOB_NAMES, PARTITIONS_NAME, DativoFleet
 from .stacks import FleetStacks, find_stacks, run_tags
-from .watch import Cursor, stack_digests
+from .watch import Cursor, git_revision, stack_digests
 
 __all__ = ["auto_apply_sensor", "stack_partitions_sensor"]
 
@@ -86,8 +86,10 @@ def auto_apply_sensor(context: dg.SensorEvaluationContext, dativo: DativoFleet) 
     if not launch:
         return dg.SkipReason(f"no change to run ({len(busy)} waiting for a run to finish)" if busy else "no job file changed")
     seq = cursor.seq + 1
+    revision = git_revision(settings.jobs_folder())
+    extra = {"dativo/git-revision": revision} if revision else {}
     requests = [dg.RunRequest(run_key=f"{key}:{digests[key]}:{seq}", partition_key=key,
-                              tags={**run_tags(found.stacks[key], settings.mode, project), "dativo/files": digests[key]})
+                              tags={**run_tags(found.stacks[key], settings.mode, project), "dativo/files": digests[key], **extra})
                 for key in launch]
     after = Cursor(seq, {**cursor.stacks, **{key: digests[key] for key in launch}})
     return dg.SensorResult(run_requests=requests, cursor=after.dumps(), dynamic_partitions_requests=_add_missing(context, launch))

@@ -25,7 +25,7 @@ from ..errors import ConfigError
 from ..fleet import StackRef
 from .stacks import FleetStacks
 
-__all__ = ["CURSOR_VERSION", "Cursor", "stack_digests"]
+__all__ = ["CURSOR_VERSION", "Cursor", "git_revision", "stack_digests"]
 
 CURSOR_VERSION = 1
 DIGEST_CHARS = 16  # 64 bits of SHA-256: enough to tell two versions of one stack's files apart
@@ -145,3 +145,27 @@ def stack_digests(found: FleetStacks, project: Any, assets_dir: Optional[str] = 
     # files listed for several tenants name none plainly: shared or unparseable ones, the only ones read twice here
     unscoped = {path for path, names in tenants.items() if len(names) > 1}
     return {key: _stack_digest(ref, project, assets, files, unscoped) for key, ref in sorted(found.stacks.items())}
+
+
+_REVISION = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")  # SHA-1 or SHA-256 object names
+
+
+def git_revision(folder: str) -> Optional[str]:
+    """The commit checked out where ``folder`` is, when it is in a git repository (for the runs' tags); else None.
+
+    Only a label: what changed is told by the files' content, which a checkout without
+    history (an image, a sync) has too. No shell; a git that hangs is given up on.
+    """
+    import shutil
+    import subprocess
+
+    git = shutil.which("git")
+    if git is None or not os.path.isdir(folder):
+        return None
+    try:
+        done = subprocess.run([git, "-C", folder, "rev-parse", "--verify", "--quiet", "HEAD"], capture_output=True, text=True, timeout=10,
+                              stdin=subprocess.DEVNULL, env={**os.environ, "GIT_TERMINAL_PROMPT": "0"})
+    except (OSError, subprocess.SubprocessError):
+        return None
+    revision = done.stdout.strip()
+    return revision if done.returncode == 0 and _REVISION.match(revision) else None
