@@ -119,10 +119,11 @@ class ExportResult:
     backend: Optional[str] = None
     module: dict = field(default_factory=dict)
     warnings: list = field(default_factory=list)  # the tag policy's warn findings (dicts, with the rendered "line")
+    modules: list = field(default_factory=list)  # the family's modules a root calls with this file (Kubernetes: two)
 
     def as_dict(self) -> dict:
         return {"job": self.job, "tenant": self.tenant, "environment": self.environment, "output": self.output, "backend_config": self.backend,
-                **self.module, **({"warnings": [{k: v for k, v in w.items() if k != "line"} for w in self.warnings]} if self.warnings else {})}
+                **self.module, "modules": self.modules, **({"warnings": [{k: v for k, v in w.items() if k != "line"} for w in self.warnings]} if self.warnings else {})}
 
 
 @dataclass
@@ -142,7 +143,9 @@ def prepare_export(resolved: ResolvedJob, output: str, fmt: str = "hcl", backend
     if backend_config and backend_text is None:
         raise ExportError([Problem(job.path, "--backend-config was given but the job has no terraform.backend_config", field="infrastructure.terraform.backend_config")])
     warnings = [f.as_dict() | {"line": f.render()} for f in resolved.warnings]
-    return Prepared(ExportResult(job.name, job.tenant, job.environment, output, backend_config, module_reference(job), warnings), text, backend_text)
+    modules = list(job_modules(job.runtime, job.infrastructure.provider)) if job.infrastructure and job.runtime else []
+    return Prepared(ExportResult(job.name, job.tenant, job.environment, output, backend_config, module_reference(job), warnings, modules),
+                    text, backend_text)
 
 
 def write_export(prepared: Prepared) -> ExportResult:

@@ -137,7 +137,10 @@ def test_json_report_names_module_and_workspace(cli, tmp_path):
     (entry,) = report["exported"]
     assert entry["workspace"] == "acme-prod"
     assert entry["module_source"] == "./terraform_compat/modules/aws-ecs-job"
+    assert entry["modules"] == ["aws-ecs-job"]  # what a root calls with the file (a Kubernetes job: two, see below)
     assert entry["backend_config"] == str(tmp_path / "b.hcl")
+    code, out, _ = cli("terraform", "export", "--config", JOBS / "acme" / "salesforce_accounts_gke.yaml", "--output", tmp_path / "k.tfvars", "--json")
+    assert code == 0 and json.loads(out)["exported"][0]["modules"] == ["kubernetes-job", "kubernetes-identity-gcp"]
     assert "# workspace: acme-prod" in (tmp_path / "t.tfvars").read_text()
 
 
