@@ -46,6 +46,9 @@ demo: install
 	@echo "== tag coverage of every stack: taggable resources carrying every required tag; untaggable ones and their parent"
 	$(CLI) plan --all --parallel 2 --coverage --policy examples/policies/baseline.yaml | grep -v '^  untagged'
 	@echo
+	@echo "== estimated monthly cost of every job before anything is deployed, rolled up by cost center (docs/cost.md)"
+	$(CLI) cost --all --by dativo:cost-center
+	@echo
 	@echo "== the fleet's AWS tag keys, and the Cost Explorer activation requests"
 	$(CLI) tags activation --provider aws | tail -n 8
 	@echo
