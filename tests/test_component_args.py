@@ -37,6 +37,8 @@ def conforms(value: object, hint: object) -> bool:
         return isinstance(value, list) and all(conforms(item, args[0]) for item in value)
     if origin is dict:
         return isinstance(value, dict) and all(conforms(k, args[0]) and conforms(v, args[1]) for k, v in value.items())
+    if origin is typing.Union:  # Optional[X]: X or None
+        return any(conforms(value, arg) for arg in args)
     if hint is bool:
         return isinstance(value, bool)
     if hint in (int, float):
