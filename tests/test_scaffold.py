@@ -134,35 +134,57 @@ def module_calls(root: Path) -> dict[str, tuple[str, dict]]:
     return out
 
 
-def test_each_module_gets_what_it_declares_and_terraform_reads_it(roots, tmp_path):
-    """No undeclared and no missing variable for any module, types equal to the root's; then each module's own
-    variables.tf reads the values it receives (types, validation blocks)."""
+def module_problems(root: Path, workdir: Path) -> list[str]:
+    """No undeclared and no missing variable for any module of the root, types equal to the root's; then each module's
+    own variables.tf (with its provider-free locals) reads the values it receives: types and validation blocks."""
     problems = []
-    for i, root in enumerate(roots):
-        declared_at_root = module_variables(root)
-        values = root_values(root)
-        calls = module_calls(root)
-        for call, (module, args) in calls.items():
-            declared = module_variables(MODULES_DIR / module)
-            where = f"{root.name}: module.{call} ({module})"
-            problems += [f"{where}: passes {n}, which it does not declare" for n in args if n not in declared]
-            problems += [f"{where}: leaves required {n} unset" for n, v in declared.items() if v.required and n not in args]
-            passed = {}
-            for name, value in args.items():
-                if value == f"${{var.{name}}}":
-                    if declared_at_root[name].type != declared[name].type:
-                        problems.append(f"{where}: {name} is {declared_at_root[name].type} at the root, {declared[name].type} in the module")
-                    passed[name] = values[name]
-                else:
-                    other, _, output = str(value).removeprefix("${module.").removesuffix("}").partition(".")
-                    assert output == name and name in module_outputs(MODULES_DIR / calls[other][0]), (where, name, value)
-            folder = tmp_path / f"{i}-{call}"
-            folder.mkdir()
-            shutil.copy(MODULES_DIR / module / "variables.tf", folder / "variables.tf")
-            (folder / "locals.tf").write_text("locals {\n" + "".join(f"  {k} = {v}\n" for k, v in vp.pure_locals(module).items()) + "}\n",
-                                              encoding="utf-8")
-            (folder / "terraform.tfvars.json").write_text(json.dumps(passed), encoding="utf-8")
-            assert json.loads(console(folder, "jsonencode(var.name_prefix)").strip().splitlines()[-1]) == json.dumps(values["name_prefix"])
+    declared_at_root = module_variables(root)
+    values = root_values(root)
+    calls = module_calls(root)
+    for call, (module, args) in calls.items():
+        declared = module_variables(MODULES_DIR / module)
+        where = f"{root}: module.{call} ({module})"
+        problems += [f"{where}: passes {n}, which it does not declare" for n in args if n not in declared]
+        problems += [f"{where}: leaves required {n} unset" for n, v in declared.items() if v.required and n not in args]
+        passed = {}
+        for name, value in args.items():
+            if value == f"${{var.{name}}}":
+                if declared_at_root[name].type != declared[name].type:
+                    problems.append(f"{where}: {name} is {declared_at_root[name].type} at the root, {declared[name].type} in the module")
+                passed[name] = values[name]
+            else:
+                other, _, output = str(value).removeprefix("${module.").removesuffix("}").partition(".")
+                assert output == name and name in module_outputs(MODULES_DIR / calls[other][0]), (where, name, value)
+        folder = workdir / call
+        folder.mkdir(parents=True)
+        shutil.copy(MODULES_DIR / module / "variables.tf", folder / "variables.tf")
+        (folder / "locals.tf").write_text("locals {\n" + "".join(f"  {k} = {v}\n" for k, v in vp.pure_locals(module).items()) + "}\n",
+                                          encoding="utf-8")
+        (folder / "terraform.tfvars.json").write_text(json.dumps(passed), encoding="utf-8")
+        assert json.loads(console(folder, "jsonencode(var.name_prefix)").strip().splitlines()[-1]) == json.dumps(values["name_prefix"])
+    return problems
+
+
+def test_each_module_gets_what_it_declares_and_terraform_reads_it(roots, tmp_path):
+    problems = [p for i, root in enumerate(roots) for p in module_problems(root, tmp_path / str(i))]
+    assert not problems, "\n".join(problems)
+
+
+def test_variant_jobs_scaffold_roots_terraform_reads(cli, tmp_path):
+    """The value-parity variants (every runtime on its clouds x region in the job or only in the stack file x
+    Kubernetes requests given or not, created buckets, keys, schedules): each root formats, loads its tfvars, and
+    feeds each module values its variables.tf takes."""
+    from .test_value_parity import RUNTIMES, variant_project
+
+    project = variant_project(tmp_path / "projects", "stack")
+    report = scaffold(cli, "--all", str(project / "jobs"), "--project-dir", str(project), "--output-dir", str(tmp_path / "out"),
+                      "--module-source-base", LOCAL)
+    found = [Path(r["directory"]) for r in report["roots"]]
+    assert len(found) == len(RUNTIMES) * 2 * 2
+    problems = []
+    for i, root in enumerate(found):
+        problems += [f"{p}: not formatted" for p in sorted(root.iterdir()) if p.suffix in (".tf", ".tfvars") and fmt_check(p) is not None]
+        problems += module_problems(root, tmp_path / "tf" / str(i))
     assert not problems, "\n".join(problems)
 
 

@@ -344,25 +344,31 @@ def variant_name(runtime: str, region_in_job: bool, image_source: str, requests:
     return f"{runtime}_{'rjob' if region_in_job else 'rstack'}_{image_source}_{'req' if requests else 'plain'}"
 
 
+def variant_project(root: Path, source: str) -> Path:
+    """The project of one image source: Pulumi.yaml, its stack file and every runtime × region × requests job; its folder."""
+    project_dir = root / source
+    jobs_dir = project_dir / "jobs"
+    jobs_dir.mkdir(parents=True)
+    (project_dir / "Pulumi.yaml").write_text("name: dativo-infra\nruntime: python\n", encoding="utf-8")
+    config = {"dativo-infra:tenant": TENANT, "dativo-infra:environment": ENV, "gcp:project": "vp-project", **STACK_REGIONS,
+              "dativo-infra:image": IMAGES["stack"]}  # always set: the job's image and the flag must win over it
+    (project_dir / f"Pulumi.{TENANT}-{ENV}.yaml").write_text(yaml.safe_dump({"config": config}), encoding="utf-8")
+    for runtime in RUNTIMES:
+        for region_in_job in (True, False):
+            for requests in (True, False):
+                name = variant_name(runtime, region_in_job, source, requests)
+                text = yaml.safe_dump(variant_job(runtime, region_in_job, source, requests), sort_keys=False)
+                (jobs_dir / f"{name}.yaml").write_text(text, encoding="utf-8")
+    return project_dir
+
+
 def variant_cases(root: Path) -> list[Case]:
     """One project per image source (the flag is a project setting); each holds every runtime × region × requests."""
     cases = []
     for source in IMAGES:
-        project_dir = root / source
-        jobs_dir = project_dir / "jobs"
-        jobs_dir.mkdir(parents=True)
-        (project_dir / "Pulumi.yaml").write_text("name: dativo-infra\nruntime: python\n", encoding="utf-8")
-        config = {"dativo-infra:tenant": TENANT, "dativo-infra:environment": ENV, "gcp:project": "vp-project", **STACK_REGIONS,
-                  "dativo-infra:image": IMAGES["stack"]}  # always set: the job's image and the flag must win over it
-        (project_dir / f"Pulumi.{TENANT}-{ENV}.yaml").write_text(yaml.safe_dump({"config": config}), encoding="utf-8")
-        for runtime in RUNTIMES:
-            for region_in_job in (True, False):
-                for requests in (True, False):
-                    name = variant_name(runtime, region_in_job, source, requests)
-                    text = yaml.safe_dump(variant_job(runtime, region_in_job, source, requests), sort_keys=False)
-                    (jobs_dir / f"{name}.yaml").write_text(text, encoding="utf-8")
+        project_dir = variant_project(root, source)
         flags = Flags(image=IMAGES["flag"] if source in ("flag", "job") else None)
-        context = replace(Project(str(project_dir), flags).context(TENANT, ENV), jobs_dir=str(jobs_dir))
+        context = replace(Project(str(project_dir), flags).context(TENANT, ENV), jobs_dir=str(project_dir / "jobs"))
         cases += stack_cases(f"variant/{source}", context)
     return cases
 
