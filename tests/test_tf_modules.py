@@ -382,9 +382,10 @@ def test_every_module_has_an_example():
 
 
 @pytest.mark.parametrize("example", EXAMPLES)
-def test_example_passes_every_module_variable_through(example):
-    """Each variable of each module called is set: from the root variable of the same name (declared with the
-    module's type; without a default when a module requires it), or from the other module's output of that name."""
+def test_example_passes_its_modules_what_they_declare(example):
+    """Each module called gets only variables it declares and every one it requires: from the root variable of the
+    same name (declared with the module's type and requiredness), or from the other module's output of that name.
+    A module variable the example job does not export keeps the module's default."""
     root = module_variables(EXAMPLES_DIR / example)  # the example's variables.tf
     calls = module_calls(example)
     links = wired(example)
@@ -392,48 +393,60 @@ def test_example_passes_every_module_variable_through(example):
     problems = []
     for call, (module, args) in calls.items():
         declared = variables[module]
-        if set(args) != set(declared):
-            problems.append(f"examples/{example}: module.{call} sets {sorted(set(args) - set(declared))} that {module} does not "
-                            f"declare and leaves {sorted(set(declared) - set(args))} unset")
-        for name, var in declared.items():
+        problems += [f"examples/{example}: module.{call} sets {name}, which {module} does not declare" for name in sorted(set(args) - set(declared))]
+        problems += [f"examples/{example}: module.{call} leaves required {name} unset" for name, var in declared.items()
+                     if var.required and name not in args]
+        for name in sorted(set(args) & set(declared)):
             if (call, name) in links:
                 source_call, output = links[(call, name)].split(".")
                 assert output == name, f"examples/{example}: module.{call}.{name} is set from {links[(call, name)]}"
                 assert name in module_outputs(MODULES_DIR / calls[source_call][0]), (example, call, name)
                 continue
-            if args.get(name) != f"${{var.{name}}}":
-                problems.append(f"examples/{example}: module.{call}.{name} is {args.get(name)!r}, not var.{name}")
-            if name not in root:
+            if args[name] != f"${{var.{name}}}":
+                problems.append(f"examples/{example}: module.{call}.{name} is {args[name]!r}, not var.{name}")
+            elif name not in root:
                 problems.append(f"examples/{example}/variables.tf does not declare {name}")
-                continue
-            if root[name].type != var.type:
-                problems.append(f"examples/{example}: {name} is {root[name].type} at the root, {var.type} in {module}")
-    # a root variable is required exactly when a module it is passed to requires it, or (passed to none: an exported
-    # variable no module uses) when root_variables.tf requires it
+            elif root[name].type != declared[name].type:
+                problems.append(f"examples/{example}: {name} is {root[name].type} at the root, {declared[name].type} in {module}")
+            elif root[name].required != any(variables[m][name].required for m, a in calls.values() if a.get(name) == f"${{var.{name}}}"):
+                problems.append(f"examples/{example}: {name} is {'required' if root[name].required else 'optional'} at the root, "
+                                "not as the modules it is passed to (required when one requires it)")
+    # a root variable passed to no module is an exported variable no module uses: declared as root_variables.tf does
     root_only = module_variables(readme_tables.ROOT_VARIABLES)
     for name, var in root.items():
-        requiring = [m for m, args in calls.values() if args.get(name) == f"${{var.{name}}}" and variables[m][name].required]
-        passed = any(args.get(name) == f"${{var.{name}}}" for _, args in calls.values())
-        if not passed and name in root_only:
-            requiring = ["root_variables.tf"] if root_only[name].required else []
-        if var.required != bool(requiring):
-            problems.append(f"examples/{example}: {name} is {'required' if var.required else 'optional'} at the root, "
-                            f"required by {requiring or 'no module'}")
+        if not any(args.get(name) == f"${{var.{name}}}" for _, args in calls.values()):
+            if name not in root_only or (var.type, var.required) != (root_only[name].type, root_only[name].required):
+                problems.append(f"examples/{example}: {name} is passed to no module and not declared as in root_variables.tf")
     assert not problems, "\n".join(problems)
+
+
+def test_examples_are_what_scaffold_writes_for_their_jobs():
+    from terraform_compat import example_roots
+
+    stale = example_roots.stale_files()
+    assert not stale, f"stale examples {[str(p.relative_to(ROOT)) for p in stale]}: run {example_roots.REGENERATE}"
+
+
+def example_blocks(example: str) -> dict[str, list]:
+    """Every .tf file of the example, parsed and merged (main.tf, providers.tf, backend.tf, variables.tf, moved.tf)."""
+    out: dict[str, list] = {}
+    for path in sorted((EXAMPLES_DIR / example).glob("*.tf")):
+        for key, value in load(path).items():
+            out.setdefault(key, []).extend(value)
+    return out
 
 
 @pytest.mark.parametrize("example", EXAMPLES)
 def test_example_has_providers_and_a_partial_backend(example):
-    parsed = load(EXAMPLES_DIR / example / "main.tf")
-    (terraform,) = parsed["terraform"]
-    (backend,) = terraform["backend"]
+    parsed = example_blocks(example)
+    (backend,) = [b for block in parsed["terraform"] for b in block.get("backend", [])]
     ((kind, settings),) = list(body_of(backend))
     assert kind in ("s3", "gcs", "azurerm") and not [k for k in settings if not k.startswith("__")]
     calls = module_calls(example)
     providers = {name for block in parsed["provider"] for name, _ in body_of(block)}
     module_providers = {name for module, _ in calls.values() for name in required_providers(module)}
     assert providers == module_providers
-    root_required = {name for block in terraform["required_providers"] for name, _ in body_of(block)}
+    root_required = {name for terraform in parsed["terraform"] for block in terraform.get("required_providers", []) for name, _ in body_of(block)}
     assert root_required == module_providers
     # the outputs of the modules, but those wired into the other module
     outputs = {name: body["value"] for block in parsed["output"] for name, body in body_of(block)}
