@@ -64,11 +64,14 @@ unit: install
 # Static checks of the Terraform modules that run without provider downloads (terraform_compat/README.md).
 TERRAFORM ?= terraform
 TF_DIR    := terraform_compat
-lint: $(LINT_STAMP)
+lint: $(LINT_STAMP) install
 	@echo "== terraform fmt -check -recursive $(TF_DIR): $$(find $(TF_DIR) -name '*.tf' | wc -l | tr -d ' ') files"
 	@$(TERRAFORM) fmt -check -recursive -diff $(TF_DIR) && echo "   all formatted"
 	@echo "== checkov --framework terraform over $(TF_DIR)/modules: $$(ls -d $(TF_DIR)/modules/*/ | wc -l | tr -d ' ') modules (skips are inline, with reasons)"
 	@$(LINT_VENV)/bin/checkov --directory $(TF_DIR)/modules --framework terraform --compact --quiet --skip-download
+	@echo "== checkov over the roots dativo-infra terraform scaffold writes for every example job (local module sources: checkov follows the calls)"
+	@rm -rf build/scaffold-lint && $(CLI) terraform scaffold --all jobs --output-dir build/scaffold-lint --module-source-base $(CURDIR)/$(TF_DIR)/modules > /dev/null
+	@$(LINT_VENV)/bin/checkov --directory build/scaffold-lint --framework terraform --compact --quiet --skip-download
 
 # ruff and mypy over the Python sources (pyproject.toml: [tool.ruff], [tool.mypy] with its strict modules).
 PY_SOURCES := dativo_infra terraform_compat

@@ -34,7 +34,10 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def test_every_module_is_covered():
-    assert sorted(CASES) == sorted(p.name for p in MODULES.iterdir() if (p / "variables.tf").is_file())
+    # the storage submodules (aws/gcp/azure-job-storage) get their caller's tags, checked there: no policy keys of their own
+    storage = sorted(p.name for p in MODULES.iterdir() if p.name.endswith("-job-storage"))
+    assert storage and all("required_tag_keys" not in (MODULES / m / "variables.tf").read_text() for m in storage)
+    assert sorted(CASES) == sorted(p.name for p in MODULES.iterdir() if (p / "variables.tf").is_file() and p.name not in storage)
 
 
 def _block(text: str, name: str) -> str:
