@@ -37,6 +37,9 @@ demo: install
 	@echo "== Terraform variables of every example (build/tfvars)"
 	$(CLI) terraform export --all jobs --output-dir build/tfvars
 	@echo
+	@echo "== a ready Terraform root configuration per example job (build/roots), modules pinned to the family's version"
+	$(CLI) terraform scaffold --all jobs --output-dir build/roots
+	@echo
 	@echo "== offline plan of every example tenant stack (the Pulumi program under the SDK's mock runtime)"
 	$(CLI) plan --all --parallel 2 --output-dir build/plans
 	@echo
