@@ -38,7 +38,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any, Optional
@@ -256,6 +256,8 @@ class _Task:
     project_dir: str = "."  # where Pulumi.yaml and the stack files are
     policy: Optional[str] = None  # --policy
     coverage: bool = False  # plan --coverage
+    # plan: the stack's context and jobs, resolved by the parent while the template loaded the SDKs (pickled; see _prepare)
+    prepared: Optional[bytes] = field(default=None, compare=False, repr=False)
 
 
 # -- in the worker process ----------------------------------------------------------------------------------
@@ -273,6 +275,7 @@ def _worker_main(conn, operation: str) -> None:
     """
     modules = len(sys.modules)
     warm = False
+    projects: dict = {}  # the fleet's project folder, read once per worker (its Pulumi.yaml, its stack files' shared buckets)
     try:
         if operation == "plan":
             gc.disable()
@@ -287,7 +290,7 @@ def _worker_main(conn, operation: str) -> None:
                 break
             if task.operation == "plan" and not warm:
                 gc.disable()
-            record = _run_task(task, announce=lambda stack, pid: conn.send(("start", stack, pid)))
+            record = _run_task(task, announce=lambda stack, pid: conn.send(("start", stack, pid)), projects=projects)
             if len(sys.modules) != modules:  # this stack loaded modules (SDKs): they stay until the worker ends
                 gc.freeze()
                 modules = len(sys.modules)
@@ -305,22 +308,60 @@ def _worker_main(conn, operation: str) -> None:
         os._exit(0)
 
 
-def _settings(task: _Task):
-    """The stack's context: its stack file under the fleet's flags (one Project per stack: a worker runs many)."""
+def _settings(task: _Task, projects: Optional[dict] = None):
+    """The stack's context: its stack file under the fleet's flags.
+
+    ``projects``: the projects this process has read, by folder and flags (the
+    same for every stack of a fleet), so ``Pulumi.yaml`` is parsed once, not once
+    per stack. A fleet's processes live for one run: an edit between runs is seen.
+    """
     from .stack import Flags, Project
 
-    flags = Flags(image=task.image, jobs_dir=task.jobs_dir, assets_dir=task.assets_dir, variables=dict(task.variables), policy=task.policy)
-    return Project(task.project_dir, flags).context(task.stack.tenant, task.stack.environment)
+    key = (task.project_dir, task.image, task.jobs_dir, task.assets_dir, task.variables, task.policy)
+    project = (projects or {}).get(key)
+    if project is None:
+        flags = Flags(image=task.image, jobs_dir=task.jobs_dir, assets_dir=task.assets_dir, variables=dict(task.variables), policy=task.policy)
+        project = Project(task.project_dir, flags)
+        if projects is not None:
+            projects[key] = project
+    return project.context(task.stack.tenant, task.stack.environment)
 
 
-def _plan(task: _Task, record: StackRecord) -> None:
+def _prepare(task: _Task, projects: dict) -> Optional[bytes]:
+    """The stack's context and its jobs, resolved and pickled for a worker (in the parent); None if they cannot be.
+
+    The jobs are resolved with the context the program will read back from the
+    stack config (:func:`~dativo_infra.program.program_context`), which checks it
+    is its own before using them. A stack whose files or settings have problems is
+    left to the worker, which reports them exactly as it always has.
+    """
+    import pickle
+
+    from .program import load_stack_jobs, program_context
+
+    try:
+        context = _settings(task, projects)
+        resolved_with = program_context(context)
+        jobs = load_stack_jobs(resolved_with, task.stack.files, task.stack.buckets)
+        return pickle.dumps((context, resolved_with, jobs), protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # noqa: BLE001 - only a head start: the worker does it again and reports what is wrong
+        return None
+
+
+def _plan(task: _Task, record: StackRecord, projects: Optional[dict] = None) -> None:
     import json
+    import pickle
 
     from .plan import plan_stack
 
-    context = _settings(task)
+    resolved = None
+    if task.prepared is not None:
+        context, resolved_with, jobs = pickle.loads(task.prepared)
+        resolved = (resolved_with, jobs)
+    else:
+        context = _settings(task, projects)
     with _event_loop():
-        plan = plan_stack(context, task.stack.files, task.stack.buckets)
+        plan = plan_stack(context, task.stack.files, task.stack.buckets, resolved=resolved)
     record.warnings = [w["line"] for w in plan.warnings]
     if task.coverage:
         from .policy import coverage, load_policy
@@ -354,7 +395,7 @@ def _event_loop():
         asyncio.set_event_loop(None)
 
 
-def _automation(task: _Task, record: StackRecord) -> None:
+def _automation(task: _Task, record: StackRecord, projects: Optional[dict] = None) -> None:
     from . import automation
 
     options = task.options or automation.StackOptions()
@@ -366,14 +407,14 @@ def _automation(task: _Task, record: StackRecord) -> None:
             out.write(line if line.endswith("\n") else line + "\n")
             out.flush()
 
-        result = getattr(automation, task.operation)(_settings(task), options, on_output=on_output)
+        result = getattr(automation, task.operation)(_settings(task, projects), options, on_output=on_output)
     record.changes = dict(result.changes)
     record.summary = result.summary
     record.kept = list(result.kept)
     record.notes.extend(result.notes)
 
 
-def _run_task(task: _Task, announce: Optional[Callable[[StackRef, int], Any]] = None) -> StackRecord:
+def _run_task(task: _Task, announce: Optional[Callable[[StackRef, int], Any]] = None, projects: Optional[dict] = None) -> StackRecord:
     """One stack, in a worker: never raises, every failure becomes the record's errors."""
     pid = os.getpid()
     record = StackRecord(task.stack.tenant, task.stack.environment, task.operation, ok=False, pid=pid)
@@ -382,7 +423,7 @@ def _run_task(task: _Task, announce: Optional[Callable[[StackRef, int], Any]] = 
         announce(task.stack, pid)
     clock = time.perf_counter()
     try:
-        (_plan if task.operation == "plan" else _automation)(task, record)
+        (_plan if task.operation == "plan" else _automation)(task, record, projects)
         record.ok = True
     except DativoError as exc:  # StackError is not one, but carries .problems the same way
         record.errors = [p.as_dict() for p in exc.problems]
@@ -565,6 +606,7 @@ class _Template:
         self.process.start()
         child.close()
         self.preloaded = False
+        self.asked = False  # a fork was asked for and not yet answered
 
     def preload(self, runtimes: Optional[Iterable[str]]) -> None:
         """Have the template load the SDKs of ``runtimes`` (None: of every runtime) before it forks a worker."""
@@ -577,13 +619,24 @@ class _Template:
             except (OSError, ValueError):  # it has died: the next fork() fails and workers are spawned instead
                 pass
 
+    def ask(self) -> None:
+        """Ask for a worker, answered once the template has loaded everything (:meth:`fork` takes it)."""
+        self.preload(None)
+        if not self.asked:
+            self.conn.send(("fork", None))
+            self.asked = True
+
+    def loading(self) -> bool:
+        """Whether the worker asked for is not ready yet (the template is still importing)."""
+        return self.asked and not self.conn.poll(0)
+
     def fork(self) -> _ForkedWorker:
         """A new worker (waits for the template to have loaded everything). Raises OSError or EOFError if it cannot."""
         from multiprocessing.connection import Connection
         from multiprocessing.reduction import recv_handle
 
-        self.preload(None)
-        self.conn.send(("fork", None))
+        self.ask()
+        self.asked = False
         if not self.conn.poll(TEMPLATE_TIMEOUT):  # its imports hang: never let the fleet hang with them
             raise OSError(f"the template process did not answer within {TEMPLATE_TIMEOUT} s")
         kind, value = self.conn.recv()
@@ -649,6 +702,27 @@ class Workers:
             runtimes = [s.runtimes for s in stacks]
             self.template.preload(None if any(r is None for r in runtimes) else {x for r in runtimes if r for x in r})
 
+    def prepare(self, tasks: list[_Task]) -> list[_Task]:
+        """``tasks``, as many as possible prepared (:func:`_prepare`) in this process while the template loads the SDKs.
+
+        Resolving a stack's jobs needs no SDK, and without this the other core idles
+        while the template imports them. It stops as soon as the first worker is
+        ready, so it never delays one; stacks left unprepared are resolved by their worker.
+        """
+        if self.template is None or self.operation != "plan":
+            return tasks
+        try:
+            self.template.ask()
+        except (OSError, ValueError):  # the template died: new() falls back to spawning
+            return tasks
+        projects: dict = {}
+        done = []
+        for task in tasks:
+            if not self.template.loading():
+                break
+            done.append(replace(task, prepared=_prepare(task, projects)))
+        return done + tasks[len(done):]
+
     def take(self) -> Optional[_Worker]:
         return self.idle.pop(0) if self.idle else None
 
@@ -712,6 +786,8 @@ def run_fleet(operation: str, stacks: Iterable[StackRef], *, jobs_dir: str = "jo
     # no workers given: set up for as many as this fleet can keep busy (none started for no stack)
     source = workers if workers is not None else Workers(min(parallel, len(stacks)), operation)
     source.preload(stacks)
+    if parallel > 1:  # a second core is allowed: use it while the template loads (--parallel 1 keeps to one at a time)
+        todo = deque(source.prepare(list(todo)))
     running: list[_Worker] = []  # each with a stack (or just handed one)
 
     def started(worker: _Worker, pid: int) -> None:

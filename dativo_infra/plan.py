@@ -27,6 +27,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from .program import REPORT, StackError, pulumi_program, stack_config
+from .resolve import ResolvedJob
 from .stack import StackContext
 
 MOCK_ACCOUNT = "123456789012"
@@ -284,7 +285,8 @@ def _resolve(value: Any) -> Any:
         return _sync_await(pulumi.Output.from_input(value).future())
 
 
-def _run(context: StackContext, job_files: Optional[tuple[str, ...]], buckets: tuple) -> Plan:
+def _run(context: StackContext, job_files: Optional[tuple[str, ...]], buckets: tuple,
+         resolved: Optional[tuple[StackContext, list[ResolvedJob]]] = None) -> Plan:
     started = time.perf_counter()
     ROOT.set(None)  # a fresh root stack for every plan, even in one process
     mocks = PlanMocks()
@@ -294,7 +296,7 @@ def _run(context: StackContext, job_files: Optional[tuple[str, ...]], buckets: t
     report: dict = {}
     REPORT.set(report)
     # the same entry point as `pulumi up`, reading the stack config set above (a fleet also says which files to read)
-    _sync_await(run_pulumi_func(functools.partial(pulumi_program, job_files=job_files, buckets=buckets)))
+    _sync_await(run_pulumi_func(functools.partial(pulumi_program, job_files=job_files, buckets=buckets, resolved=resolved)))
     root = pulumi.runtime.get_root_resource()
     outputs = {name: _resolve(value) for name, value in sorted(getattr(root, "outputs", {}).items())}
     parents = {urn: parent for urn, parent, *_ in monitor.registrations}
@@ -330,13 +332,17 @@ def release_runtime() -> None:
             other.close()
 
 
-def plan_stack(context: StackContext, job_files: Optional[tuple[str, ...]] = None, buckets: tuple = ()) -> Plan:
+def plan_stack(context: StackContext, job_files: Optional[tuple[str, ...]] = None, buckets: tuple = (), *,
+               resolved: Optional[tuple[StackContext, list[ResolvedJob]]] = None) -> Plan:
     """Plan one tenant stack. Raises :class:`~dativo_infra.program.StackError` for bad jobs or settings.
 
     ``job_files``: the files that can hold the stack's jobs, when a fleet's discovery knows them;
     then ``buckets``: the storage of every file of the tree (:attr:`dativo_infra.fleet.StackRef.buckets`).
+    ``resolved``: :func:`~dativo_infra.program.program_context` of ``context`` and the stack's jobs
+    resolved with it (:func:`~dativo_infra.program.load_stack_jobs`), prepared ahead by a fleet: the
+    program uses them instead of reading the files again (it reads them if its context differs).
     """
-    return contextvars.copy_context().run(_run, context, job_files, buckets)
+    return contextvars.copy_context().run(_run, context, job_files, buckets, resolved)
 
 
 __all__ = ["Plan", "PlannedResource", "StackError", "plan_stack", "release_runtime", "sdk_class"]

@@ -10,6 +10,7 @@ by the same function the command line uses (:func:`dativo_infra.stack.context_fr
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any, Optional
 
@@ -28,7 +29,7 @@ from .tags.transformation import register as register_tag_transformation
 # the name this context had before stack files were read: a StackContext built by hand is one stack's settings
 StackSettings = StackContext
 
-__all__ = ["NAMESPACE", "StackError", "StackSettings", "build_stack", "context_from_pulumi", "load_stack_jobs", "pulumi_program", "stack_config"]
+__all__ = ["NAMESPACE", "StackError", "StackSettings", "build_stack", "context_from_pulumi", "load_stack_jobs", "program_context", "pulumi_program", "stack_config"]
 
 
 # what a run of the program tells its caller besides resources: the tag policy's warnings, each job's scope.
@@ -70,18 +71,32 @@ def stack_config(context: StackContext) -> dict[str, str]:
 
 def context_from_pulumi() -> StackContext:
     """This stack's context, from the config Pulumi gives the program."""
-    config: dict[str, Any] = {}
     project = pulumi.Config(NAMESPACE)
-    for key in SETTINGS:
-        value = project.get(key)
-        if value is not None:
-            config[f"{NAMESPACE}:{key}"] = value
-    for key in CLOUD_REGION_KEYS.values():
-        namespace, name = key.split(":")
-        value = pulumi.Config(namespace).get(name)
-        if value is not None:
-            config[key] = value
-    return context_from_config(config, source=f"stack {pulumi.get_stack()}")
+
+    def value(key: str) -> Optional[str]:
+        namespace, name = key.split(":", 1)
+        return project.get(name) if namespace == NAMESPACE else pulumi.Config(namespace).get(name)
+
+    return _context_from_values(value, pulumi.get_stack())
+
+
+def program_context(context: StackContext) -> StackContext:
+    """The context the program reads back from :func:`stack_config` (``context``): what its jobs are resolved with.
+
+    Without Pulumi: a fleet resolves a stack's jobs with it before the provider SDKs
+    are loaded, and the program uses those jobs only if its own context equals it.
+    """
+    config = stack_config(context)
+    return _context_from_values(config.get, context.stack_name)
+
+
+def _context_from_values(value: Callable[[str], Optional[str]], stack_name: str) -> StackContext:
+    config: dict[str, Any] = {}
+    for key in [f"{NAMESPACE}:{k}" for k in SETTINGS] + list(CLOUD_REGION_KEYS.values()):
+        found = value(key)
+        if found is not None:
+            config[key] = found
+    return context_from_config(config, source=f"stack {stack_name}")
 
 
 def load_stack_jobs(context: StackContext, job_files: Optional[tuple[str, ...]] = None, buckets: tuple = ()) -> list[ResolvedJob]:
@@ -112,8 +127,11 @@ def load_stack_jobs(context: StackContext, job_files: Optional[tuple[str, ...]] 
     return resolved
 
 
-def build_stack(context: StackContext, job_files: Optional[tuple[str, ...]] = None, buckets: tuple = ()) -> dict[str, Any]:
-    jobs = load_stack_jobs(context, job_files, buckets)  # all resolved before any resource
+def build_stack(context: StackContext, job_files: Optional[tuple[str, ...]] = None, buckets: tuple = (),
+                jobs: Optional[list[ResolvedJob]] = None) -> dict[str, Any]:
+    """The stack's resources; ``jobs``: its jobs already resolved with ``context`` (:func:`load_stack_jobs`), else loaded here."""
+    if jobs is None:
+        jobs = load_stack_jobs(context, job_files, buckets)  # all resolved before any resource
 
     def tenant_tags(cloud: str) -> dict:
         return format_levels(tenant_candidates(context.tenant, context.environment, context.jobs_dir), cloud).tags
@@ -138,9 +156,16 @@ def build_stack(context: StackContext, job_files: Optional[tuple[str, ...]] = No
     return outputs
 
 
-def pulumi_program(context: Optional[StackContext] = None, *, job_files: Optional[tuple[str, ...]] = None, buckets: tuple = ()) -> None:
-    """The program: the stack's context from its config unless given; ``job_files`` and ``buckets`` as in :func:`load_stack_jobs`."""
+def pulumi_program(context: Optional[StackContext] = None, *, job_files: Optional[tuple[str, ...]] = None, buckets: tuple = (),
+                   resolved: Optional[tuple[StackContext, list[ResolvedJob]]] = None) -> None:
+    """The program: the stack's context from its config unless given; ``job_files`` and ``buckets`` as in :func:`load_stack_jobs`.
+
+    ``resolved``: a context and the stack's jobs resolved with it (a fleet prepares
+    them ahead, :func:`program_context`); used only if that is this stack's context.
+    """
     try:
-        build_stack(context or context_from_pulumi(), job_files, buckets)
+        context = context or context_from_pulumi()
+        jobs = resolved[1] if resolved is not None and resolved[0] == context else None
+        build_stack(context, job_files, buckets, jobs)
     except DativoError as exc:
         raise StackError(exc) from None
