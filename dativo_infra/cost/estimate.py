@@ -10,7 +10,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Optional
 from zoneinfo import ZoneInfo
@@ -38,8 +38,13 @@ def money(value: Fraction) -> Decimal:
 
 
 def _decimal(value: Fraction, places: Decimal) -> Decimal:
-    exact = Decimal(value.numerator) / Decimal(value.denominator)  # 28 significant digits: far below a cent's rounding
-    return exact.quantize(places, rounding=ROUND_HALF_UP) if value.denominator != 1 else Decimal(value.numerator).quantize(places)
+    """Half-up to ``places`` in integer arithmetic: exact at any size (Decimal division and quantize stop at 28 digits)."""
+    exponent = places.as_tuple().exponent
+    assert isinstance(exponent, int)
+    scale = 10 ** -exponent
+    scaled = value * scale
+    units = math.floor(abs(scaled) + Fraction(1, 2))  # half-up, away from zero for a negative amount
+    return Decimal((0 if scaled >= 0 else 1, tuple(int(d) for d in str(units)), exponent))
 
 
 def json_number(value: Fraction | Decimal) -> Any:
@@ -152,11 +157,18 @@ def _runs(variables: Mapping[str, Any], month: Optional[tuple[int, int]]) -> tup
     return cron.average_runs_per_month(expression, zone, policy), []
 
 
-def _duration(variables: Mapping[str, Any]) -> tuple[Fraction, bool]:
+def _duration(variables: Mapping[str, Any]) -> tuple[Fraction, bool, list[str]]:
+    """(seconds per run, whether that is an upper bound, notes): the expected runtime, never beyond the limit a run is stopped at."""
+    limit = _fraction(variables["max_runtime_seconds"], "max_runtime_seconds")
     expected = (variables.get("finops_estimate") or {}).get("expected_runtime_seconds")
-    if expected is not None:
-        return _fraction(expected, "finops.expected_runtime_seconds"), False
-    return _fraction(variables["max_runtime_seconds"], "max_runtime_seconds"), True
+    if expected is None:
+        return limit, True, []
+    seconds = _fraction(expected, "finops.expected_runtime_seconds")
+    if seconds > limit:
+        expected = str(expected) if len(str(expected)) <= 24 else f"{str(expected)[:20]}…"
+        return limit, False, [f"duration: finops.expected_runtime_seconds ({expected} s) is longer than max_runtime_seconds, where each run "
+                              f"is stopped: {variables['max_runtime_seconds']} s is used"]
+    return seconds, False, []
 
 
 def _ceil(value: Fraction, step: Fraction) -> Fraction:
@@ -225,6 +237,17 @@ def _size_lines(variables: Mapping[str, Any], pricer: _Pricer, runs: Fraction) -
 
 
 NO_SETTINGS = StackCost()
+# No real job costs a trillion a month: beyond it a size or duration is a typo, and the JSON's numbers (floats) could no longer
+# hold the cents exactly
+MAX_AMOUNT = Fraction(10**12)
+
+
+def _check_size(lines: list[Line], where: str) -> None:
+    total = sum((line.cost for line in lines), Fraction(0))
+    too_large = [f"{line.item} quantity" for line in lines if line.quantity >= MAX_AMOUNT] + (["monthly cost"] if total >= MAX_AMOUNT else [])
+    if too_large:
+        raise ConfigError([Problem(where, f"cannot estimate this job: its {', '.join(too_large)} would be 10^12 or more a month; check the compute "
+                                          "sizes, max_runtime_seconds, finops.expected_runtime_seconds and the finops sizes per run")])
 
 
 def estimate_job(variables: Mapping[str, Any], prices: PriceBook, *, month: Optional[tuple[int, int]] = None,
@@ -233,7 +256,7 @@ def estimate_job(variables: Mapping[str, Any], prices: PriceBook, *, month: Opti
     where = file or f"job {variables.get('job_name', '?')}"
     try:
         runs, notes = _runs(variables, month)
-        seconds, upper_bound = _duration(variables)
+        seconds, upper_bound, duration_notes = _duration(variables)
         pricer = _Pricer(prices, variables.get("region") or "")
         billed, lines, compute_notes = _compute_lines(variables, pricer, runs, seconds, stack) if runs else (seconds, [], [])
         size_lines, size_notes = _size_lines(variables, pricer, runs) if runs else ([], [])
@@ -244,6 +267,8 @@ def estimate_job(variables: Mapping[str, Any], prices: PriceBook, *, month: Opti
     except (KeyError, ValueError, SizeError) as exc:
         detail = f"missing variable {exc}" if isinstance(exc, KeyError) else str(exc)
         raise ConfigError([Problem(where, f"cannot estimate this job: {detail}")]) from None
+    _check_size(lines + size_lines, where)
+    notes += duration_notes
     if upper_bound:
         notes.append("duration: max_runtime_seconds, an upper bound (set finops.expected_runtime_seconds for an expected runtime)")
     budget = (variables.get("finops_estimate") or {}).get("monthly_budget")

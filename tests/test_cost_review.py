@@ -1,0 +1,144 @@
+"""Review of `dativo-infra cost` (issue 15): jobs written as a tenant would, costed by hand from the shipped tables, and the
+hostile input that used to end in an internal error, a hang or a misleading answer (one regression test each)."""
+from __future__ import annotations
+
+import json
+import math
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+import yaml
+
+from dativo_infra.cost import estimate_job, load_prices
+from dativo_infra.cost.estimate import money
+from dativo_infra.errors import ConfigError
+from tests.conftest import ROOT
+
+PRICES = ROOT / "dativo_infra" / "cost" / "prices"
+STACK = """config:
+  dativo-infra:tenant: t1
+  dativo-infra:environment: prod
+  aws:region: us-east-1
+  gcp:project: p1
+  gcp:region: us-central1
+  dativo-infra:nodePrices: {vcpuHour: "VCPU", gibHour: "0.00413"}
+"""
+HEAD = """tenant_id: t1
+environment: prod
+source_connector: stripe
+source_connector_path: /app/connectors/stripe.yaml
+target_connector: iceberg
+target_connector_path: /app/connectors/iceberg.yaml
+target: {branch: t1, warehouse: "s3://t1-lake/"}
+"""
+NETWORK = "  networking: {vpc_id: vpc-0123456789abcdef0, subnet_ids: [subnet-0123456789abcdef0], security_group_ids: [sg-0123456789abcdef0]}\n"
+JOBS = {
+    # Berlin 02:30 daily: on 25 Oct 2026 02:30 happens twice; Kubernetes' CronJob fires at both
+    "berlin_k8s": """infrastructure:
+  provider: gcp
+  region: europe-west3
+  runtime: {type: kubernetes, cluster_name: c, namespace: ns, schedule: {cron: "30 2 * * *", timezone: Europe/Berlin}}
+  compute: {cpu: "1500m", memory: "3Gi", max_runtime_seconds: 4000}
+finops: {cost_center: CC-2, expected_runtime_seconds: 2345.6}
+""",
+    # ... and EventBridge (ECS) once; 1799.2 s bills 1800 s
+    "berlin_ecs": """infrastructure:
+  provider: aws
+  runtime: {type: ecs, cluster_name: c, schedule: {cron: "30 2 * * *", timezone: Europe/Berlin}}
+  compute: {cpu: "2048", memory: "5120", max_runtime_seconds: 7200}
+""" + NETWORK + """finops: {cost_center: CC-1, expected_runtime_seconds: 1799.2}
+""",
+    # ARM, 45 s bills the 60 s minimum, 50 GiB of task storage is 30 beyond the included 20
+    "arm": """infrastructure:
+  provider: aws
+  runtime: {type: ecs, cluster_name: c, schedule: "*/5 * * * *"}
+  compute: {cpu: "512", memory: "2048", max_runtime_seconds: 600, architecture: arm64, ephemeral_storage_gib: 50}
+""" + NETWORK + """finops: {cost_center: CC-3, expected_runtime_seconds: 45}
+""",
+}
+
+
+def price(cloud: str, item: str, region: str) -> Decimal:
+    entries = yaml.safe_load((PRICES / f"{cloud}.yaml").read_text())["prices"]
+    return next(Decimal(p["price"]) for p in entries if p["item"] == item and p["region"] == region)
+
+
+def cents(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def make_project(base: Path, vcpu_hour: str = "0.0371") -> Path:
+    (base / "jobs" / "t1").mkdir(parents=True)
+    (base / "Pulumi.yaml").write_text("name: dativo-infra\nruntime: python\n")
+    (base / "Pulumi.t1-prod.yaml").write_text(STACK.replace("VCPU", vcpu_hour))
+    for name, body in JOBS.items():
+        (base / "jobs" / "t1" / f"{name}.yaml").write_text(HEAD + body)
+    return base
+
+
+def cost_json(cli, project: Path, *args):
+    code, out, err = cli("cost", *args, "--project-dir", project, "--json")
+    return code, json.loads(out), err
+
+
+def test_hand_costed_jobs_in_a_dst_month(cli, tmp_path):
+    project = make_project(tmp_path / "p")
+    code, data, err = cost_json(cli, project, "--all", "--month", "2026-10", "--by", "dativo:cost-center")
+    assert code == 0, err
+    got = {j["job"]: j for j in data["jobs"]}
+    # Kubernetes: 31 days + the repeated 02:30 = 32 runs of 2345.6 s (no rounding), 1.5 vCPU and 3 GiB at the stack's node prices
+    hours = Decimal(32) * Decimal("2345.6") / 3600
+    k8s = cents(hours * Decimal("1.5") * Decimal("0.0371") + hours * 3 * Decimal("0.00413"))
+    # ECS: 31 runs of 1800 s, 2 vCPU, 5 GB
+    hours = Decimal(31) * 1800 / Decimal(3600)
+    ecs = cents(hours * 2 * price("aws", "fargate.vcpu_hour.x86_64", "us-east-1") + hours * 5 * price("aws", "fargate.gb_hour.x86_64", "us-east-1"))
+    # ARM: 31 × 288 runs of 60 s, 0.5 vCPU, 2 GB, 30 GB of storage
+    hours = Decimal(31 * 288) * 60 / 3600
+    arm = cents(hours * Decimal("0.5") * price("aws", "fargate.vcpu_hour.arm64", "us-east-1") + hours * 2 * price("aws", "fargate.gb_hour.arm64", "us-east-1")
+                + hours * 30 * price("aws", "fargate.ephemeral_storage_gb_hour", "us-east-1"))
+    assert (got["berlin-k8s"]["runs_per_month"], got["berlin-ecs"]["runs_per_month"], got["arm"]["runs_per_month"]) == (32, 31, 8928)
+    assert [Decimal(str(got[j]["monthly_cost"])) for j in ("berlin-k8s", "berlin-ecs", "arm")] == [k8s, ecs, arm]
+    assert Decimal(str(data["total"])) == k8s + ecs + arm == sum(Decimal(str(g["monthly_cost"])) for g in data["groups"])
+
+
+# --- money: exact at any size (Decimal's 28 digits used to raise InvalidOperation: exit 70) --------------------------------
+
+def test_money_rounds_half_up_exactly_at_any_size():
+    assert money(Fraction(5, 1000)) == Decimal("0.01") and money(Fraction(4999, 1000000)) == Decimal("0.00")
+    assert str(money(Fraction(10**40) + Fraction(1, 200))) == "1" + "0" * 40 + ".01"  # beyond Decimal's 28 digits
+    assert str(money(Fraction(10**40) + Fraction(1, 3))) == "1" + "0" * 40 + ".33"
+
+
+def ecs_job(**finops) -> dict:
+    return {"cloud_provider": "aws", "runtime_type": "ecs", "region": "us-east-1", "tenant_id": "t1", "environment": "prod", "job_name": "j",
+            "tags": {}, "schedule_cron": "0 2 * * *", "schedule_timezone": "UTC", "max_runtime_seconds": 1200, "compute_cpu": 1,
+            "compute_memory": 2048, "cpu_units": 1024, "finops_estimate": finops}
+
+
+def test_an_expected_runtime_beyond_the_limit_costs_the_limit():
+    book = load_prices(None)
+    at_limit = estimate_job(ecs_job(expected_runtime_seconds=1200), book, month=(2026, 3))
+    for expected in (1200.5, 1e300):
+        estimate = estimate_job(ecs_job(expected_runtime_seconds=expected), book, month=(2026, 3))
+        assert estimate.seconds_per_run == 1200 and estimate.monthly_cost == at_limit.monthly_cost
+        assert any("longer than max_runtime_seconds" in note for note in estimate.notes)
+
+
+def test_an_absurd_size_is_a_problem_not_an_internal_error(cli, tmp_path):
+    with pytest.raises(ConfigError, match="10\\^12 or more"):
+        estimate_job({**ecs_job(), "max_runtime_seconds": 10**25}, load_prices(None))
+    project = make_project(tmp_path / "p")
+    job = project / "jobs" / "t1" / "arm.yaml"
+    job.write_text(job.read_text().replace("max_runtime_seconds: 600", "max_runtime_seconds: 99999999999999999999999")
+                                  .replace("expected_runtime_seconds: 45", "expected_runtime_seconds: 1e300"))
+    code, data, _ = cost_json(cli, project, str(job))
+    assert code == 2 and data["ok"] is False and "10^12 or more" in data["errors"][0]["message"]
+
+
+def test_every_minute_in_a_dst_zone_is_counted_not_iterated(tmp_path):
+    # 31 × 1440 minutes, less the hour that never happens on 29 March: arithmetic, so no need to time it
+    variables = {**ecs_job(), "schedule_cron": "* * * * *", "schedule_timezone": "Europe/Berlin"}
+    assert estimate_job(variables, load_prices(None), month=(2026, 3)).runs_per_month == 31 * 1440 - 60
+    assert math.isclose(float(estimate_job(variables, load_prices(None)).runs_per_month), 30.436875 * 1440 - 5)
