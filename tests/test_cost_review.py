@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dativo_infra.cost import estimate_job, load_prices
+from dativo_infra.cost import StackCost, estimate_job, load_prices
 from dativo_infra.cost.estimate import money
 from dativo_infra.errors import ConfigError
 from tests.conftest import ROOT
@@ -135,6 +135,23 @@ def test_an_absurd_size_is_a_problem_not_an_internal_error(cli, tmp_path):
                                   .replace("expected_runtime_seconds: 45", "expected_runtime_seconds: 1e300"))
     code, data, _ = cost_json(cli, project, str(job))
     assert code == 2 and data["ok"] is False and "10^12 or more" in data["errors"][0]["message"]
+
+
+# --- stack settings: a huge exponent used to build a million-digit number (16 s, then decimal.Overflow) ----------------
+
+@pytest.mark.parametrize("amount", ["1e999999", "1e-999999", "1e15", "0.0000000000001"])
+def test_stack_amounts_are_bounded(amount):
+    with pytest.raises(ConfigError, match="out of range"):
+        StackCost.from_config({"dativo-infra:nodePrices": {"vcpuHour": amount, "gibHour": "0.1"}}, "Pulumi.t1-prod.yaml")
+    with pytest.raises(ConfigError, match="out of range"):
+        StackCost.from_config({"dativo-infra:monthlyBudget": amount}, "Pulumi.t1-prod.yaml")
+    assert StackCost.from_config({"dativo-infra:nodePrices": {"vcpuHour": 0.0049225, "gibHour": "1e-05"}}).node_prices is not None
+
+
+def test_a_stack_node_price_out_of_range_is_exit_2(cli, tmp_path):
+    project = make_project(tmp_path / "p", vcpu_hour="1e999999")
+    code, data, _ = cost_json(cli, project, "--all")
+    assert code == 2 and data["ok"] is False and "out of range" in json.dumps(data["errors"])
 
 
 def test_every_minute_in_a_dst_zone_is_counted_not_iterated(tmp_path):

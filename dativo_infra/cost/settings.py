@@ -19,6 +19,7 @@ from ..stack import NAMESPACE
 
 __all__ = ["NodePrices", "StackCost", "parse_amount"]
 
+MAX_AMOUNT_DIGITS, MAX_DECIMALS = 15, 12
 SEVERITIES = ("warn", "error")  # the tag policy's severities (dativo_infra.policy.model.Severity)
 
 
@@ -64,6 +65,11 @@ def parse_amount(value: Any, source: str, key: str, problems: list[Problem]) -> 
         amount = Decimal("NaN")
     if not amount.is_finite() or amount < 0:
         problems.append(Problem(source, f"{value!r} is not a non-negative amount (e.g. \"0.0445\")", field=key))
+        return None
+    # bounded as the price tables' amounts are: 1e999999 would make the exact arithmetic build a million-digit number
+    if amount and (amount.adjusted() >= MAX_AMOUNT_DIGITS or amount.normalize().as_tuple().exponent < -MAX_DECIMALS):  # type: ignore[operator]
+        problems.append(Problem(source, f"{value!r} is out of range: an amount below 10^{MAX_AMOUNT_DIGITS} with at most {MAX_DECIMALS} "
+                                        "decimal places (e.g. \"0.0445\")", field=key))
         return None
     return amount
 
