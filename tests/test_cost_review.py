@@ -154,6 +154,38 @@ def test_a_stack_node_price_out_of_range_is_exit_2(cli, tmp_path):
     assert code == 2 and data["ok"] is False and "out of range" in json.dumps(data["errors"])
 
 
+# --- the command line ---------------------------------------------------------------------------------------------------
+
+def test_the_last_month_python_can_end(cli, tmp_path):
+    project = make_project(tmp_path / "p")
+    code, data, _ = cost_json(cli, project, "--all", "--month", "9999-12")  # used to fail per job: "year 10000 is out of range"
+    assert code == 2 and [e["file"] for e in data["errors"]] == ["--month"]
+    code, data, _ = cost_json(cli, project, "--all", "--month", "9998-12")
+    assert code == 0 and data["month"] == "9998-12"
+
+
+def test_empty_option_values_are_refused(cli, tmp_path):
+    project = make_project(tmp_path / "p")
+    code, data, _ = cost_json(cli, project, "--all", "--by", "")  # used to group by tenant
+    assert code == 2 and data["errors"][0]["file"] == "--by"
+    for option in ("--compare-to", "--tfvars"):  # used to print a plain estimate, as if not given
+        code, out, err = cli("cost", "--all", option, "", "--project-dir", project)
+        assert code == 2 and not out and f"{option} needs a value" in err
+
+
+def test_a_folder_that_is_no_project_is_no_base(cli, tmp_path):
+    project = make_project(tmp_path / "p")
+    (tmp_path / "elsewhere").mkdir()
+    code, data, _ = cost_json(cli, project, "--all", "--compare-to", tmp_path / "elsewhere")  # used to say every job was added
+    assert code == 2 and "not another copy of the project folder" in data["errors"][0]["message"]
+
+
+def test_no_job_of_the_selected_tenant_says_which(cli, tmp_path):
+    project = make_project(tmp_path / "p")
+    code, data, _ = cost_json(cli, project, "--all", "--tenant", "t1", "--environment", "staging")
+    assert code == 2 and "no job files found of tenant 't1' and environment 'staging'" in data["errors"][0]["message"]
+
+
 def test_every_minute_in_a_dst_zone_is_counted_not_iterated(tmp_path):
     # 31 × 1440 minutes, less the hour that never happens on 29 March: arithmetic, so no need to time it
     variables = {**ecs_job(), "schedule_cron": "* * * * *", "schedule_timezone": "Europe/Berlin"}

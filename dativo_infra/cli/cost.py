@@ -18,8 +18,9 @@ def parse_month(text: Optional[str]) -> Optional[tuple[int, int]]:
     if text is None:
         return None
     found = _MONTH.match(text)
-    if not found or not 1 <= int(found.group(2)) <= 12 or not 1900 <= int(found.group(1)) <= 9999:
-        raise DativoError([Problem("--month", f"{text!r} is not a month: write YYYY-MM (e.g. 2026-03), a year from 1900 and a month 01-12",
+    # up to 9998: a month's end (the next month's first day, in its time zone) must still be a date Python can hold
+    if not found or not 1 <= int(found.group(2)) <= 12 or not 1900 <= int(found.group(1)) <= 9998:
+        raise DativoError([Problem("--month", f"{text!r} is not a month: write YYYY-MM (e.g. 2026-03), a year from 1900 to 9998 and a month 01-12",
                                    field="month")])
     return int(found.group(1)), int(found.group(2))
 
@@ -146,7 +147,8 @@ def estimate_roots(project: Any, roots: list[str], book: Any, month: Optional[tu
         return ([], failed, []) if with_skipped else ([], failed)
     problems = [p for f in result.files for p in f.problems] + [p for o in outcomes if isinstance(o, list) for p in o]
     if not result.files:
-        problems.append(Problem(", ".join(roots), "no job files found (looked for *.yaml and *.yml)"))
+        narrowed = " and ".join(f"{name} {value!r}" for name, value in (("tenant", tenant), ("environment", environment)) if value)
+        problems.append(Problem(", ".join(roots), f"no job files found{' of ' + narrowed if narrowed else ''} (looked for *.yaml and *.yml)"))
     estimates = sorted((o for o in outcomes if o is not None and not isinstance(o, list)), key=lambda e: (e.tenant, e.environment, e.job, e.file))
     return (estimates, problems, [f.path for f, _ in _unestimated(result, outcomes)]) if with_skipped else (estimates, problems)
 
@@ -172,7 +174,7 @@ def report(estimates: list[Any], book: Any, stack_of: Any, *, by: Optional[str],
     from ..cost import check_budgets, check_by, focus_csv, free_grant_lines, json_number, rollup, total
 
     try:
-        grouping = check_by(by or "tenant", estimates)
+        grouping = check_by("tenant" if by is None else by, estimates)  # --by "" is a mistake, not the default
         findings = check_budgets(estimates, stack_of)
         grants = free_grant_lines(estimates, book)
     except DativoError as exc:

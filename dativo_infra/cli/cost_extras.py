@@ -145,8 +145,10 @@ def with_extras(command: click.Command) -> click.Command:
     ]
 
     def callback(tfvars_dir: Optional[str], compare_to: Optional[str], **given: Any) -> Any:
-        if tfvars_dir and compare_to:
+        if tfvars_dir is not None and compare_to is not None:
             raise click.UsageError("--tfvars and --compare-to do not go together")
+        if tfvars_dir == "" or compare_to == "":  # an empty value (an unset CI variable) must not fall back to a plain estimate
+            raise click.UsageError(f"{'--tfvars' if tfvars_dir == '' else '--compare-to'} needs a value")
         if tfvars_dir:
             return run_tfvars(tfvars_dir, **given)
         if compare_to:
@@ -268,6 +270,10 @@ def run_compare(ref: str, *, paths: tuple[str, ...], tenant: Optional[str], envi
             old_assets = _inside(assets_dir, project_dir, old_root)
             old_project = make_project(old_root, image=image, assets_dir=old_assets, variables=variables, policy=_inside(policy, project_dir, old_root))
             old_roots = [os.path.join(old_root, r) for r in relative if os.path.exists(os.path.join(old_root, r))]
+            if not old_roots and os.path.isdir(ref) and not os.path.isfile(os.path.join(ref, "Pulumi.yaml")):  # a wrong folder: not "all new"
+                fail([Problem("--compare-to", f"folder {ref} holds neither Pulumi.yaml nor {', '.join(relative)}: it is not another copy of "
+                                              "the project folder (give the folder that holds Pulumi.yaml and the jobs folder, or a git revision)")],
+                     as_json)
             before, problems = (estimate_roots(old_project, old_roots, book, selected_month, assets_dir=old_assets, **options)
                                 if old_roots else ([], []))
             problems = [p for p in problems if not p.message.startswith(NO_JOB_FILES)]  # an empty base: every job is new
