@@ -161,7 +161,7 @@ def test_prices_file_overlays_the_tables():
 @pytest.mark.parametrize("text, message", [
     ((FIXTURES / "float-price.yaml").read_text(), "as a string in quotes"),
     ('cloud: aws\ncurrency: USD\nprices:\n  - {item: a.b, service: s, region: r, unit: u, price: "1,5", source: s, read_on: "2026-01-01", quality: primary}\n',
-     "String should match pattern"),
+     "must be an amount as a decimal string"),
     ("cloud: aws\ncurrency: EUR\nprices: []\n", "currency"),
     ("cloud: mars\ncurrency: USD\n", "cloud"),
     ("cloud: aws\ncurrency: USD\nprices:\n  - item: x\n", "item"),

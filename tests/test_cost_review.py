@@ -186,6 +186,16 @@ def test_no_job_of_the_selected_tenant_says_which(cli, tmp_path):
     assert code == 2 and "no job files found of tenant 't1' and environment 'staging'" in data["errors"][0]["message"]
 
 
+@pytest.mark.parametrize("amount", ['"-0.04"', '"NaN"', '"1e3"'])
+def test_a_bad_price_is_said_in_words(cli, tmp_path, amount):
+    prices = tmp_path / "prices.yaml"
+    prices.write_text("cloud: aws\ncurrency: USD\nprices:\n  - {item: fargate.vcpu_hour.x86_64, service: AWS Fargate, region: us-east-1, "
+                      f"unit: vCPU-hour, price: {amount}, source: s, read_on: \"2026-01-01\", quality: primary}}\n")
+    code, data, _ = cost_json(cli, ROOT, "--all", "--prices", prices)
+    assert code == 2 and data["errors"][0]["field"] == "prices[0].price"
+    assert data["errors"][0]["message"].startswith("must be an amount as a decimal string") and "^" not in data["errors"][0]["message"]
+
+
 def test_every_minute_in_a_dst_zone_is_counted_not_iterated(tmp_path):
     # 31 × 1440 minutes, less the hour that never happens on 29 March: arithmetic, so no need to time it
     variables = {**ecs_job(), "schedule_cron": "* * * * *", "schedule_timezone": "Europe/Berlin"}

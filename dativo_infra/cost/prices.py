@@ -7,6 +7,7 @@ A price the book does not hold is a :class:`PriceError` naming the item, the reg
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Iterable
@@ -161,7 +162,22 @@ def parse_price_file(path: str, text: str) -> PriceFile:
     try:
         return PriceFile.model_validate(data)
     except ValidationError as exc:
-        raise PriceError(from_validation_error(path, exc, Locator(text), root=PriceFile)) from None
+        problems = from_validation_error(path, exc, Locator(text), root=PriceFile)
+        raise PriceError([_readable(p) for p in problems]) from None
+
+
+_PATTERN_HELP = {"price": "an amount as a decimal string: no sign, no exponent, up to 9 digits before the point and 12 after (e.g. \"0.04048\")",
+                 "quantity": "an amount as a decimal string: no sign, no exponent, up to 9 digits before the point and 12 after (e.g. \"240000\")",
+                 "read_on": "a date YYYY-MM-DD (e.g. \"2026-12-04\")",
+                 "item": "a dotted lowercase key such as fargate.vcpu_hour.x86_64"}
+
+
+def _readable(problem: Problem) -> Problem:
+    """pydantic's "String should match pattern '^...$'" said in words (a negative, NaN or 1e3 price is the usual cause)."""
+    name = (problem.field or "").rsplit(".", 1)[-1]
+    if name in _PATTERN_HELP and problem.message.startswith("String should match pattern"):
+        return dataclasses.replace(problem, message=f"must be {_PATTERN_HELP[name]}")
+    return problem
 
 
 def _read(path: str) -> PriceFile:
