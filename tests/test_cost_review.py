@@ -201,3 +201,28 @@ def test_every_minute_in_a_dst_zone_is_counted_not_iterated(tmp_path):
     variables = {**ecs_job(), "schedule_cron": "* * * * *", "schedule_timezone": "Europe/Berlin"}
     assert estimate_job(variables, load_prices(None), month=(2026, 3)).runs_per_month == 31 * 1440 - 60
     assert math.isclose(float(estimate_job(variables, load_prices(None)).runs_per_month), 30.436875 * 1440 - 5)
+
+
+# --- variables read back from a hand-edited tfvars file (cost --tfvars): anything can be there ------------------------------
+
+@pytest.mark.parametrize("zone", ["America", "A" * 5000, "Nope/Zone", "../../etc/passwd"])
+def test_a_bad_time_zone_is_a_problem(zone):
+    # 'America' (a folder) and a 5,000-character name were OSErrors inside zoneinfo: exit 70; 'Nope/Zone' said "missing variable"
+    with pytest.raises(ConfigError, match="time zone") as caught:
+        estimate_job({**ecs_job(), "schedule_timezone": zone}, load_prices(None))
+    assert "missing variable" not in str(caught.value.problems)
+
+
+@pytest.mark.parametrize("name, value", [("max_runtime_seconds", -5), ("cpu_units", 0), ("compute_memory", -2048),
+                                         ("compute_memory", float("nan")), ("ephemeral_storage_gib", float("inf"))])
+def test_sizes_and_durations_must_be_positive(name, value):
+    # a negative memory used to give a lower (even negative) cost; an infinite storage an OverflowError (exit 70)
+    with pytest.raises(ConfigError, match=f"{name} .* must be a finite number greater than 0"):
+        estimate_job({**ecs_job(), name: value}, load_prices(None))
+
+
+def test_finops_amounts_must_not_be_negative():
+    with pytest.raises(ConfigError, match="greater than 0"):
+        estimate_job(ecs_job(expected_runtime_seconds=0), load_prices(None))
+    with pytest.raises(ConfigError, match="of 0 or more"):
+        estimate_job(ecs_job(expected_storage_gb_per_run=-3), load_prices(None))

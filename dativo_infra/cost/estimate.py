@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from ..errors import ConfigError, Problem
 from ..jobs import cron
+from ..jobs.models import timezone_problem
 from ..jobs.sizes import SizeError, parse_cpu, parse_memory
 from .prices import Price, PriceBook, PriceError
 from .settings import StackCost
@@ -140,10 +141,17 @@ def repeated_hour_policy(runtime: str) -> str:
     return cron.REPEATED_ONCE if runtime == "ecs" else cron.REPEATED_TWICE
 
 
-def _fraction(value: Any, what: str) -> Fraction:
+def _fraction(value: Any, what: str, *, zero: bool = False) -> Fraction:
+    """A size or duration as an exact fraction: finite and positive (or zero, with ``zero``); a hand-edited tfvars file can hold anything."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
         raise ValueError(f"{what} {value!r} is not a number")
-    return Fraction(Decimal(str(value)))
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:
+        raise ValueError(f"{what} {value!r} is not a number") from None
+    if not number.is_finite() or number < 0 or (number == 0 and not zero):
+        raise ValueError(f"{what} {value!r} must be a finite number {'of 0 or more' if zero else 'greater than 0'}")
+    return Fraction(number)
 
 
 def _runs(variables: Mapping[str, Any], month: Optional[tuple[int, int]]) -> tuple[Fraction, list[str]]:
@@ -151,6 +159,9 @@ def _runs(variables: Mapping[str, Any], month: Optional[tuple[int, int]]) -> tup
     if not expression:
         return Fraction(0), ["no schedule: the job runs only when started by hand, so no scheduled runs are estimated"]
     zone, runtime = variables.get("schedule_timezone") or "UTC", variables.get("runtime_type", "")
+    wrong_zone = timezone_problem(zone) if isinstance(zone, str) else f"time zone {zone!r} is not a name"
+    if wrong_zone:  # a folder ('America') or a 5,000-character name would be an OSError inside zoneinfo
+        raise ValueError(wrong_zone)
     policy = repeated_hour_policy(runtime)
     if month is not None:
         return Fraction(cron.runs_in_month(expression, zone, month[0], month[1], policy)), []
@@ -195,8 +206,9 @@ def _compute_lines(variables: Mapping[str, Any], pricer: _Pricer, runs: Fraction
         lines = [pricer.line(f"fargate.vcpu_hour.{arch}", hours * vcpu, "vCPU-hour"),
                  pricer.line(f"fargate.gb_hour.{arch}", hours * memory_mib / 1024, "GB-hour")]
         storage = variables.get("ephemeral_storage_gib")
-        if storage is not None and storage > FARGATE_INCLUDED_STORAGE_GB:
-            lines.append(pricer.line("fargate.ephemeral_storage_gb_hour", hours * (int(storage) - FARGATE_INCLUDED_STORAGE_GB), "GB-hour"))
+        storage_gb = _fraction(storage, "ephemeral_storage_gib") if storage is not None else Fraction(0)
+        if storage_gb > FARGATE_INCLUDED_STORAGE_GB:
+            lines.append(pricer.line("fargate.ephemeral_storage_gb_hour", hours * (storage_gb - FARGATE_INCLUDED_STORAGE_GB), "GB-hour"))
         return billed, lines, []
     if runtime == "cloud_run":
         billed = _ceil(seconds, Fraction(1, 10))  # rounded up to the next 100 ms
@@ -231,7 +243,7 @@ def _size_lines(variables: Mapping[str, Any], pricer: _Pricer, runs: Fraction) -
                                     ("expected_log_gb_per_run", LOG_ITEMS, "GB", "logs")):
         size = finops.get(key)
         if size is not None:
-            lines.append(pricer.line(items[cloud], runs * _fraction(size, f"finops.{key}"), unit))
+            lines.append(pricer.line(items[cloud], runs * _fraction(size, f"finops.{key}", zero=True), unit))
             notes.append(f"{label}: an estimate from finops.{key}")
     return lines, notes
 
@@ -265,7 +277,7 @@ def estimate_job(variables: Mapping[str, Any], prices: PriceBook, *, month: Opti
                 if variables.get("runtime_type") == "kubernetes" else "")
         raise PriceError([Problem(where, p.message + hint, field="infrastructure.region") for p in exc.problems]) from None
     except (KeyError, ValueError, SizeError) as exc:
-        detail = f"missing variable {exc}" if isinstance(exc, KeyError) else str(exc)
+        detail = f"missing variable {exc}" if isinstance(exc, KeyError) else str(exc)  # (time zones are checked before ZoneInfo's KeyError)
         raise ConfigError([Problem(where, f"cannot estimate this job: {detail}")]) from None
     _check_size(lines + size_lines, where)
     notes += duration_notes
