@@ -226,3 +226,13 @@ def test_finops_amounts_must_not_be_negative():
         estimate_job(ecs_job(expected_runtime_seconds=0), load_prices(None))
     with pytest.raises(ConfigError, match="of 0 or more"):
         estimate_job(ecs_job(expected_storage_gb_per_run=-3), load_prices(None))
+
+
+def test_a_region_without_a_price_is_placed_on_its_line(cli, tmp_path):
+    project = make_project(tmp_path / "p")
+    job = project / "jobs" / "t1" / "berlin_ecs.yaml"
+    job.write_text(job.read_text().replace("  provider: aws\n", "  provider: aws\n  region: eu-central-1\n"))
+    code, data, _ = cost_json(cli, project, str(job))
+    problem = data["errors"][0]
+    assert code == 2 and problem["field"] == "infrastructure.region" and "'eu-central-1'" in problem["message"] and "--prices" in problem["message"]
+    assert job.read_text().splitlines()[problem["line"] - 1].strip() == "region: eu-central-1"  # the line was null

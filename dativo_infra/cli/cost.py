@@ -1,6 +1,7 @@
 """``dativo-infra cost``: each job's estimated monthly cost, rolled up; docs/cost.md is the user guide."""
 from __future__ import annotations
 
+import dataclasses
 import re
 import sys
 from typing import Any, Optional
@@ -41,9 +42,18 @@ def estimator(resolver, book, month):
                 settings[key] = StackCost.from_config(resolved.stack.config, resolved.stack.source)
             return estimate_job(resolved.variables, book, month=month, stack=settings[key], file=job.path)
         except DativoError as exc:
-            return exc.problems
+            return [_placed(p, job) for p in exc.problems]
 
     return estimate
+
+
+def _placed(problem: Problem, job: Any) -> Problem:
+    """An estimate's problem on the job file's line of its field (the region; else the infrastructure block), when the file was parsed here."""
+    locator = getattr(job, "locator", None)
+    if problem.line is not None or not problem.field.startswith("infrastructure.") or locator is None or problem.file != job.path:
+        return problem
+    line, col = locator.position(tuple(problem.field.split(".")))
+    return dataclasses.replace(problem, line=line, col=col)
 
 
 def _render_table(estimates, groups, grants, total, currency: str, month) -> None:
