@@ -236,3 +236,14 @@ def test_a_region_without_a_price_is_placed_on_its_line(cli, tmp_path):
     problem = data["errors"][0]
     assert code == 2 and problem["field"] == "infrastructure.region" and "'eu-central-1'" in problem["message"] and "--prices" in problem["message"]
     assert job.read_text().splitlines()[problem["line"] - 1].strip() == "region: eu-central-1"  # the line was null
+
+
+def test_csv_numbers_are_never_in_exponent_notation(cli, tmp_path):
+    import csv
+    import io
+
+    project = make_project(tmp_path / "p")
+    code, out, _ = cli("cost", "--all", "--csv", "--month", "2026-11", "--project-dir", project)
+    rows = {r["x_Job"]: r for r in csv.DictReader(io.StringIO(out))}
+    # 30 runs were written "3E+1", 8640 runs "8.64E+3" (Decimal.normalize), 3600 s "3.6E+3"
+    assert code == 0 and (rows["berlin-ecs"]["x_RunsPerMonth"], rows["arm"]["x_RunsPerMonth"], rows["arm"]["x_SecondsPerRun"]) == ("30", "8640", "45")

@@ -11,6 +11,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable
+from decimal import Decimal
 
 from .estimate import LINE_PLACES, JobEstimate, _decimal
 
@@ -21,6 +22,11 @@ COLUMNS = ("BilledCost", "BillingCurrency", "ChargePeriodStart", "ChargePeriodEn
            "ServiceName", "RegionId", "ResourceId", "ResourceName", "SkuId", "PricingQuantity", "PricingUnit", "ListUnitPrice", "Tags",
            "x_Tenant", "x_Environment", "x_Job", "x_File", "x_Runtime", "x_RunsPerMonth", "x_SecondsPerRun", "x_DurationIsUpperBound",
            "x_JobMonthlyCost", "x_PriceSource", "x_PriceReadOn")
+
+
+def _plain(value: Decimal) -> str:
+    """Without trailing zeros and never in exponent notation: 30, not 3E+1 (Decimal.normalize's str)."""
+    return format(value.normalize(), "f")
 
 
 def focus_rows(estimates: Iterable[JobEstimate]) -> list[dict[str, str]]:
@@ -35,8 +41,8 @@ def focus_rows(estimates: Iterable[JobEstimate]) -> list[dict[str, str]]:
                 "ResourceId": e.resource_id, "ResourceName": e.job, "SkuId": line.item,
                 "PricingQuantity": str(_decimal(line.quantity, LINE_PLACES)), "PricingUnit": line.unit, "ListUnitPrice": str(line.price.price),
                 "Tags": json.dumps(dict(e.tags), sort_keys=True, ensure_ascii=False), "x_Tenant": e.tenant, "x_Environment": e.environment,
-                "x_Job": e.job, "x_File": e.file, "x_Runtime": e.runtime, "x_RunsPerMonth": str(_decimal(e.runs_per_month, LINE_PLACES).normalize()),
-                "x_SecondsPerRun": str(_decimal(e.seconds_per_run, LINE_PLACES).normalize()),
+                "x_Job": e.job, "x_File": e.file, "x_Runtime": e.runtime, "x_RunsPerMonth": _plain(_decimal(e.runs_per_month, LINE_PLACES)),
+                "x_SecondsPerRun": _plain(_decimal(e.seconds_per_run, LINE_PLACES)),
                 "x_DurationIsUpperBound": "true" if e.duration_is_upper_bound else "false", "x_JobMonthlyCost": str(e.monthly_cost),
                 "x_PriceSource": line.price.source, "x_PriceReadOn": line.price.read_on,
             })
