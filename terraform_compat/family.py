@@ -40,7 +40,7 @@ def default_source_base() -> str:
 
 def source_kind(base: str) -> str:
     """``local`` (a folder: ./, ../ or /), ``registry`` (HOST/NAMESPACE/NAME/PROVIDER) or ``git`` (anything else)."""
-    if base.startswith(("./", "../", "/")):
+    if base.startswith(("./", "../", "/")) or base in (".", ".."):
         return "local"
     if "::" not in base and "://" not in base and _REGISTRY.match(base):
         return "registry"
@@ -54,8 +54,9 @@ def module_sources(names: tuple[str, ...], base: Optional[str] = None) -> dict[s
     package, terraform_compat/README.md): ``<base>//modules/<name>`` and ``version = "<VERSION>"``; local:
     ``<base>/<name>``.
     """
-    base = (base or default_source_base()).rstrip("/")
-    version, kind = family_version(), source_kind(base)
+    base = base or default_source_base()
+    version, kind = family_version(), source_kind(base)  # before the trailing / goes: "./" and "/" are folders
+    base = base.rstrip("/")
     out = {}
     for name in names:
         if kind == "local":

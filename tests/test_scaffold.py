@@ -206,7 +206,8 @@ def test_sources_are_pinned_to_the_family_version(cli, tmp_path):
     assert f"//terraform_compat/modules/kubernetes-job?ref=v{version}\"" in main and "kubernetes-identity-gcp?ref=" in main
     registry = scaffold(cli, "--config", job, "--output-dir", str(tmp_path / "reg"), "--module-source-base", "app.terraform.io/acme/dativo-jobs/multi")
     main = (Path(registry["roots"][0]["directory"]) / "main.tf").read_text(encoding="utf-8")
-    assert 'source = "app.terraform.io/acme/dativo-jobs/multi//modules/kubernetes-job"' in main and f'version = "{version}"' in main
+    assert 'source  = "app.terraform.io/acme/dativo-jobs/multi//modules/kubernetes-job"' in main and f'version = "{version}"' in main
+    assert fmt_check(Path(registry["roots"][0]["directory"]) / "main.tf") is None  # source and version aligned as terraform fmt aligns them
 
 
 def test_rerunning_changes_nothing_and_an_edited_file_is_kept(cli, tmp_path):

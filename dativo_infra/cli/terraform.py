@@ -121,9 +121,9 @@ def export(config, output, tree, output_dir, fmt, backend_config, tenant, parall
 
 
 def check_source_base(source_base: Optional[str]) -> None:
-    """A module source is written into HCL: no spaces, quotes, backslashes, template characters or braces."""
-    if source_base is not None and not re.fullmatch(r"[^\s\"\\$%{}]+", source_base):
-        raise click.UsageError("--module-source-base takes an address without spaces, quotes, backslashes, $, % or braces")
+    """A module source is written into HCL: no spaces, quotes, backslashes, template characters, braces or control characters."""
+    if source_base is not None and not (re.fullmatch(r"[^\s\"\\$%{}]+", source_base) and source_base.isprintable()):
+        raise click.UsageError("--module-source-base takes an address without spaces, quotes, backslashes, $, %, braces or control characters")
 
 
 SOURCE_BASE_HELP = ("Where the modules come from: a git URL (git::https://host/repo.git; sources pinned with ?ref=vVERSION), a registry "
