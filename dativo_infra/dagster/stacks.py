@@ -8,7 +8,10 @@ problem naming its file, never a partition. No Dagster import here.
 """
 from __future__ import annotations
 
+import dataclasses
+import os
 import re
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -17,7 +20,7 @@ from ..errors import ConfigError, Problem
 from ..fleet import Discovery, StackRef, discover_stacks
 from .settings import FleetSettings
 
-__all__ = ["ACCOUNT_TAGS", "FleetStacks", "TAG_PREFIX", "find_stacks", "partition_run_tags", "run_tags", "stack_partitions"]
+__all__ = ["ACCOUNT_TAGS", "FleetStacks", "TAG_PREFIX", "find_stacks", "head_tenant", "named_tenant", "partition_run_tags", "run_tags", "stack_partitions"]
 
 NAME = re.compile(r"^[a-z][a-z0-9-]{0,31}\Z")  # the job model's rule for tenant_id and environment
 TAG_PREFIX = "dativo"  # run tags: dativo/stack, dativo/tenant, dativo/environment, dativo/operation, accounts below
@@ -84,13 +87,61 @@ def _bad_name(ref: StackRef, same_tenant: list[StackRef], settings: FleetSetting
     return None
 
 
+# a plain tenant_id line, read off a file that cannot be parsed (the rule of dativo_infra.jobs.loader)
+TENANT_LINE = re.compile(rb"^tenant_id:[ \t]*[\"']?([a-z0-9-]+)[\"']?[ \t]*(?:#.*)?$", re.MULTILINE)
+HEAD_BYTES = 1 << 16  # where a file too big to read is looked at for its tenant line
+
+
+def named_tenant(text: bytes) -> Optional[str]:
+    """The tenant that the one plain ``tenant_id:`` line of ``text`` names, or None (none, or several)."""
+    found = TENANT_LINE.findall(text)
+    return found[0].decode() if len(found) == 1 else None
+
+
+def head_tenant(path: str) -> Optional[str]:
+    """:func:`named_tenant` of the first bytes of a regular file (never a pipe, never through a link); None if unreadable."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        return None
+    try:
+        return named_tenant(os.read(fd, HEAD_BYTES)) if stat.S_ISREG(os.fstat(fd).st_mode) else None
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _without_others_oversized(stacks: list[StackRef]) -> list[StackRef]:
+    """Each stack without the files too big to read that plainly name another tenant in their first lines.
+
+    The discovery lists a file it cannot parse for every stack, and the loader leaves out one whose
+    ``tenant_id:`` line names another tenant; but it never reads a file over its size limit, so one huge
+    file would fail every stack of the fleet. Its tenant has no partition then: it is a problem of the discovery.
+    """
+    from ..jobs.files import MAX_FILE_BYTES
+
+    oversized: dict[str, Optional[str]] = {}
+    for path in {p for ref in stacks for p in ref.files or ()}:
+        try:
+            if os.stat(path).st_size > MAX_FILE_BYTES:
+                oversized[path] = head_tenant(path)
+        except OSError:
+            continue
+    if not oversized:
+        return stacks
+    return [dataclasses.replace(ref, files=tuple(p for p in ref.files if oversized.get(p, ref.tenant) in (None, ref.tenant)))
+            if ref.files is not None else ref for ref in stacks]
+
+
 def find_stacks(settings: Optional[FleetSettings] = None, *, tenant: Optional[str] = None, environment: Optional[str] = None) -> FleetStacks:
     """Every stack of the jobs folder ``plan --all`` would run, keyed by partition key; never raises for bad files."""
     settings = settings or FleetSettings.from_env()
     found = _discover(settings, tenant, environment)
     result = FleetStacks(problems=list(found.problems))
     by_key: dict[str, list[StackRef]] = {}
-    for ref in found.stacks:
+    for ref in _without_others_oversized(list(found.stacks)):
         problem = _bad_name(ref, [other for other in found.stacks if other.tenant == ref.tenant and other != ref], settings)
         if problem is not None:
             result.problems.append(problem)

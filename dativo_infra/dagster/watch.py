@@ -23,14 +23,12 @@ from typing import Any, Optional
 
 from ..errors import ConfigError
 from ..fleet import StackRef
-from .stacks import FleetStacks
+from .stacks import FleetStacks, head_tenant, named_tenant
 
 __all__ = ["CURSOR_VERSION", "Cursor", "git_revision", "stack_digests"]
 
 CURSOR_VERSION = 1
 DIGEST_CHARS = 16  # 64 bits of SHA-256: enough to tell two versions of one stack's files apart
-# a plain tenant_id line, read off a file that cannot be parsed (the rule of dativo_infra.jobs.loader)
-_TENANT_LINE = re.compile(rb"^tenant_id:[ \t]*[\"']?([a-z0-9-]+)[\"']?[ \t]*(?:#.*)?$", re.MULTILINE)
 _ASSET_LINE = re.compile(rb"^\s*asset_path:[ \t]*[\"']?([^\"'#\s]+)", re.MULTILINE)
 
 
@@ -93,8 +91,8 @@ class _Files:
                 shared = parse_file(path).is_shared
                 self._scopes[path] = ("shared", job_name(path)) if shared else (None, None)
             except ConfigError:
-                named = _TENANT_LINE.findall(self.read(path)[1])
-                self._scopes[path] = ("broken", named[0].decode() if len(named) == 1 else None)
+                raw = self.read(path)[1]  # empty when it cannot be read (too big): then its first lines say
+                self._scopes[path] = ("broken", named_tenant(raw) if raw else head_tenant(path))
         return self._scopes[path]
 
 
