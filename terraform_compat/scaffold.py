@@ -155,6 +155,9 @@ def _declarations(variables: dict, modules: tuple[str, ...], cloud: str, runtime
                                       f'    error_message = "This root configuration calls the modules of {name} \\"{expected}\\": give it the '
                                       f'exported variables of such a job."\n  }}\n}}\n')
             blocks.append(block)
+        elif name in _provider_settings(modules):  # terraform.variables.project: providers.tf reads it
+            blocks.append(f'variable "{name}" {{\n  description = "The job\'s own terraform.variables.{name}: a setting of providers.tf."\n'
+                          f'  type        = {hcl.type_of(value)}\n}}\n')
         else:
             typ = hcl.type_of(value)
             warnings.append(f"terraform.variables.{name} is declared by no module of the family: the root declares it "
@@ -209,6 +212,11 @@ def _providers(module: str) -> list[str]:
     from .pins import MODULES_DIR, module_providers
 
     return module_providers(MODULES_DIR / module)
+
+
+def _provider_settings(modules: tuple[str, ...]) -> set[str]:
+    """The variables providers.tf reads (project, subscription_id, ...), declared there unless the job exports them."""
+    return {b.split('"')[1] for m in modules for p in _providers(m) for b in PROVIDER_BLOCKS[p][1].split("\n\n") if b}
 
 
 def _providers_tf(resolved: ResolvedJob, modules: tuple[str, ...], exported: dict) -> str:
@@ -376,6 +384,10 @@ def write_root(root: Root, output_dir: str, force: bool = False) -> ScaffoldResu
         if changes or kind != "file":
             changes.append((MANIFEST, json.dumps(dict(sorted(written.items())), indent=2) + "\n"))
         _write_all(directory, changes)
+        for name in sorted(set(written) - set(root.files)):  # written for an earlier version of the job: left, and said
+            if os.sep not in name and name != MANIFEST and _inspect(os.path.join(directory, name)) == ("file", written[name]):
+                result.warnings.append(f"{name} was written for an earlier version of the job, which no longer gives it "
+                                       "(a backend_config removed?): it is left as it is; delete it if the job's root should not have it")
     except OSError as exc:
         raise ExportError([Problem(directory, f"cannot write: {exc.strerror or exc}")]) from None
     return result

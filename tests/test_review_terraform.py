@@ -169,3 +169,19 @@ def test_a_job_unlike_the_examples_gives_a_root_terraform_reads(cli, tmp_path):
     assert list(backend) == ['"s3"'] and sorted(k for k in backend['"s3"'] if not k.startswith("__")) == ["bucket", "encrypt", "key", "max_retries"]
     assert backend['"s3"']["bucket"] == '"st\\"ate $${var.x} %%{ for } \\nnl"'  # escaped: one string, no template, no line break
     assert scaffold(cli, *args)["roots"][0]["written"] == []
+
+
+def test_a_file_the_job_no_longer_gives_is_left_and_named(cli, tmp_path):
+    """backend.tf of a job whose backend_config went: not deleted (that would move the state), but said."""
+    job = tmp_path / "jobs" / "acme" / "stripe_customers_aws.yaml"
+    job.parent.mkdir(parents=True)
+    text = AWS_JOB.read_text(encoding="utf-8")
+    job.write_text(text, encoding="utf-8")
+    args = ("--config", str(job), "--output-dir", str(tmp_path / "out"), "--assets-dir", str(JOBS / "assets"))
+    assert "backend.tf" in scaffold(cli, *args)["roots"][0]["written"]
+    start = text.index("    backend_config:\n")
+    end = text.index("  dagster:\n", start)
+    job.write_text(text[:start] + text[end:], encoding="utf-8")
+    report = scaffold(cli, *args)["roots"][0]
+    assert (Path(report["directory"]) / "backend.tf").is_file()
+    assert any(w.startswith("backend.tf was written for an earlier version of the job") for w in report["warnings"])
