@@ -247,3 +247,19 @@ def test_csv_numbers_are_never_in_exponent_notation(cli, tmp_path):
     rows = {r["x_Job"]: r for r in csv.DictReader(io.StringIO(out))}
     # 30 runs were written "3E+1", 8640 runs "8.64E+3" (Decimal.normalize), 3600 s "3.6E+3"
     assert code == 0 and (rows["berlin-ecs"]["x_RunsPerMonth"], rows["arm"]["x_RunsPerMonth"], rows["arm"]["x_SecondsPerRun"]) == ("30", "8640", "45")
+
+
+def test_tfvars_names_cannot_reach_a_file_outside_the_project(cli, tmp_path):
+    project = make_project(tmp_path / "p")
+    (tmp_path / "secret.yaml").write_text('config:\n  dativo-infra:monthlyBudget: "TOP-SECRET"\n')
+    code, _, err = cli("terraform", "export", "--all", project / "jobs", "--output-dir", tmp_path / "tfvars", "--format", "json",
+                       "--project-dir", project)
+    assert code == 0, err
+    exported = next((tmp_path / "tfvars").rglob("arm.tfvars.json"))
+    variables = json.loads(exported.read_text())
+    # the stack file is Pulumi.<tenant>-<environment>.yaml, normalised: this environment named ../secret.yaml
+    variables.update(tenant_id="x", environment="../" * len(project.parts) + str(tmp_path / "secret").lstrip("/"))
+    exported.write_text(json.dumps(variables))
+    code, data, _ = cost_json(cli, project, "--tfvars", tmp_path / "tfvars")
+    assert code == 2 and "TOP-SECRET" not in json.dumps(data)
+    assert any(e["field"] == "environment" and "lowercase letters" in e["message"] for e in data["errors"])

@@ -169,12 +169,20 @@ def tfvars_estimates(tfvars_dir: str, book: Any, month: Optional[tuple[int, int]
     """(estimates, problems, skipped files) of every exported file under ``tfvars_dir``: estimate_job on the variables read back."""
     from ..cost import estimate_job
     from ..cost.tfvars import read_tfvars_tree
+    from ..jobs.rules import check_identifier
 
     tree = read_tfvars_tree(tfvars_dir)
     estimates, problems = [], list(tree.problems)
     for job in tree.jobs:
+        tenant, environment = str(job.variables.get("tenant_id", "")), str(job.variables.get("environment", ""))
+        # they name the stack file read for node prices and budgets: 'x' and '../../../home/me/notes' would read
+        # /home/me/notes.yaml (the path is normalised before it is opened)
+        wrong = [*check_identifier(tenant, "tenant_id"), *check_identifier(environment, "environment")]
+        if wrong:
+            problems += [Problem(job.path, message, field=message.split(" ", 1)[0]) for message in wrong]
+            continue
         try:
-            stack = stack_of(str(job.variables.get("tenant_id", "")), str(job.variables.get("environment", "")))
+            stack = stack_of(tenant, environment)
             estimates.append(estimate_job(job.variables, book, month=month, stack=stack, file=job.path))
         except DativoError as exc:
             problems += exc.problems
