@@ -32,6 +32,19 @@ def test_a_file_whose_tenant_cannot_be_told_fails_every_tenant(write, tmp_path):
     assert {p.file.rsplit("/", 1)[-1] for p in result.problems} == {"garbage.yaml", "no-tenant-line.yaml"}
 
 
+def test_a_file_too_big_to_read_is_the_problem_of_the_tenant_its_first_lines_name(write, tmp_path):
+    from dativo_infra.jobs.files import MAX_FILE_BYTES
+
+    write("jobs/acme/a.yaml", GOOD.format(tenant="acme", env="prod"))
+    write("jobs/globex/huge.yaml", "tenant_id: globex\nenvironment: prod\n" + "#" * (MAX_FILE_BYTES + 1))
+    write("jobs/x/huge-nameless.yaml", "#" * (MAX_FILE_BYTES + 1))
+    acme = load_jobs([str(tmp_path / "jobs")], tenant="acme", environment="prod")
+    assert {p.file.rsplit("/", 1)[-1] for p in acme.problems} == {"huge-nameless.yaml"}  # no tenant line: everyone's
+    globex = load_jobs([str(tmp_path / "jobs")], tenant="globex", environment="prod")
+    assert {p.file.rsplit("/", 1)[-1] for p in globex.problems} == {"huge.yaml", "huge-nameless.yaml"}
+    assert any("at most" in p.message for p in globex.problems if p.file.endswith("huge.yaml"))
+
+
 def test_shared_files_are_built_for_the_tenant(write, tmp_path):
     write("jobs/acme/a.yaml", GOOD.format(tenant="acme", env="prod"))
     write("jobs/shared/s.yaml", 'tenant_id: "${TENANT_ID}"\nenvironment: prod\n')

@@ -35,7 +35,7 @@ from typing import Optional
 
 from ..errors import ConfigError, Problem
 
-__all__ = ["MAX_FILE_BYTES", "MAX_NAME_BYTES", "JOB_SUFFIXES", "SKIPPED_DIRS", "read_regular_file", "discover", "name_problem"]
+__all__ = ["MAX_FILE_BYTES", "MAX_NAME_BYTES", "JOB_SUFFIXES", "SKIPPED_DIRS", "read_regular_file", "read_head", "discover", "name_problem"]
 
 MAX_FILE_BYTES = 1024 * 1024
 # the export writes <name>.tfvars.json through a temporary ".dativo-tmp-XXXXXXXX" file beside it; 255 bytes is the
@@ -77,6 +77,20 @@ def _open_problem(path: str, exc: OSError, what: str) -> Problem:
     if isinstance(exc, IsADirectoryError):
         return Problem(path, f"is a folder; expected {_a(what)}")
     return Problem(path, f"cannot read {what}: {exc.strerror or exc}")
+
+
+def read_head(path: str, size: int = 65536) -> Optional[bytes]:
+    """The first ``size`` bytes of a regular file (never a pipe or a device), or None: where a file too big to read names its tenant."""
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError:
+        return None
+    try:
+        return os.read(fd, size) if stat.S_ISREG(os.fstat(fd).st_mode) else None
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def read_regular_file(path: str, what: str = "job file", max_bytes: int = MAX_FILE_BYTES) -> bytes:

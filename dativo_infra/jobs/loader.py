@@ -17,7 +17,7 @@ from ..errors import ConfigError, Problem
 from . import interpolation, rules
 from .assets import AssetCache
 from .files import discover as discover_files
-from .files import read_regular_file
+from .files import read_head, read_regular_file
 from .models import AssetDefinition, InfrastructureConfig, JobConfig
 from .problems import field_path, from_validation_error
 from .storage import ANY_TENANT, BucketIndex, BucketUse, bucket_use
@@ -460,10 +460,14 @@ def _locate(job) -> Callable[[tuple[str, ...]], tuple[Optional[int], Optional[in
 
 
 def _read_text(path: str) -> Optional[str]:
+    """The text of a file that could not be parsed, to read its tenant line; of a file too big to read, its first 64 KiB."""
     try:
         return read_regular_file(path).decode("utf-8")
-    except (ConfigError, UnicodeDecodeError):
+    except UnicodeDecodeError:
         return None
+    except ConfigError:  # too big (or not a regular file): one huge file must not fail every tenant's run
+        head = read_head(path)
+        return head.decode("utf-8", errors="ignore") if head is not None else None
 
 
 def _build_into(result: FileResult, parsed: ParsedFile, assets: AssetCache, variables, environ, env_allowed: Iterable[str] = ()) -> None:
