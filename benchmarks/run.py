@@ -243,7 +243,9 @@ def _optional_benches() -> list[Callable[[int, Path], list[Line]]]:
         from benchmarks import plan_bench
     except ImportError:
         return list(cost_bench.BENCHES)
-    return list(plan_bench.BENCHES) + list(cost_bench.BENCHES)
+    # cost first: a plan leaves the SDK's threads running, and a process with threads does not fork workers,
+    # so costing after the plans would measure one process where the command uses several
+    return list(cost_bench.BENCHES) + list(plan_bench.BENCHES)
 
 
 if __name__ == "__main__":
