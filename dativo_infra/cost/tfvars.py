@@ -6,7 +6,7 @@
         estimate_job(job.variables, book, file=job.path)
 
 ``.tfvars.json`` is read as JSON. ``.tfvars`` is parsed with python-hcl2, which returns string tokens raw
-(quotes kept, escapes not decoded: FACTS.md §5): each string is decoded here with the rules of the exporter's
+(quotes kept, escapes not decoded: docs/cloud-limits.md §5): each string is decoded here with the rules of the exporter's
 HCL writer (``\\" \\\\ \\n \\r \\t \\uXXXX \\UXXXXXXXX``, ``$${`` for ``${``, ``%%{`` for ``%{``), so the values
 equal the JSON export's. Only literal values are read: a file with an expression (``var.x``, a template, a
 heredoc) is not an export and is refused with its line-free reason. A file that is not an export (no export
