@@ -85,7 +85,7 @@ typecheck: install
 	@echo "== mypy $(PY_SOURCES) (strict modules: pyproject.toml [[tool.mypy.overrides]])"
 	@$(BIN)/mypy
 
-test: unit lint typecheck
+test: lint unit typecheck  # lint first: it installs checkov, which tests/test_scaffold.py then uses too
 
 schema: install
 	$(BIN)/python -m dativo_infra.schema > schemas/job-config.schema.json
