@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -20,7 +19,7 @@ from ..errors import ConfigError, Problem
 from ..fleet import Discovery, StackRef, discover_stacks
 from .settings import FleetSettings
 
-__all__ = ["ACCOUNT_TAGS", "FleetStacks", "TAG_PREFIX", "find_stacks", "head_tenant", "named_tenant", "partition_run_tags", "run_tags", "stack_partitions"]
+__all__ = ["ACCOUNT_TAGS", "FleetStacks", "TAG_PREFIX", "find_stacks", "partition_run_tags", "run_tags", "stack_partitions"]
 
 NAME = re.compile(r"^[a-z][a-z0-9-]{0,31}\Z")  # the job model's rule for tenant_id and environment
 TAG_PREFIX = "dativo"  # run tags: dativo/stack, dativo/tenant, dativo/environment, dativo/operation, accounts below
@@ -87,32 +86,6 @@ def _bad_name(ref: StackRef, same_tenant: list[StackRef], settings: FleetSetting
     return None
 
 
-# a plain tenant_id line, read off a file that cannot be parsed (the rule of dativo_infra.jobs.loader)
-TENANT_LINE = re.compile(rb"^tenant_id:[ \t]*[\"']?([a-z0-9-]+)[\"']?[ \t]*(?:#.*)?$", re.MULTILINE)
-HEAD_BYTES = 1 << 16  # where a file too big to read is looked at for its tenant line
-
-
-def named_tenant(text: bytes) -> Optional[str]:
-    """The tenant that the one plain ``tenant_id:`` line of ``text`` names, or None (none, or several)."""
-    found = TENANT_LINE.findall(text)
-    return found[0].decode() if len(found) == 1 else None
-
-
-def head_tenant(path: str) -> Optional[str]:
-    """:func:`named_tenant` of the first bytes of a regular file (never a pipe, never through a link); None if unreadable."""
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-    try:
-        fd = os.open(path, flags)
-    except OSError:
-        return None
-    try:
-        return named_tenant(os.read(fd, HEAD_BYTES)) if stat.S_ISREG(os.fstat(fd).st_mode) else None
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-
-
 def _without_others_oversized(stacks: list[StackRef]) -> list[StackRef]:
     """Each stack without the files too big to read that plainly name another tenant in their first lines.
 
@@ -121,12 +94,13 @@ def _without_others_oversized(stacks: list[StackRef]) -> list[StackRef]:
     file would fail every stack of the fleet. Its tenant has no partition then: it is a problem of the discovery.
     """
     from ..jobs.files import MAX_FILE_BYTES
+    from ..jobs.loader import unparsed_tenant
 
     oversized: dict[str, Optional[str]] = {}
     for path in {p for ref in stacks for p in ref.files or ()}:
         try:
             if os.stat(path).st_size > MAX_FILE_BYTES:
-                oversized[path] = head_tenant(path)
+                oversized[path] = unparsed_tenant(path)
         except OSError:
             continue
     if not oversized:

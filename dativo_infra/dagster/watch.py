@@ -23,7 +23,7 @@ from typing import Any, Optional
 
 from ..errors import ConfigError
 from ..fleet import StackRef
-from .stacks import FleetStacks, head_tenant, named_tenant
+from .stacks import FleetStacks
 
 __all__ = ["CURSOR_VERSION", "Cursor", "git_revision", "stack_digests"]
 
@@ -85,14 +85,13 @@ class _Files:
     def scope(self, path: str) -> tuple[Optional[str], Optional[str]]:
         """("shared", its job name) for a shared file; ("broken", the tenant a plain line names, or None); else (None, None)."""
         if path not in self._scopes:
-            from ..jobs.loader import job_name, parse_file
+            from ..jobs.loader import job_name, parse_file, unparsed_tenant
 
             try:
                 shared = parse_file(path).is_shared
                 self._scopes[path] = ("shared", job_name(path)) if shared else (None, None)
             except ConfigError:
-                raw = self.read(path)[1]  # empty when it cannot be read (too big): then its first lines say
-                self._scopes[path] = ("broken", named_tenant(raw) if raw else head_tenant(path))
+                self._scopes[path] = ("broken", unparsed_tenant(path))  # the loader's rule: whose problem the file is
         return self._scopes[path]
 
 

@@ -277,9 +277,21 @@ def _other_scope(parsed: Optional[ParsedFile], text: Optional[str], tenant: Opti
         other_env = environment is not None and file_environment not in (None, environment)
         return other_tenant or other_env
     if tenant is not None and text is not None:  # unparseable: read tenant_id off its line if it is plain
-        found = _TENANT_LINE.findall(text)
-        return len(found) == 1 and found[0] != tenant
+        named = named_tenant(text)
+        return named is not None and named != tenant
     return False
+
+
+def named_tenant(text: str) -> Optional[str]:
+    """The tenant the one plain ``tenant_id:`` line of an unparseable file's text names; None for none or several."""
+    found = _TENANT_LINE.findall(text)
+    return found[0] if len(found) == 1 else None
+
+
+def unparsed_tenant(path: str) -> Optional[str]:
+    """:func:`named_tenant` of a file that cannot be parsed (of its first 64 KiB when it is too big to read): whose problem it is."""
+    text = _read_text(path)
+    return named_tenant(text) if text is not None else None
 
 
 def _load(paths, tenant, environment, variables, assets_dir, environ, scope) -> LoadResult:
