@@ -278,6 +278,9 @@ def _worker_main(conn, operation: str) -> None:
     projects: dict = {}  # the fleet's project folder, read once per worker (its Pulumi.yaml, its stack files' shared buckets)
     try:
         if operation == "plan":
+            from .sdk_loader import install
+
+            install()  # a forked worker has it from the template; a spawned one loads the SDKs after this
             gc.disable()
             if not conn.poll():  # no stack yet (the parent is still reading the jobs folder): load Pulumi meanwhile
                 from . import plan  # noqa: F401
@@ -488,6 +491,9 @@ def _load_operation(operation: str) -> None:
     from . import stack  # noqa: F401
 
     if operation == "plan":
+        from .sdk_loader import install
+
+        install()  # plans only, under mocks: the SDKs may load the fast way (not for the Pulumi operations)
         from . import plan  # noqa: F401
     else:
         from . import automation  # noqa: F401

@@ -8,6 +8,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from dativo_infra.sdk_loader import install as install_sdk_loader
+
+# the suite loads the provider SDKs as `dativo-infra plan` does (test_sdk_loader compares its plans with the SDKs as shipped)
+install_sdk_loader()
+
 ROOT = Path(__file__).resolve().parent.parent
 JOBS = ROOT / "jobs"
 # The upstream Dativo reference jobs are copied into tests/fixtures/reference-jobs (see its README);

@@ -144,6 +144,9 @@ def plan(tenant, environment, all_stacks, parallel, jobs_dir, assets_dir, image,
         return
     project = make_project(project_dir, image=image, jobs_dir=jobs_dir, assets_dir=assets_dir, variables=variables, policy=policy)
     context = stack_context(project, tenant, environment, as_json)
+    from ..sdk_loader import install
+
+    install()  # before the SDKs load: this process only plans
     from ..plan import StackError, plan_stack
 
     try:

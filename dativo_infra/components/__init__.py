@@ -102,8 +102,10 @@ def _load_chain(chain: list[str]) -> Iterator[str]:
     """Load ``pulumi_kubernetes.core.v1`` for ``[pulumi_kubernetes, core, v1, ServiceAccount]``: each prefix that is a submodule."""
     name = chain[0]
     for attribute in chain[1:]:
-        name = f"{name}.{attribute}"
+        parent, name = name, f"{name}.{attribute}"
         if name not in sys.modules and importlib.util.find_spec(name) is None:
+            # a class or function: reading it loads its module where the package loads them lazily (sdk_loader)
+            getattr(sys.modules.get(parent), attribute, None)
             return
         submodule = importlib.import_module(name)
         getattr(submodule, "__all__", None)  # the SDK's lazy module loads on its first attribute access
