@@ -173,7 +173,7 @@ _LARGE_TENANT = """
 import json, sys, time
 sys.path.insert(0, {root!r})
 from dativo_infra.components import COMPONENTS, preload
-from dativo_infra.plan import plan_stack
+from dativo_infra.plan import gc_paused, plan_stack
 from dativo_infra.program import StackSettings
 preload(COMPONENTS)
 
@@ -182,7 +182,8 @@ def hwm():
 
 loaded = hwm()
 start, cpu = time.perf_counter(), time.process_time()
-plan = plan_stack(StackSettings("tenant000", "prod", jobs_dir={jobs!r}, regions={{"aws": "us-east-1"}}))
+with gc_paused():  # as the CLI, fleet workers and Dagster plan
+    plan = plan_stack(StackSettings("tenant000", "prod", jobs_dir={jobs!r}, regions={{"aws": "us-east-1"}}))
 seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
 size = len(json.dumps(plan.as_dict()))  # the inputs a checkpoint would hold (it adds outputs): what Pulumi rewrites per step
 print(json.dumps({{"seconds": seconds, "cpu": cpu, "resources": sum(1 for r in plan.resources if r.custom), "peak_kib": hwm(),

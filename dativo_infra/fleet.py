@@ -355,7 +355,7 @@ def _plan(task: _Task, record: StackRecord, projects: Optional[dict] = None) -> 
     import json
     import pickle
 
-    from .plan import plan_stack
+    from .plan import gc_paused, plan_stack
 
     resolved = None
     if task.prepared is not None:
@@ -363,7 +363,7 @@ def _plan(task: _Task, record: StackRecord, projects: Optional[dict] = None) -> 
         resolved = (resolved_with, jobs)
     else:
         context = _settings(task, projects)
-    with _event_loop():
+    with _event_loop(), gc_paused():
         plan = plan_stack(context, task.stack.files, task.stack.buckets, resolved=resolved)
     record.warnings = [w["line"] for w in plan.warnings]
     if task.coverage:

@@ -147,10 +147,11 @@ def plan(tenant, environment, all_stacks, parallel, jobs_dir, assets_dir, image,
     from ..sdk_loader import install
 
     install()  # before the SDKs load: this process only plans
-    from ..plan import StackError, plan_stack
+    from ..plan import StackError, gc_paused, plan_stack
 
     try:
-        result = plan_stack(context)
+        with gc_paused():
+            result = plan_stack(context)
     except StackError as exc:
         fail(exc.problems, as_json, EXIT_INVALID, {"tenant": tenant, "environment": environment})
         return

@@ -107,9 +107,9 @@ def stack_tags(outputs: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _plan(ref: StackRef, context: Any) -> StackRun:
-    from ..plan import plan_stack
+    from ..plan import gc_paused, plan_stack
 
-    with _event_loop():
+    with _event_loop(), gc_paused():
         plan = plan_stack(context, ref.files, ref.buckets)
     custom = [r for r in plan.resources if r.custom]
     by_job = Counter(r.job or "(tenant-level)" for r in custom)
