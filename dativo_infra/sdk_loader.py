@@ -17,11 +17,22 @@ not in what they contain:
   (PEP 562): the module is imported when one of its names is first read, and
   bound to the package exactly as the star import would have bound it.
 
-The compiled code is cached per file (path, mtime, size, Python version and
-a hash of this file; the same validity rule as ``__pycache__``) under the
-user's cache folder, so only the first run after an SDK is installed pays for
-compiling (a few seconds). If that folder cannot be made private to this user,
-the loader is not installed and the SDKs load as shipped.
+The compiled code is cached per file under the user's cache folder, so only
+the first run after an SDK is installed pays for compiling (a few seconds). An
+entry is used while its file's mtime, size, inode and ctime are unchanged (no
+installer can keep a ctime: a reinstall with the same mtimes still compiles
+again, and pip, which deletes ``__pycache__``, does not know this folder), and
+for a package, those of the sibling modules whose ``__all__`` it read and of
+its folder. The folder is opened once and checked to be this user's and
+writable by nobody else, and every entry is read through that open folder and
+must be this user's: nobody else's code is ever executed, even if a folder
+above it is theirs. If that cannot be had, the loader is not installed and the
+SDKs load as shipped.
+
+One difference stays visible to code that looks for it: a ``TypedDict`` class
+of the SDKs (the ``...ArgsDict`` types, for type checkers; Pulumi reads only
+whether a class is one) lists its ``NotRequired`` keys as required, because
+``typing`` cannot see through an annotation that is a string.
 
 Used by ``dativo-infra plan`` and by fleet processes that plan; ``pulumi up``,
 the Automation API and library callers load the SDKs as shipped.
@@ -32,6 +43,8 @@ from __future__ import annotations
 import __future__
 
 import ast
+import dis
+import errno
 import hashlib
 import importlib
 import importlib.abc
@@ -60,13 +73,16 @@ def cache_dir() -> Optional[Path]:
     """Where compiled SDK code is kept: private to this user, created if needed; None if that cannot be had.
 
     ``DATIVO_SDK_CACHE`` names it; else ``$XDG_CACHE_HOME/dativo-infra/sdk-code``
-    (``~/.cache`` by default), in a folder per Python version and loader version.
+    (``~/.cache`` by default; a relative ``XDG_CACHE_HOME`` is ignored, as the XDG
+    specification says), in a folder per Python version and loader version.
     """
     explicit = os.environ.get("DATIVO_SDK_CACHE")
     if explicit:
         base = Path(explicit)
     else:
-        root = os.environ.get("XDG_CACHE_HOME") or (os.path.join(os.path.expanduser("~"), ".cache") if os.path.expanduser("~") != "~" else "")
+        xdg = os.environ.get("XDG_CACHE_HOME", "")
+        home = os.path.expanduser("~")
+        root = xdg if os.path.isabs(xdg) else (os.path.join(home, ".cache") if home != "~" else "")
         if not root or not os.path.isabs(root):
             return None
         base = Path(root, "dativo-infra", "sdk-code")
@@ -78,11 +94,16 @@ def cache_dir() -> Optional[Path]:
     except OSError:
         return None
     # code read from here is executed: only a real folder of this user's that nobody else can write to
-    private = stat.S_ISDIR(info.st_mode) and info.st_uid == os.geteuid() and not info.st_mode & 0o022
+    private = stat.S_ISDIR(info.st_mode) and _private(info)
     if private and new:  # this version's first run: what older versions compiled is never read again
         for old in base.glob(f"{sys.implementation.cache_tag}-*"):
             ours = len(old.name) == len(folder.name) and all(c in "0123456789abcdef" for c in old.name[-len(VERSION):])
-            if ours and old != folder and old.is_dir() and not old.is_symlink():
+            try:
+                old_info = os.lstat(old)
+            except OSError:
+                continue
+            mine = stat.S_ISDIR(old_info.st_mode) and old_info.st_uid == os.geteuid()  # in a shared folder: not others'
+            if ours and mine and old != folder:
                 shutil.rmtree(old, ignore_errors=True)
     return folder if private else None
 
@@ -99,7 +120,11 @@ def install(cache: Optional[Path] = None) -> bool:
     folder = cache if cache is not None else cache_dir()
     if folder is None:
         return False
-    sys.meta_path.insert(0, _Finder(folder))
+    try:
+        finder = _Finder(folder)
+    except OSError:  # not a private folder of this user's (or no *at calls here): the SDKs load as shipped
+        return False
+    sys.meta_path.insert(0, finder)
     return True
 
 
@@ -112,11 +137,44 @@ def uninstall() -> None:
     sys.meta_path[:] = [finder for finder in sys.meta_path if not isinstance(finder, _Finder)]
 
 
+def _private(info: os.stat_result) -> bool:
+    """A folder or file that this user owns and nobody else can write to: code read from it may be executed."""
+    return info.st_uid == os.geteuid() and not info.st_mode & 0o022
+
+
+def _open_private_folder(folder: Path) -> int:
+    """An open descriptor of ``folder``, checked private; raises OSError if it is not.
+
+    Entries are then read and written relative to this descriptor, never by
+    path: a folder above it that someone else can write to (a shared
+    ``DATIVO_SDK_CACHE``, ``sudo`` with another user's ``HOME``) cannot swap in
+    a folder of theirs after the check.
+    """
+    if not {os.open, os.rename, os.unlink} <= os.supports_dir_fd:  # POSIX: rename replaces
+        raise OSError(errno.ENOTSUP, "no *at system calls: entries could only be read by path", str(folder))
+    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+    info = os.fstat(fd)
+    if not (stat.S_ISDIR(info.st_mode) and _private(info)):
+        os.close(fd)
+        raise PermissionError(errno.EPERM, "not a folder of this user's that nobody else can write to", str(folder))
+    return fd
+
+
+def _signature(path: str) -> Optional[tuple[int, int, int, int]]:
+    """What changes whenever the file at ``path`` is written or replaced (None: there is nothing there)."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return (info.st_mtime_ns, info.st_size, info.st_ino, info.st_ctime_ns)
+
+
 class _Finder(importlib.abc.MetaPathFinder):
     """Finds SDK modules as the standard path finder does, and hands their source files to :class:`_Loader`."""
 
     def __init__(self, folder: Path, packages: Sequence[str] = SDK_PACKAGES) -> None:
         self.folder = folder
+        self.folder_fd = _open_private_folder(folder)
         self.packages = frozenset(packages)
 
     def find_spec(self, fullname: str, path: Optional[Sequence[str]] = None, target: Any = None):
@@ -124,56 +182,94 @@ class _Finder(importlib.abc.MetaPathFinder):
             return None
         spec = importlib.machinery.PathFinder.find_spec(fullname, path)
         if spec is not None and type(spec.loader) is importlib.machinery.SourceFileLoader:
-            spec.loader = _Loader(spec.loader.name, spec.loader.path, self.folder)
+            spec.loader = _Loader(spec.loader.name, spec.loader.path, self.folder_fd)
         return spec
 
 
 class _Loader(importlib.machinery.SourceFileLoader):
-    def __init__(self, fullname: str, path: str, folder: Path) -> None:
+    def __init__(self, fullname: str, path: str, folder_fd: int) -> None:
         super().__init__(fullname, path)
-        self.folder = folder
+        self.folder_fd = folder_fd
 
     def get_code(self, fullname: str) -> types.CodeType:
         source_path = self.get_filename(fullname)
-        info = os.stat(source_path)
-        key = f"{VERSION}\0{sys.version}\0{source_path}\0{info.st_mtime_ns}\0{info.st_size}"
-        cached = self.folder / (hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest() + ".code")
-        try:
-            code = marshal.loads(cached.read_bytes())
-            if isinstance(code, types.CodeType) and code.co_filename == source_path:
-                return code
-        except (OSError, EOFError, ValueError, TypeError):
-            pass  # not there yet, or unreadable: compiled again below and rewritten
-        code = compile_module(self.get_data(source_path), source_path, is_package=self.is_package(fullname))
-        _write_atomically(cached, marshal.dumps(code))
+        # one entry per file, replaced when the file changes (as __pycache__ does): the folder does not grow with upgrades
+        key = f"{VERSION}\0{sys.version}\0{source_path}"
+        entry = hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest() + ".code"
+        signature = _signature(source_path)
+        code = _read_entry(self.folder_fd, entry, source_path, signature)
+        if code is not None:
+            return code
+        depends: list[str] = []
+        code = compile_module(self.get_data(source_path), source_path, is_package=self.is_package(fullname), read=depends)
+        # signatures taken before the files were read: one changed meanwhile makes the entry stale, not wrong
+        recorded = tuple((path, _signature(path)) for path in depends)
+        _write_entry(self.folder_fd, entry, marshal.dumps((source_path, signature, recorded, code)))
         return code
 
 
-def compile_module(source: bytes, path: str, *, is_package: bool) -> types.CodeType:
-    """An SDK file's code: annotations postponed; a package's star imports made lazy where that changes nothing."""
+def _read_entry(folder_fd: int, entry: str, source_path: str, signature: Optional[tuple]) -> Optional[types.CodeType]:
+    """The cached code of ``source_path`` if the entry is this user's, whole, and its files are unchanged."""
+    try:
+        fd = os.open(entry, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0), dir_fd=folder_fd)
+    except OSError:
+        return None  # not there yet
+    try:
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not (stat.S_ISREG(info.st_mode) and _private(info)):
+                return None
+            data = handle.read()
+        path, recorded_signature, recorded, code = marshal.loads(data)
+    except (OSError, EOFError, ValueError, TypeError):
+        return None  # unreadable or damaged: compiled again and rewritten
+    if path != source_path or signature is None or recorded_signature != signature or not isinstance(code, types.CodeType):
+        return None
+    if code.co_filename != source_path or not isinstance(recorded, tuple):
+        return None
+    for item in recorded:
+        if not (isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str) and _signature(item[0]) == item[1]):
+            return None
+    return code
+
+
+def compile_module(source: bytes, path: str, *, is_package: bool, read: Optional[list[str]] = None) -> types.CodeType:
+    """An SDK file's code: annotations postponed; a package's star imports made lazy where that changes nothing.
+
+    ``read`` receives the other paths whose contents the code depends on (a package's folder and sibling modules).
+    """
     if not is_package:
         return compile(source, path, "exec", flags=_FUTURE_ANNOTATIONS, dont_inherit=True)
     tree = ast.parse(source, path)
-    tree = _lazy_star_imports(tree, Path(path).parent)
+    tree = _lazy_star_imports(tree, Path(path).parent, read if read is not None else [])
     return compile(tree, path, "exec", flags=_FUTURE_ANNOTATIONS, dont_inherit=True)
 
 
-def _lazy_star_imports(tree: ast.Module, folder: Path) -> ast.Module:
+def _lazy_star_imports(tree: ast.Module, folder: Path, read: list[str]) -> ast.Module:
     """``from .x import *`` → lazy names, for each sibling module ``x.py`` whose ``__all__`` is a plain literal.
 
     A star import stays as it is when its module has no such ``__all__``, or
     when one of its names is also bound by anything else in the package's own
     code (an assignment, an import, a function): then the order of the two
-    bindings matters and only executing them in order gets it right.
+    bindings matters and only executing them in order gets it right. A package
+    that sets its own module class or attribute hooks stays as it is. ``read``
+    receives the paths the result depends on: the folder (which names are
+    submodules) and each ``x.py`` read.
     """
+    read.append(str(folder))
     bound = _names_bound(tree)
+    if bound & {"__getattr__", "__dir__", "__class__"} or _assigns_class(tree):
+        return tree  # its own PEP 562 hooks or module class would replace or bypass the lazy names'
     lazy: dict[str, str] = {}
     body: list[ast.stmt] = []
     for node in tree.body:
         if not (isinstance(node, ast.ImportFrom) and [alias.name for alias in node.names] == ["*"]):
             body.append(node)
             continue
-        names = _literal_all(folder / f"{node.module}.py") if node.level == 1 and node.module and "." not in node.module else None
+        names = None
+        if node.level == 1 and node.module and "." not in node.module and not (folder / node.module).is_dir():
+            read.append(str(folder / f"{node.module}.py"))
+            names = _literal_all(folder / f"{node.module}.py")
         if names is None:
             return tree  # a star import whose names only executing it tells: any of them could be a lazy one's
         if bound.intersection(names):
@@ -199,6 +295,12 @@ def _lazy_star_imports(tree: ast.Module, folder: Path) -> ast.Module:
 def _after_docstring(body: list[ast.stmt], inserted: list[ast.stmt]) -> list[ast.stmt]:
     docstring = bool(body) and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str)
     return body[:1] + inserted + body[1:] if docstring else inserted + body
+
+
+def _assigns_class(tree: ast.Module) -> bool:
+    """``sys.modules[__name__].__class__ = ...`` (the SDKs' config packages do it)."""
+    return any(isinstance(node, ast.Attribute) and node.attr == "__class__" and isinstance(node.ctx, (ast.Store, ast.Del))
+               for node in ast.walk(tree))
 
 
 def _names_bound(tree: ast.Module) -> set[str]:
@@ -253,6 +355,13 @@ class _LazyPackage(types.ModuleType):
     def __getattr__(self, name: str) -> Any:
         lazy = self.__dict__.get(_LAZY_ATTRIBUTE, {})
         module = lazy.get(name)
+        if name == "__all__" and _star_importing(sys._getframe(1)):
+            # `from package import *` takes the public names of the package's __dict__ when it has no __all__:
+            # bind every name and submodule the star imports would have bound, then say there is no __all__
+            for each in sorted(set(lazy.values())):
+                importlib.import_module(f"{self.__name__}.{each}")
+            for each in lazy:
+                getattr(self, each)
         if module is None:
             if name in lazy.values():  # a module whose star import was made lazy: eagerly, it was bound by then
                 return importlib.import_module(f"{self.__name__}.{name}")
@@ -275,22 +384,32 @@ class _LazyPackage(types.ModuleType):
         return sorted(set(self.__dict__) | set(lazy) | set(lazy.values()))
 
 
+def _star_importing(frame: types.FrameType) -> bool:
+    """Whether ``frame`` is executing ``from ... import *`` (the instruction that asks a module for ``__all__``)."""
+    code, offset = frame.f_code.co_code, frame.f_lasti
+    if "IMPORT_STAR" in dis.opmap:  # Python 3.11
+        return code[offset] == dis.opmap["IMPORT_STAR"]
+    if "CALL_INTRINSIC_1" in dis.opmap:  # 3.12 and later: INTRINSIC_IMPORT_STAR is intrinsic 2
+        return code[offset] == dis.opmap["CALL_INTRINSIC_1"] and code[offset + 1] == 2
+    return True  # an interpreter this does not know: bind everything whenever __all__ is asked for (slower, never wrong)
+
+
 def lazy_package(module: types.ModuleType, names: dict[str, str]) -> None:
     """Make ``module`` (a package being imported) resolve ``names`` (name → its module in the package) on first read."""
     module.__dict__[_LAZY_ATTRIBUTE] = dict(names)
     module.__class__ = _LazyPackage
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` whole or not at all (another process may be compiling the same file)."""
-    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+def _write_entry(folder_fd: int, entry: str, data: bytes) -> None:
+    """Write ``entry`` whole or not at all (another process may be compiling the same file)."""
+    temporary = f"{entry}.{os.getpid()}.{os.urandom(4).hex()}.tmp"  # a pid reused after a crash left one behind
     try:
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600, dir_fd=folder_fd)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-        os.replace(temporary, path)
-    except OSError:  # a full disk or a vanished folder: the code is still used, only not kept
+        os.rename(temporary, entry, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)  # POSIX rename(2) replaces atomically
+    except OSError:  # a full disk or a read-only folder: the code is still used, only not kept
         try:
-            os.unlink(temporary)
+            os.unlink(temporary, dir_fd=folder_fd)
         except OSError:
             pass
