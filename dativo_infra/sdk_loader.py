@@ -62,8 +62,17 @@ from typing import Any, Optional
 __all__ = ["SDK_PACKAGES", "cache_dir", "install", "installed", "uninstall"]
 
 SDK_PACKAGES = ("pulumi_aws", "pulumi_gcp", "pulumi_azure_native", "pulumi_kubernetes")
-# this file's own hash: code compiled by another version of the transformation is never read
-VERSION = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+
+
+def _own_hash() -> str:
+    """This file's hash: code compiled by another version of the transformation is never read."""
+    try:
+        return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+    except OSError:  # loaded from an archive (a frozen or zipped application): no hash, so no cache (not installed)
+        return ""
+
+
+VERSION = _own_hash()
 
 _FUTURE_ANNOTATIONS = __future__.annotations.compiler_flag
 _LAZY_ATTRIBUTE = "__dativo_lazy__"
@@ -115,7 +124,7 @@ def install(cache: Optional[Path] = None) -> bool:
     """
     if installed():
         return True
-    if os.environ.get("DATIVO_SDK_LOADER", "").strip().lower() == "plain":
+    if os.environ.get("DATIVO_SDK_LOADER", "").strip().lower() == "plain" or not VERSION:
         return False
     folder = cache if cache is not None else cache_dir()
     if folder is None:
@@ -321,7 +330,7 @@ def _names_bound(tree: ast.Module) -> set[str]:
 
 
 def _literal_all(path: Path) -> Optional[list[str]]:
-    """The module's ``__all__`` if it is assigned once, at top level, a list or tuple of strings; else None.
+    """The module's ``__all__`` if it is assigned once, at top level, a list of identifiers; else None.
 
     Reads only the assignment (generated modules put it first): parsing a whole
     ``_inputs.py`` of 10,000 lines to find it would cost more than it saves.

@@ -278,3 +278,28 @@ def test_a_star_import_of_a_real_sdk_package_is_the_same_both_ways(tmp_path):
         shapes[mode] = json.loads(out.stdout)
     assert shapes["fast"]["lazy"] == "_LazyPackage" and shapes["plain"]["lazy"] == "module"
     assert shapes["fast"]["names"] == shapes["plain"]["names"] and "CronJob" in shapes["plain"]["names"]
+
+
+
+def test_a_cache_that_cannot_be_written_still_loads_and_leaves_nothing(site, monkeypatch):
+    """A read-only or full file system: the code is used, not kept (also checked by hand on a read-only bind mount)."""
+    _, cache, load = site
+
+    def refuse(*args, **kwargs):
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(sdk_loader.os, "supports_dir_fd", os.supports_dir_fd | {refuse})
+    monkeypatch.setattr(sdk_loader.os, "rename", refuse)
+    package = load()
+    assert package.get_beta() == "beta" and package.Alpha.__name__ == "Alpha"
+    assert list(cache.iterdir()) == []
+
+
+def test_without_its_own_source_to_hash_the_loader_is_not_installed(monkeypatch, tmp_path):
+    sdk_loader.uninstall()
+    try:
+        monkeypatch.setattr(sdk_loader, "VERSION", "")
+        assert sdk_loader.install(tmp_path) is False and not sdk_loader.installed()
+    finally:
+        monkeypatch.undo()
+        sdk_loader.install()  # as the session had it (conftest)
