@@ -220,7 +220,9 @@ class _Loader(importlib.machinery.SourceFileLoader):
 def _read_entry(folder_fd: int, entry: str, source_path: str, signature: Optional[tuple]) -> Optional[types.CodeType]:
     """The cached code of ``source_path`` if the entry is this user's, whole, and its files are unchanged."""
     try:
-        fd = os.open(entry, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0), dir_fd=folder_fd)
+        # O_NONBLOCK: a named pipe there would otherwise wait for a writer forever (fstat below turns it away)
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
+        fd = os.open(entry, flags, dir_fd=folder_fd)
     except OSError:
         return None  # not there yet
     try:

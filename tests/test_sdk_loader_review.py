@@ -11,6 +11,7 @@
 """
 from __future__ import annotations
 
+import hashlib
 import importlib
 import json
 import marshal
@@ -245,6 +246,16 @@ import lazypkg
 from lazypkg import *
 print(lazypkg.get_beta(), type(lazypkg).__name__, Alpha.__name__)
 """
+
+
+def test_an_entry_that_is_not_a_regular_file_is_passed_over_without_waiting(site):
+    package, cache, _ = site
+    source = str(package / "__init__.py")
+    key = f"{sdk_loader.VERSION}\0{sys.version}\0{source}"
+    os.mkfifo(cache / (hashlib.sha256(key.encode()).hexdigest() + ".code"))  # opening it for reading would wait for a writer
+    run = subprocess.run([sys.executable, "-c", CONCURRENT, str(package.parent), str(cache)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0 and run.stdout.split() == ["beta", "_LazyPackage", "Alpha"], run.stderr
 
 
 def test_processes_compiling_the_same_files_at_once_all_load_them(site):
