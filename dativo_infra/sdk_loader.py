@@ -269,8 +269,8 @@ def _lazy_star_imports(tree: ast.Module, folder: Path, read: list[str]) -> ast.M
     """
     read.append(str(folder))
     bound = _names_bound(tree)
-    if bound & {"__getattr__", "__dir__", "__class__"} or _assigns_class(tree):
-        return tree  # its own PEP 562 hooks or module class would replace or bypass the lazy names'
+    if bound & {"__getattr__", "__dir__", "__class__"} or _binds_dynamically(tree):
+        return tree  # its own PEP 562 hooks or module class would bypass the lazy names, or it binds names unseen here
     lazy: dict[str, str] = {}
     body: list[ast.stmt] = []
     for node in tree.body:
@@ -308,10 +308,21 @@ def _after_docstring(body: list[ast.stmt], inserted: list[ast.stmt]) -> list[ast
     return body[:1] + inserted + body[1:] if docstring else inserted + body
 
 
-def _assigns_class(tree: ast.Module) -> bool:
-    """``sys.modules[__name__].__class__ = ...`` (the SDKs' config packages do it)."""
-    return any(isinstance(node, ast.Attribute) and node.attr == "__class__" and isinstance(node.ctx, (ast.Store, ast.Del))
-               for node in ast.walk(tree))
+_DYNAMIC_BINDERS = frozenset({"globals", "vars", "locals", "setattr", "delattr", "exec", "eval"})
+
+
+def _binds_dynamically(tree: ast.Module) -> bool:
+    """Whether the code may bind names that :func:`_names_bound` cannot see, or replace the module's class.
+
+    ``sys.modules[__name__].__class__ = ...`` (the SDKs' config packages), ``globals()[name] = ...``,
+    ``setattr(module, name, ...)``: none of the generated packages that star-import does any of it today.
+    """
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            return True
+        if isinstance(node, ast.Name) and node.id in _DYNAMIC_BINDERS:
+            return True
+    return False
 
 
 def _names_bound(tree: ast.Module) -> set[str]:
@@ -328,6 +339,10 @@ def _names_bound(tree: ast.Module) -> set[str]:
                     names.add(alias.asname or alias.name.partition(".")[0])
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             names.update(node.names)
+        elif isinstance(node, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)) and node.name:
+            names.add(node.name)
+        elif isinstance(node, ast.MatchMapping) and node.rest:
+            names.add(node.rest)
     return names
 
 

@@ -11,6 +11,7 @@
 """
 from __future__ import annotations
 
+import ast
 import hashlib
 import importlib
 import json
@@ -23,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from dativo_infra import sdk_loader
-from dativo_infra.sdk_loader import _Finder, compile_module
+from dativo_infra.sdk_loader import _Finder, _lazy_star_imports, compile_module
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -206,14 +207,19 @@ def test_a_damaged_or_foreign_entry_is_compiled_again(site, damage):
     assert load().get_beta() == "beta"
 
 
-def test_packages_with_their_own_module_class_or_getattr_stay_eager(tmp_path):
+def test_packages_with_their_own_module_class_getattr_or_hidden_bindings_stay_eager(tmp_path):
     _write(tmp_path, {k: v for k, v in PACKAGE.items() if k != "__init__.py"})
     init = tmp_path / "__init__.py"
     for text in (PACKAGE["__init__.py"] + "import sys\nfrom ._helpers import HELPER as _C\nsys.modules[__name__].__class__ = _C\n",
-                 PACKAGE["__init__.py"] + "def __getattr__(name):\n    return name\n"):
+                 PACKAGE["__init__.py"] + "def __getattr__(name):\n    return name\n",
+                 PACKAGE["__init__.py"] + "globals()['Alpha'] = 'bound where no statement shows it'\n"):
         init.write_text(text, encoding="utf-8")
         code = compile_module(init.read_bytes(), str(init), is_package=True)
         assert "_dativo_lazy_package" not in code.co_names
+    # a name bound by `except ... as`: that star import runs in order, the others stay lazy
+    text = PACKAGE["__init__.py"] + "try:\n    import missing\nexcept ImportError as Alpha:\n    pass\n"
+    transformed = ast.unparse(_lazy_star_imports(ast.parse(text), tmp_path, []))
+    assert "from .alpha import *" in transformed and "{'get_beta': 'get_beta'}" in transformed
     init.write_text(PACKAGE["__init__.py"], encoding="utf-8")
     read: list[str] = []
     assert "_dativo_lazy_package" in compile_module(init.read_bytes(), str(init), is_package=True, read=read).co_names
