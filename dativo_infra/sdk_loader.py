@@ -6,11 +6,14 @@ bound on ``plan --all --parallel 2``; ``benchmarks/NOTES.md``). Two things make
 it slow, and this loader changes both, in how the SDKs' own files are compiled,
 not in what they contain:
 
-- Every annotation of the generated classes (``Optional[pulumi.Input[str]]`` on
+- Every annotation of the generated functions (``Optional[pulumi.Input[str]]`` on
   every argument of every ``__init__``) is evaluated by ``typing`` as the module
-  executes. Compiled as if each file began with ``from __future__ import
-  annotations`` (PEP 563), they stay strings; Pulumi resolves the few it reads
-  with ``typing.get_type_hints``, as it already does for the SDKs' quoted ones.
+  executes. Compiled as ``from __future__ import annotations`` (PEP 563) would
+  compile them, they stay strings; Pulumi resolves the few it reads (getters'
+  return types) with ``typing.get_type_hints``, as it already does for the SDKs'
+  quoted ones. Annotations in class bodies (the ``TypedDict`` types) are left as
+  shipped: ``typing`` reads ``NotRequired`` there as the class is made, and a
+  string would hide it.
 - A package's ``__init__`` star-imports every resource module of its service
   (``pulumi_aws.ec2``: about 180) when a plan uses two. Each ``from .x import *``
   whose module declares a literal ``__all__`` becomes a lazy name instead
@@ -29,18 +32,12 @@ must be this user's: nobody else's code is ever executed, even if a folder
 above it is theirs. If that cannot be had, the loader is not installed and the
 SDKs load as shipped.
 
-One difference stays visible to code that looks for it: a ``TypedDict`` class
-of the SDKs (the ``...ArgsDict`` types, for type checkers; Pulumi reads only
-whether a class is one) lists its ``NotRequired`` keys as required, because
-``typing`` cannot see through an annotation that is a string.
-
 Used by ``dativo-infra plan`` and by fleet processes that plan; ``pulumi up``,
 the Automation API and library callers load the SDKs as shipped.
 ``DATIVO_SDK_LOADER=plain`` turns it off. ``tests/test_sdk_loader.py`` checks
 that plans are byte for byte the same either way.
 """
 from __future__ import annotations
-import __future__
 
 import ast
 import dis
@@ -74,7 +71,6 @@ def _own_hash() -> str:
 
 VERSION = _own_hash()
 
-_FUTURE_ANNOTATIONS = __future__.annotations.compiler_flag
 _LAZY_ATTRIBUTE = "__dativo_lazy__"
 
 
@@ -249,11 +245,32 @@ def compile_module(source: bytes, path: str, *, is_package: bool, read: Optional
 
     ``read`` receives the other paths whose contents the code depends on (a package's folder and sibling modules).
     """
-    if not is_package:
-        return compile(source, path, "exec", flags=_FUTURE_ANNOTATIONS, dont_inherit=True)
-    tree = ast.parse(source, path)
-    tree = _lazy_star_imports(tree, Path(path).parent, read if read is not None else [])
-    return compile(tree, path, "exec", flags=_FUTURE_ANNOTATIONS, dont_inherit=True)
+    tree = _PostponeFunctionAnnotations().visit(ast.parse(source, path))
+    if is_package:
+        tree = _lazy_star_imports(tree, Path(path).parent, read if read is not None else [])
+    return compile(tree, path, "exec", dont_inherit=True)
+
+
+class _PostponeFunctionAnnotations(ast.NodeTransformer):
+    """Each function's parameter and return annotations become the string PEP 563 makes of them; nothing else changes."""
+
+    def visit_FunctionDef(self, node: Any) -> Any:
+        arguments = node.args
+        for argument in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, arguments.vararg, arguments.kwarg]:
+            if argument is not None and argument.annotation is not None:
+                argument.annotation = _as_string(argument.annotation)
+        if node.returns is not None:
+            node.returns = _as_string(node.returns)
+        self.generic_visit(node)  # nested functions; class bodies inside keep their annotations
+        return node
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+
+def _as_string(annotation: ast.expr) -> ast.expr:
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        return annotation  # already a string: kept as shipped (it resolves to the same type)
+    return ast.copy_location(ast.Constant(ast.unparse(annotation)), annotation)
 
 
 def _lazy_star_imports(tree: ast.Module, folder: Path, read: list[str]) -> ast.Module:

@@ -33,7 +33,12 @@ FAKE = {
         "Shadowed = 'bound by the package'\n"
         "from . import outputs\n"
     ),
-    "_inputs.py": "__all__ = [\n    'ThingArgs',\n]\nclass ThingArgs:\n    size: int\n",
+    "_inputs.py": (
+        "from typing import NotRequired, TypedDict\n"
+        "__all__ = [\n    'ThingArgs',\n    'ThingArgsDict',\n]\n"
+        "class ThingArgs:\n    size: int\n"
+        "class ThingArgsDict(TypedDict):\n    name: str\n    size: NotRequired[int]\n"
+    ),
     "outputs.py": "__all__ = ['ThingOutput']\nclass ThingOutput:\n    pass\n",
     "thing.py": (
         "from typing import Optional\n"
@@ -45,6 +50,8 @@ FAKE = {
         "    @property\n"
         "    def size(self) -> Optional[int]:\n"
         "        return 1\n"
+        "    def quoted(self) -> 'outputs.ThingOutput':\n"
+        "        return None\n"
     ),
     "get_thing.py": "__all__ = ['get_thing']\ndef get_thing() -> str:\n    return 'the function'\n",
     "loose.py": "def loose() -> str:\n    return 'eager'\n",
@@ -120,12 +127,17 @@ def test_a_module_named_like_its_function_is_bound_as_the_star_import_binds_it(f
     assert fakesdk.thing is thing_module
 
 
-def test_annotations_are_postponed(fake_sdk):
+def test_function_annotations_are_postponed_and_class_bodies_are_as_shipped(fake_sdk):
     import fakesdk
 
     annotations = fakesdk.Thing.__init__.__annotations__
     assert annotations == {"name": "Optional[str]", "args": "ThingArgs", "return": "None"}
-    assert fakesdk.ThingArgs.__annotations__ == {"size": "int"}
+    assert fakesdk.Thing.size.fget.__annotations__ == {"return": "Optional[int]"}
+    assert fakesdk.Thing.quoted.__annotations__ == {"return": "outputs.ThingOutput"}  # a string already: kept as written
+    assert fakesdk.ThingArgs.__annotations__ == {"size": int}
+    # a TypedDict sees NotRequired as the SDK wrote it: which keys are required is what the SDK says
+    assert fakesdk.ThingArgsDict.__required_keys__ == frozenset({"name"})
+    assert fakesdk.ThingArgsDict.__optional_keys__ == frozenset({"size"})
 
 
 def test_compiled_code_is_cached_and_a_damaged_entry_is_compiled_again(fake_sdk, monkeypatch):
