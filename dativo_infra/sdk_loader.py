@@ -205,12 +205,29 @@ class _Loader(importlib.machinery.SourceFileLoader):
         code = _read_entry(self.folder_fd, entry, source_path, signature)
         if code is not None:
             return code
+        _tell_once()
         depends: list[str] = []
         code = compile_module(self.get_data(source_path), source_path, is_package=self.is_package(fullname), read=depends)
         # signatures taken before the files were read: one changed meanwhile makes the entry stale, not wrong
         recorded = tuple((path, _signature(path)) for path in depends)
         _write_entry(self.folder_fd, entry, marshal.dumps((source_path, signature, recorded, code)))
         return code
+
+
+_told: list[bool] = []
+
+
+def _tell_once() -> None:
+    """Say, once per process and only to a person at a terminal, why this first plan takes seconds longer."""
+    if _told:
+        return
+    _told.append(True)
+    try:
+        if sys.stderr is not None and sys.stderr.isatty():
+            sys.stderr.write("dativo-infra: compiling the provider SDKs for offline plans (once per SDK version, a few seconds)\n")
+            sys.stderr.flush()
+    except (OSError, ValueError):  # a closed stderr: nothing to say it on
+        pass
 
 
 def _read_entry(folder_fd: int, entry: str, source_path: str, signature: Optional[tuple]) -> Optional[types.CodeType]:

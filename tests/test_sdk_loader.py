@@ -304,3 +304,32 @@ def test_plans_are_the_same_byte_for_byte_with_and_without_the_loader(tmp_path, 
         assert files == sorted(p.name for p in (tmp_path / name / "fast").iterdir()) and files, name
         for file in files:
             assert (tmp_path / name / "plain" / file).read_bytes() == (tmp_path / name / "fast" / file).read_bytes(), (name, file)
+
+
+class _Terminal:
+    """A stderr that says it is a terminal, and keeps what is written to it."""
+
+    def __init__(self, terminal: bool) -> None:
+        self.terminal, self.text = terminal, ""
+
+    def isatty(self) -> bool:
+        return self.terminal
+
+    def write(self, text: str) -> int:
+        self.text += text
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_compiling_is_announced_once_and_only_at_a_terminal(fake_sdk, monkeypatch, terminal):
+    stderr = _Terminal(terminal)
+    monkeypatch.setattr(sdk_loader, "_told", [])
+    monkeypatch.setattr(sys, "stderr", stderr)
+    import fakesdk
+
+    fakesdk.Thing  # noqa: B018 - a second and third module compiled: still one line
+    expected = "dativo-infra: compiling the provider SDKs for offline plans (once per SDK version, a few seconds)\n"
+    assert stderr.text == (expected if terminal else "")
