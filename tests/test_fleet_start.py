@@ -13,6 +13,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from dativo_infra.fleet import discover_stacks
 
 from .test_fleet import make_tree
@@ -121,9 +123,12 @@ PRELOAD = textwrap.dedent("""
 """)
 
 
-def test_preloading_a_runtimes_components_loads_every_sdk_module_their_stacks_use():
-    """Else a forked worker still imports SDK modules on its first stack (slower, never wrong): a drift check."""
-    proc = subprocess.run([sys.executable, "-c", PRELOAD, str(ROOT / "jobs")], cwd=ROOT, capture_output=True, text=True, timeout=300)
+@pytest.mark.parametrize("loader", ["as shipped", "sdk_loader"])
+def test_preloading_a_runtimes_components_loads_every_sdk_module_their_stacks_use(loader):
+    """Else a forked worker still imports SDK modules on its first stack (slower, never wrong): a drift check, both ways the SDKs load."""
+    code = ("from dativo_infra.sdk_loader import install\nassert install()\n" if loader == "sdk_loader" else "") + PRELOAD
+    env = {k: v for k, v in os.environ.items() if k != "DATIVO_SDK_LOADER"}
+    proc = subprocess.run([sys.executable, "-c", code, str(ROOT / "jobs")], cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     assert {"pulumi_aws.iam", "pulumi_gcp.cloudrunv2", "pulumi_azure_native.app", "pulumi_kubernetes.batch.v1"} <= set(result["loaded"])

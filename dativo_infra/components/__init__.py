@@ -52,6 +52,13 @@ def preload(runtimes: Iterable[str]) -> list[str]:
     for chain in chains:
         if chain[0] in sys.modules:  # an SDK these runtimes' components import (lookups.py names every cloud's)
             loaded.extend(_load_chain(chain))
+    for package in sorted(set(loaded)):
+        # a component may pass plain dicts (Kubernetes metadata): their input types are read from the package's
+        # _inputs when the first stack serialises them, which a package loaded lazily (sdk_loader) has not imported yet
+        inputs = f"{package}._inputs"
+        if inputs not in sys.modules and getattr(sys.modules.get(package), "__path__", None) and importlib.util.find_spec(inputs):
+            importlib.import_module(inputs)
+            loaded.append(inputs)
     return sorted(set(loaded))
 
 
@@ -67,12 +74,13 @@ def _sdk_attribute_chains(module: types.ModuleType) -> Iterator[list[str]]:
         code = stack.pop()
         seen.append(code)
         stack.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
-    for code in seen:  # `import pulumi_aws as aws` inside a function
+    # disassembling is most of the template's own time here: only code that names an SDK (or an alias of one) is read
+    for code in (c for c in seen if not frozenset(SDK_PACKAGES).isdisjoint(c.co_names)):  # `import pulumi_aws as aws` inside a function
         instructions = list(dis.get_instructions(code))
         for first, second in zip(instructions, instructions[1:], strict=False):
             if first.opname == "IMPORT_NAME" and first.argval in SDK_PACKAGES and second.opname.startswith("STORE_"):
                 aliases[second.argval] = first.argval
-    for code in seen:
+    for code in (c for c in seen if not aliases.keys().isdisjoint((*c.co_names, *c.co_varnames, *c.co_cellvars, *c.co_freevars))):
         chain: list[str] = []
         for instruction in dis.get_instructions(code):
             if instruction.opname in ("LOAD_ATTR", "LOAD_METHOD") and chain:
