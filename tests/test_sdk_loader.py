@@ -258,14 +258,22 @@ print(json.dumps({
 """
 
 
-def _env(**extra: str) -> dict:
+@pytest.fixture(scope="session")
+def sdk_cache(tmp_path_factory) -> Path:
+    """Where this machine keeps the loader's cache; else (a read-only home) one of the session's own."""
+    cache = sdk_loader.cache_dir()
+    return cache.parent if cache is not None else tmp_path_factory.mktemp("sdk-cache")
+
+
+def _env(cache: Path, **extra: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DATIVO_")}
+    env["DATIVO_SDK_CACHE"] = str(cache)
     env.update(extra)
     return env
 
 
-def test_the_real_sdks_keep_their_shape(tmp_path):
-    out = subprocess.run([sys.executable, "-c", SHAPES], capture_output=True, text=True, cwd=ROOT, env=_env(), timeout=300)
+def test_the_real_sdks_keep_their_shape(sdk_cache):
+    out = subprocess.run([sys.executable, "-c", SHAPES], capture_output=True, text=True, cwd=ROOT, env=_env(sdk_cache), timeout=300)
     assert out.returncode == 0, out.stderr
     shapes = json.loads(out.stdout)
     assert shapes["installed"] is True
@@ -278,9 +286,9 @@ def test_the_real_sdks_keep_their_shape(tmp_path):
     assert shapes["loaded_ec2_modules"] < 10
 
 
-def _plan_all(jobs_dir: Path, out: Path, **env: str) -> dict:
+def _plan_all(jobs_dir: Path, out: Path, cache: Path, **env: str) -> dict:
     result = subprocess.run([CLI, "plan", "--all", "--jobs-dir", str(jobs_dir), "--output-dir", str(out), "--parallel", "2", "--json"],
-                            capture_output=True, text=True, cwd=ROOT, env=_env(**env), timeout=600)
+                            capture_output=True, text=True, cwd=ROOT, env=_env(cache, **env), timeout=600)
     assert result.returncode in (0, 1), result.stderr
     report = json.loads(result.stdout)
     for record in report["stacks"]:
@@ -295,9 +303,13 @@ def test_plans_are_the_same_byte_for_byte_with_and_without_the_loader(tmp_path, 
 
     fleet = tmp_path / "fleet"
     generate(str(fleet), 3, 4, runtimes=("ecs", "cloud_run", "container_apps", "kubernetes"))
+    cache = tmp_path / "cache"  # empty at first: what the loader compiles shows that it loaded the SDKs of the runs
     for name, jobs_dir in (("examples", ROOT / "jobs"), ("fleet", fleet), ("reference", reference_jobs / "jobs")):
-        plain = _plan_all(jobs_dir, tmp_path / name / "plain", DATIVO_SDK_LOADER="plain")
-        fast = _plan_all(jobs_dir, tmp_path / name / "fast")
+        plain = _plan_all(jobs_dir, tmp_path / name / "plain", cache, DATIVO_SDK_LOADER="plain")
+        if name == "examples":
+            assert not list(cache.glob("*/*.code")), "the loader was used although turned off"
+        fast = _plan_all(jobs_dir, tmp_path / name / "fast", cache)
+        assert len(list(cache.glob("*/*.code"))) > 100, "the SDKs were not loaded through the loader"
         assert plain == fast, name
         assert [r["ok"] for r in plain["stacks"]] and any(r["ok"] for r in plain["stacks"]), name
         files = sorted(p.name for p in (tmp_path / name / "plain").iterdir())
