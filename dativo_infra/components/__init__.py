@@ -75,7 +75,8 @@ def _sdk_attribute_chains(module: types.ModuleType) -> Iterator[list[str]]:
         seen.append(code)
         stack.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
     # disassembling is most of the template's own time here: only code that names an SDK (or an alias of one) is read
-    for code in (c for c in seen if not frozenset(SDK_PACKAGES).isdisjoint(c.co_names)):  # `import pulumi_aws as aws` inside a function
+    packages = frozenset(SDK_PACKAGES)
+    for code in (c for c in seen if not packages.isdisjoint(c.co_names)):  # `import pulumi_aws as aws` inside a function
         instructions = list(dis.get_instructions(code))
         for first, second in zip(instructions, instructions[1:], strict=False):
             if first.opname == "IMPORT_NAME" and first.argval in SDK_PACKAGES and second.opname.startswith("STORE_"):
