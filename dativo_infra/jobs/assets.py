@@ -94,14 +94,21 @@ class AssetCache:
         self.assets_dir = assets_dir if assets_dir is not None else default_assets_dir()
         self._by_path: dict[str, tuple[Optional[AssetDefinition], Optional[ConfigError]]] = {}
         self._resolved: dict[tuple[str, str], tuple[Optional[str], list[Path], Optional[str]]] = {}
+        self._roots: dict[str, list[str]] = {}  # by job folder: each root's realpath walks every component of it
         self.reads = 0
+
+    def _allowed_roots(self, job_file: str) -> list[str]:
+        folder = os.path.dirname(job_file)
+        if folder not in self._roots:
+            self._roots[folder] = allowed_roots(job_file, self.assets_dir)
+        return self._roots[folder]
 
     def _lookup(self, asset_path: str, job_file: str) -> tuple[Optional[str], list[Path], Optional[str]]:
         """(the file found inside the allowed folders, every place tried, the first file found outside them)."""
         key = (asset_path, os.path.dirname(job_file))  # jobs of one folder share their answers
         if key not in self._resolved:
             tried = candidates(asset_path, job_file, self.assets_dir)
-            roots = allowed_roots(job_file, self.assets_dir)
+            roots = self._allowed_roots(job_file)
             found, outside = None, None
             for place in tried:
                 if place.exists() and not place.is_dir():  # a pipe or a device is found, and then refused by the reader
@@ -123,7 +130,7 @@ class AssetCache:
         if found is None:
             where = "--assets-dir or " + ASSETS_DIR_ENV
             if outside is not None:
-                roots = ", ".join(dict.fromkeys(allowed_roots(job_file, self.assets_dir)[:2]))
+                roots = ", ".join(dict.fromkeys(self._allowed_roots(job_file)[:2]))
                 message = (f"asset file {outside} (asset_path of job {job_file}): is outside the folders asset files may live in "
                            f"({roots}, or an assets/ folder beside the job file or a parent); set {where} to the folder that holds it")
             else:
