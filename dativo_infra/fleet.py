@@ -19,7 +19,7 @@ parent, which hands the next stack to whichever worker is free (``--parallel 1``
 is one such worker). A worker that dies takes only the stack it was running
 with it; a fresh worker carries on with the rest. On Linux, workers are forked
 from a *template* process that has already imported Pulumi and the provider
-SDKs of the fleet's runtimes (about two seconds of imports, paid once instead of
+SDKs of the fleet's runtimes (most of a second of imports, paid once instead of
 by every worker); elsewhere they are spawned and each imports them on its first
 stack (:class:`Workers`).
 
