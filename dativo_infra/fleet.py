@@ -37,7 +37,6 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from multiprocessing.connection import wait
 from pathlib import Path
@@ -355,7 +354,7 @@ def _plan(task: _Task, record: StackRecord, projects: Optional[dict] = None) -> 
     import json
     import pickle
 
-    from .plan import gc_paused, plan_stack
+    from .plan import fresh_event_loop, gc_paused, plan_stack
 
     resolved = None
     if task.prepared is not None:
@@ -363,7 +362,7 @@ def _plan(task: _Task, record: StackRecord, projects: Optional[dict] = None) -> 
         resolved = (resolved_with, jobs)
     else:
         context = _settings(task, projects)
-    with _event_loop(), gc_paused():
+    with fresh_event_loop(), gc_paused():
         plan = plan_stack(context, task.stack.files, task.stack.buckets, resolved=resolved)
     record.warnings = [w["line"] for w in plan.warnings]
     if task.coverage:
@@ -377,25 +376,6 @@ def _plan(task: _Task, record: StackRecord, projects: Optional[dict] = None) -> 
         path = Path(task.output_dir, f"{task.stack.name}.json")
         path.write_text(json.dumps(plan.as_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         record.notes.append(f"plan written to {path}")
-
-
-@contextmanager
-def _event_loop():
-    """A fresh event loop for one plan, closed after it (a loop left to the interpreter's exit prints noise)."""
-    import asyncio
-
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    try:
-        yield loop
-    finally:
-        pending = asyncio.all_tasks(loop)
-        for task in pending:
-            task.cancel()
-        if pending:
-            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-        loop.close()
-        asyncio.set_event_loop(None)
 
 
 def _automation(task: _Task, record: StackRecord, projects: Optional[dict] = None) -> None:

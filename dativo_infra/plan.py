@@ -349,6 +349,31 @@ def plan_stack(context: StackContext, job_files: Optional[tuple[str, ...]] = Non
 
 
 @contextmanager
+def fresh_event_loop() -> Iterator[asyncio.AbstractEventLoop]:
+    """A new event loop for one plan's mock runtime, closed after it; the thread's own loop is put back.
+
+    Fleet workers, Dagster steps and tests plan one stack after another in one
+    thread, and code that runs after a plan may still ask asyncio for the current loop.
+    """
+    try:
+        previous: Optional[asyncio.AbstractEventLoop] = asyncio.get_event_loop_policy().get_event_loop()
+    except RuntimeError:  # none in this thread
+        previous = None
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        yield loop
+    finally:
+        pending = asyncio.all_tasks(loop)
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.close()
+        asyncio.set_event_loop(previous)
+
+
+@contextmanager
 def gc_paused() -> Iterator[None]:
     """The cyclic garbage collector off for one plan, and one collection after it (callers: the CLI, fleet workers, Dagster).
 
@@ -369,4 +394,4 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-__all__ = ["Plan", "PlannedResource", "StackError", "gc_paused", "plan_stack", "release_runtime", "sdk_class"]
+__all__ = ["Plan", "PlannedResource", "StackError", "fresh_event_loop", "gc_paused", "plan_stack", "release_runtime", "sdk_class"]

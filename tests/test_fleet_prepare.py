@@ -3,7 +3,6 @@ template loads the provider SDKs, and the worker plans from them. The plan must 
 would have made from the files, byte for byte, and a stack the parent cannot prepare is left to its worker."""
 from __future__ import annotations
 
-import asyncio
 import pickle
 from dataclasses import replace
 from pathlib import Path
@@ -18,17 +17,6 @@ from .conftest import JOBS
 from .test_fleet import make_tree
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(autouse=True)
-def thread_event_loop():
-    """A worker's plan unsets the thread's event loop (a worker has none); later in-process plans here need it back."""
-    try:
-        previous = asyncio.get_event_loop_policy().get_event_loop()
-    except RuntimeError:
-        previous = None
-    yield
-    asyncio.set_event_loop(previous)
 
 
 def tasks_for(jobs: Path, out: Path, project_dir: Path = ROOT) -> list[_Task]:

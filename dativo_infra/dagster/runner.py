@@ -10,10 +10,8 @@ files, the stack config, the program, the CLI). No Dagster import here.
 """
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -57,31 +55,6 @@ def find_stack(settings: FleetSettings, key: str, operation: str) -> StackRef:
     raise StackRunFailed(key, operation, problems + found.problems)
 
 
-@contextmanager
-def _event_loop() -> Iterator[None]:
-    """A fresh event loop for the plan's mock runtime, closed after it; the thread's own loop is put back.
-
-    A step may plan after another in one process (the in-process executor, tests), and code
-    that runs after it in the thread may still ask asyncio for the current loop.
-    """
-    try:
-        previous: Optional[asyncio.AbstractEventLoop] = asyncio.get_event_loop_policy().get_event_loop()
-    except RuntimeError:  # none in this thread
-        previous = None
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    try:
-        yield
-    finally:
-        pending = asyncio.all_tasks(loop)
-        for task in pending:
-            task.cancel()
-        if pending:
-            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-        loop.close()
-        asyncio.set_event_loop(previous)
-
-
 def stack_tags(outputs: Mapping[str, Any]) -> dict[str, str]:
     """The tags every job of the stack carries with the same value, as Kubernetes labels (the shape Dagster's run tags take).
 
@@ -107,9 +80,9 @@ def stack_tags(outputs: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _plan(ref: StackRef, context: Any) -> StackRun:
-    from ..plan import gc_paused, plan_stack
+    from ..plan import fresh_event_loop, gc_paused, plan_stack
 
-    with _event_loop(), gc_paused():
+    with fresh_event_loop(), gc_paused():
         plan = plan_stack(context, ref.files, ref.buckets)
     custom = [r for r in plan.resources if r.custom]
     by_job = Counter(r.job or "(tenant-level)" for r in custom)
